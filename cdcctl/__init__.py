@@ -1,0 +1,1 @@
+"""cdcctl: the operator CLI of cdc-platform (plan, routes check, sql, rehearse, cost)."""

@@ -1,0 +1,71 @@
+"""`python -m cdcctl`: see DESIGN.md "Operator CLI" for the contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from flink_sql.config_node import ConfigError
+from flink_sql.routes import DEFAULT_ROUTES_FILE
+
+EXIT_BAD_INPUT = 2
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from cdcctl.plan import plan
+
+    result = plan(args.stack)
+    if args.json:
+        print(json.dumps([r.as_json() for r in result.resources], indent=2))
+        return 0
+    print(f"Offline plan of stack {result.stack}: {len(result.resources)} resources")
+    for r in result.resources:
+        flags = " [protected]" if r.protect else ""
+        print(f"\n+ {r.type}  {r.name}{flags}")
+        if r.parent:
+            print(f"    parent: {r.parent}")
+        for key, value in sorted(r.inputs.items()):
+            print(f"    {key}: {json.dumps(value, sort_keys=True)}")
+    if result.outputs:
+        print("\nOutputs:")
+        for key, value in sorted(result.outputs.items()):
+            print(f"    {key}: {json.dumps(value, sort_keys=True)}")
+    return 0
+
+
+def _routes_check(args: argparse.Namespace) -> int:
+    from flink_sql.routes import load_routes
+
+    routes = load_routes(args.file)
+    enabled = [r for r in routes if r.enabled]
+    print(f"{args.file}: {len(routes)} routes valid ({len(enabled)} enabled)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cdcctl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="print what a stack would register (offline, mock runtime)")
+    plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    plan.add_argument("--json", action="store_true", help="JSON array of {type,name,parent,inputs,protect}")
+    plan.set_defaults(run=_plan)
+
+    routes = commands.add_parser("routes", help="routing rules")
+    routes_commands = routes.add_subparsers(dest="routes_command", required=True)
+    check = routes_commands.add_parser("check", help="validate a routes file")
+    check.add_argument("file", nargs="?", default=DEFAULT_ROUTES_FILE)
+    check.set_defaults(run=_routes_check)
+
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

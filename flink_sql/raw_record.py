@@ -1,0 +1,40 @@
+"""The raw CDC record: the one definition the connector, Flink DDL, schemas and rehearsal derive from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the raw record as Flink and JSON Schema see it."""
+
+    name: str
+    flink_type: str  # Flink SQL type
+    json_type: str  # JSON Schema type
+    numeric: bool = False
+
+
+# Flat business_events columns, then the metadata ExtractNewRecordState adds (add.fields=op,table,ts_ms
+# and delete.handling.mode=rewrite for __deleted).
+RAW_COLUMNS: tuple[Column, ...] = (
+    Column("id", "STRING", "string"),
+    Column("event_name", "STRING", "string"),
+    Column("event_type", "STRING", "string"),
+    Column("created_date", "STRING", "string"),
+    Column("saved_date", "STRING", "string"),
+    Column("event_data", "STRING", "string"),
+    Column("__op", "STRING", "string"),
+    Column("__table", "STRING", "string"),
+    Column("__ts_ms", "BIGINT", "integer", numeric=True),
+    Column("__deleted", "STRING", "string"),
+)
+RAW_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in RAW_COLUMNS)
+COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in RAW_COLUMNS}
+
+# The JSON column whose nested paths routes may test with `event_data.<path>`.
+JSON_COLUMN = "event_data"
+# The metadata fields ExtractNewRecordState adds, in the connector's add.fields order.
+CDC_METADATA_FIELDS: tuple[str, ...] = ("op", "table", "ts_ms")
+RAW_TOPIC = "raw-business-events"
+SOURCE_TABLE = "business_events"

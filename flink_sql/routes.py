@@ -1,0 +1,187 @@
+"""Routing rules (`routes.yaml`, format in DESIGN.md): loaded and fully validated into typed routes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from flink_sql.config_node import ConfigError, Node
+from flink_sql.raw_record import COLUMNS_BY_NAME, JSON_COLUMN
+
+# Relative to the project directory (where Pulumi.yaml is).
+DEFAULT_ROUTES_FILE = "flink_sql/routes.yaml"
+
+OPERATIONS: dict[str, str] = {"create": "c", "update": "u", "delete": "d", "snapshot": "r"}
+SCALAR_OPERATORS = ("equals", "notEquals")
+LIST_OPERATORS = ("in", "notIn")
+NUMERIC_OPERATORS = ("greaterThan", "lessThan", "greaterThanOrEqual", "lessThanOrEqual")
+OPERATORS = (
+    *SCALAR_OPERATORS,
+    *LIST_OPERATORS,
+    *NUMERIC_OPERATORS,
+    "between",
+    "matches",
+    "isNull",
+    "isNotNull",
+)
+
+ROUTE_ID = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+CONSUMER_NAME = r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?"
+KAFKA_TOPIC = r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}"
+_JSON_SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*"
+JSON_PATH = rf"{_JSON_SEGMENT}(\.{_JSON_SEGMENT})*"
+
+Scalar = str | int | float
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on a raw column or on a JSON path inside event_data."""
+
+    field: str
+    operator: str
+    values: tuple[Scalar, ...] = ()
+
+    @property
+    def json_path(self) -> str | None:
+        """The `$.…` path for an event_data field, None for a raw column."""
+        prefix = JSON_COLUMN + "."
+        return "$." + self.field[len(prefix) :] if self.field.startswith(prefix) else None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One routing rule: records of `operations` matching `conditions` go to `output_topic`."""
+
+    id: str
+    output_topic: str
+    operations: tuple[str, ...]  # Debezium op codes: c u d r
+    match: str  # all | any
+    conditions: tuple[Condition, ...]
+    enabled: bool = True
+    consumer: str | None = None
+    description: str = ""
+
+
+def load_routes(path: str | Path) -> tuple[Route, ...]:
+    """Read and validate a routes file; ConfigError names the file and key path of any mistake."""
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(str(path), "routes", f"cannot read file: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(str(path), "routes", f"invalid YAML: {error}") from None
+    return parse_routes(document, str(path))
+
+
+def parse_routes(document: object, file: str) -> tuple[Route, ...]:
+    """Validate an already-parsed routes document."""
+    root = Node(document, file, "").fields(required=["routes"])["routes"]
+    routes = tuple(_route(node) for node in root.items(min_items=1))
+    _unique(root, routes, lambda r: r.id, "id")
+    _unique(root, routes, lambda r: r.output_topic, "outputTopic")
+    return routes
+
+
+def _unique(root: Node, routes: tuple[Route, ...], key: object, name: str) -> None:
+    seen: dict[str, int] = {}
+    for index, route in enumerate(routes):
+        value = key(route)  # type: ignore[operator]
+        if value in seen:
+            Node(value, root.file, f"routes[{index}].{name}").fail(f"{value!r} duplicates routes[{seen[value]}].{name}")
+        seen[value] = index
+
+
+def _route(node: Node) -> Route:
+    f = node.fields(
+        required=["id", "outputTopic"],
+        optional=["description", "consumer", "enabled", "operations", "match", "conditions"],
+    )
+    operations = (
+        tuple(OPERATIONS[op.choice(OPERATIONS)] for op in f["operations"].items(min_items=1))
+        if f["operations"].present
+        else ("c",)
+    )
+    if len(set(operations)) != len(operations):
+        f["operations"].fail("lists an operation twice")
+    return Route(
+        id=f["id"].string(ROUTE_ID, "lowercase letters, digits and '-'"),
+        description=f["description"].string(default=""),
+        output_topic=f["outputTopic"].string(KAFKA_TOPIC, "a Kafka topic name ([A-Za-z0-9._-], <= 249)"),
+        consumer=f["consumer"].string(CONSUMER_NAME, "lowercase [a-z0-9-], <= 40 chars", default=None),
+        enabled=f["enabled"].boolean(default=True),
+        operations=operations,
+        match=f["match"].choice(("all", "any"), default="all"),
+        conditions=tuple(_condition(c) for c in f["conditions"].items()) if f["conditions"].present else (),
+    )
+
+
+def _condition(node: Node) -> Condition:
+    f = node.fields(required=["field", "operator"], optional=["value", "values"])
+    field = _field(f["field"])
+    operator = f["operator"].choice(OPERATORS)
+    value, values = f["value"], f["values"]
+    column = COLUMNS_BY_NAME.get(field)  # None for an event_data path: strings and numbers both work
+    numeric_field = column is None or column.numeric
+
+    def reject(node: Node, why: str) -> None:
+        if node.present:
+            node.fail(f"{why} for operator {operator}")
+
+    def scalar(node: Node) -> Scalar:
+        if isinstance(node.value, bool) or not isinstance(node.value, (str, int, float)):
+            node.fail(f"must be a string or a number, got {node.value!r}")
+        if column is not None and column.numeric == isinstance(node.value, str):
+            node.fail(f"{node.value!r} does not match column {field} ({column.flink_type})")
+        return node.value
+
+    def numeric(node: Node) -> int | float:
+        if not numeric_field:
+            node.fail(f"operator {operator} needs a numeric field; {field} is a string column")
+        return node.number()
+
+    if operator in ("isNull", "isNotNull"):
+        reject(value, "no value allowed")
+        reject(values, "no values allowed")
+        return Condition(field, operator)
+    if operator in LIST_OPERATORS or operator == "between":
+        reject(value, "use 'values', not 'value',")
+        if not values.present:
+            values.fail(f"is required for operator {operator}")
+        if operator == "between":
+            items = values.items()
+            if len(items) != 2:
+                values.fail("between needs exactly two values [low, high]")
+            low, high = numeric(items[0]), numeric(items[1])
+            if low > high:
+                values.fail(f"low bound {low} is greater than high bound {high}")
+            return Condition(field, operator, (low, high))
+        return Condition(field, operator, tuple(scalar(v) for v in values.items(min_items=1)))
+    reject(values, "use 'value', not 'values',")
+    if not value.present:
+        value.fail(f"is required for operator {operator}")
+    if operator in NUMERIC_OPERATORS:
+        return Condition(field, operator, (numeric(value),))
+    if operator == "matches":
+        pattern = value.string()
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            value.fail(f"invalid regular expression: {error}")
+        return Condition(field, operator, (pattern,))
+    return Condition(field, operator, (scalar(value),))
+
+
+def _field(node: Node) -> str:
+    name = node.string()
+    if name in COLUMNS_BY_NAME:
+        return name
+    prefix = JSON_COLUMN + "."
+    if name.startswith(prefix):
+        if not re.fullmatch(JSON_PATH, name[len(prefix) :]):
+            node.fail(f"{name!r} is not a valid JSON path (e.g. {prefix}eventBody.entities[0].entityType)")
+        return name
+    node.fail(f"unknown field {name!r}: use a raw column ({', '.join(COLUMNS_BY_NAME)}) or {prefix}<path>")

@@ -1,0 +1,168 @@
+"""Principals and least-privilege grants, declared as data and turned into role bindings here only.
+
+A principal says what it does ("reads topic X, writes topic Y, groups Z*"); `Principal` (global layer)
+binds its environment- and organization-scoped roles, `ClusterAccess` (region layer) binds the
+topic/group/transactional-id/subject roles on one cluster and its Schema Registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_confluentcloud as confluent
+
+COMPONENT = "cdc:infra"
+
+
+@dataclass(frozen=True)
+class Grants:
+    """What one principal may do. Topic grants include the topic's key and value subjects."""
+
+    description: str
+    read_topics: tuple[str, ...] = ()
+    write_topics: tuple[str, ...] = ()
+    group_prefixes: tuple[str, ...] = ()
+    transactional_id_prefixes: tuple[str, ...] = ()
+    cluster_admin: bool = False  # deployer principals only: CloudClusterAdmin on one cluster
+    flink_developer: bool = False  # environment scope: may submit Flink statements
+    may_assign: tuple[str, ...] = ()  # principals whose identity this one may run statements as
+
+    @property
+    def cluster_scoped(self) -> bool:
+        return bool(
+            self.read_topics
+            or self.write_topics
+            or self.group_prefixes
+            or self.transactional_id_prefixes
+            or self.cluster_admin
+        )
+
+
+@dataclass
+class PrincipalRef:
+    """Enough of a service account to own API keys and receive role bindings."""
+
+    id: pulumi.Input[str]
+    api_version: pulumi.Input[str]
+    kind: pulumi.Input[str]
+
+    @property
+    def principal(self) -> pulumi.Output[str]:
+        return pulumi.Output.concat("User:", self.id)
+
+
+@dataclass
+class PrincipalArgs:
+    display_name: pulumi.Input[str]
+    grants: Grants
+    environment_crn: pulumi.Input[str]
+    organization_crn: pulumi.Input[str]
+    # Ids of the principals named in grants.may_assign.
+    assignable: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+class Principal(pulumi.ComponentResource):
+    """An org-level service account plus its environment/organization-scoped role bindings."""
+
+    def __init__(self, name: str, args: PrincipalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{COMPONENT}:Principal", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.account = confluent.ServiceAccount(
+            f"{name}-sa", display_name=args.display_name, description=args.grants.description, opts=child
+        )
+        self.ref = PrincipalRef(self.account.id, self.account.api_version, self.account.kind)
+        if args.grants.flink_developer:
+            confluent.RoleBinding(
+                f"{name}-flink-developer",
+                principal=self.ref.principal,
+                role_name="FlinkDeveloper",
+                crn_pattern=args.environment_crn,
+                opts=child,
+            )
+        for target in args.grants.may_assign:
+            confluent.RoleBinding(
+                f"{name}-assigner-{target}",
+                principal=self.ref.principal,
+                role_name="Assigner",
+                crn_pattern=pulumi.Output.concat(args.organization_crn, "/service-account=", args.assignable[target]),
+                opts=child,
+            )
+        self.register_outputs({"id": self.account.id})
+
+
+@dataclass
+class ClusterAccessArgs:
+    principal: PrincipalRef
+    grants: Grants
+    cluster_id: pulumi.Input[str]
+    cluster_crn: pulumi.Input[str]
+    schema_registry_crn: pulumi.Input[str]
+
+
+class ClusterAccess(pulumi.ComponentResource):
+    """One principal's role bindings on one Kafka cluster and its Schema Registry."""
+
+    def __init__(self, name: str, args: ClusterAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{COMPONENT}:ClusterAccess", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bindings: list[confluent.RoleBinding] = []
+
+        def bind(suffix: str, role: pulumi.Input[str], crn: pulumi.Input[str]) -> None:
+            self.bindings.append(
+                confluent.RoleBinding(
+                    f"{name}-{suffix}", principal=args.principal.principal, role_name=role, crn_pattern=crn, opts=child
+                )
+            )
+
+        def on_cluster(kind: str, resource: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat(args.cluster_crn, "/kafka=", args.cluster_id, f"/{kind}={resource}")
+
+        def on_subject(subject: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat(args.schema_registry_crn, f"/subject={subject}")
+
+        g = args.grants
+        if g.cluster_admin:
+            bind("cluster-admin", "CloudClusterAdmin", args.cluster_crn)
+        for verb, role, topics in (
+            ("read", "DeveloperRead", g.read_topics),
+            ("write", "DeveloperWrite", g.write_topics),
+        ):
+            for topic in topics:
+                bind(f"{verb}-topic-{topic}", role, on_cluster("topic", topic))
+                for part in ("key", "value"):
+                    bind(f"{verb}-subject-{topic}-{part}", role, on_subject(f"{topic}-{part}"))
+        for prefix in g.group_prefixes:
+            bind(f"read-group-{prefix}", "DeveloperRead", on_cluster("group", f"{prefix}*"))
+        for prefix in g.transactional_id_prefixes:
+            for verb, role in (("read", "DeveloperRead"), ("write", "DeveloperWrite")):
+                bind(f"{verb}-txn-{prefix.strip('_')}", role, on_cluster("transactional-id", f"{prefix}*"))
+        self.register_outputs({})
+
+
+@dataclass
+class ApiKeyArgs:
+    display_name: pulumi.Input[str]
+    owner: PrincipalRef
+    # The resource the key opens: a Kafka cluster or a Flink region (id, api_version, kind).
+    resource_id: pulumi.Input[str]
+    resource_api_version: pulumi.Input[str]
+    resource_kind: pulumi.Input[str]
+    environment_id: pulumi.Input[str]
+
+
+def api_key(name: str, args: ApiKeyArgs, opts: pulumi.ResourceOptions) -> confluent.ApiKey:
+    """An API key owned by a service account; its secret is a Pulumi secret output (provider-marked)."""
+    return confluent.ApiKey(
+        name,
+        display_name=args.display_name,
+        description="Managed by Pulumi (cdc-platform)",
+        owner=confluent.ApiKeyOwnerArgs(id=args.owner.id, api_version=args.owner.api_version, kind=args.owner.kind),
+        managed_resource=confluent.ApiKeyManagedResourceArgs(
+            id=args.resource_id,
+            api_version=args.resource_api_version,
+            kind=args.resource_kind,
+            environment=confluent.ApiKeyManagedResourceEnvironmentArgs(id=args.environment_id),
+        ),
+        opts=opts,
+    )

@@ -1,0 +1,34 @@
+"""Every derived name in one place: Confluent display names and principal names.
+
+Display names are set explicitly (Pulumi would otherwise add a random suffix) and start with the
+environment name, which itself defaults to one per stack, so ephemeral `pr-N` stacks never collide.
+"""
+
+from __future__ import annotations
+
+from flink_sql.routes import Route
+
+CDC_CONNECTOR = "cdc-connector"
+FLINK_STATEMENTS = "flink-statements"
+FLINK_DEPLOYER = "flink-deployer"
+# Prefix of the transactional ids Flink sinks use (they write transactionally).
+FLINK_TRANSACTIONAL_ID_PREFIX = "_confluent-flink_"
+
+
+def cluster_manager(region: str) -> str:
+    """The per-region deployer principal that administers only that region's cluster."""
+    return f"cluster-manager-{region}"
+
+
+def consumers(routes: tuple[Route, ...]) -> tuple[str, ...]:
+    """Distinct consumer principals of the enabled routes, in file order."""
+    return tuple(dict.fromkeys(r.consumer for r in routes if r.enabled and r.consumer))
+
+
+def consumer_group_prefix(consumer: str) -> str:
+    """A consumer may only use groups named after itself."""
+    return f"{consumer}-"
+
+
+def display_name(environment: str, *parts: str) -> str:
+    return "-".join((environment, *parts))

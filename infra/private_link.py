@@ -1,0 +1,118 @@
+"""AWS PrivateLink to a Confluent network: the network, access grant, VPC endpoint and private DNS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_confluentcloud as confluent
+
+from infra.access import COMPONENT
+from infra.settings import Zone
+
+# Kafka clients use 9092, the REST and Flink endpoints 443.
+_PORTS = (443, 9092)
+
+
+@dataclass
+class PrivateLinkArgs:
+    display_name: pulumi.Input[str]
+    environment_id: pulumi.Input[str]
+    region: str
+    aws_account_id: str
+    vpc_id: str
+    vpc_cidr: str
+    zones: Sequence[Zone]
+
+
+class PrivateLinkNetwork(pulumi.ComponentResource):
+    """Confluent PRIVATELINK network reachable from one VPC; `ready` lists what clients must wait for."""
+
+    def __init__(self, name: str, args: PrivateLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{COMPONENT}:PrivateLinkNetwork", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.network = confluent.Network(
+            f"{name}-network",
+            display_name=args.display_name,
+            cloud="AWS",
+            region=args.region,
+            connection_types=["PRIVATELINK"],
+            zones=[z.az_id for z in args.zones],
+            environment=confluent.NetworkEnvironmentArgs(id=args.environment_id),
+            dns_config=confluent.NetworkDnsConfigArgs(resolution="PRIVATE"),
+            opts=child,
+        )
+        access = confluent.PrivateLinkAccess(
+            f"{name}-access",
+            display_name=args.display_name,
+            aws=confluent.PrivateLinkAccessAwsArgs(account=args.aws_account_id),
+            environment=confluent.PrivateLinkAccessEnvironmentArgs(id=args.environment_id),
+            network=confluent.PrivateLinkAccessNetworkArgs(id=self.network.id),
+            opts=child,
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            description="Confluent Cloud PrivateLink endpoint",
+            vpc_id=args.vpc_id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=port, to_port=port, cidr_blocks=[args.vpc_cidr]
+                )
+                for port in _PORTS
+            ],
+            opts=child,
+        )
+        self.endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-endpoint",
+            vpc_id=args.vpc_id,
+            service_name=self.network.aws.apply(lambda a: a[0].private_link_endpoint_service),
+            vpc_endpoint_type="Interface",
+            security_group_ids=[security_group.id],
+            subnet_ids=[z.subnet_id for z in args.zones],
+            # Confluent's names resolve through the private zone below, not AWS private DNS.
+            private_dns_enabled=False,
+            # The endpoint service accepts this account only once the access exists.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access]),
+        )
+        zone = aws.route53.Zone(
+            f"{name}-dns",
+            name=self.network.dns_domain,
+            vpcs=[aws.route53.ZoneVpcArgs(vpc_id=args.vpc_id)],
+            opts=child,
+        )
+        endpoint_dns = self.endpoint.dns_entries.apply(lambda entries: str(entries[0].dns_name))
+        self.records = [
+            aws.route53.Record(
+                f"{name}-dns-wildcard",
+                zone_id=zone.zone_id,
+                name="*",
+                type="CNAME",
+                ttl=60,
+                records=[endpoint_dns],
+                opts=child,
+            )
+        ]
+        for z in args.zones:
+            az_name = aws.get_availability_zone_output(
+                zone_id=z.az_id, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).name
+            self.records.append(
+                aws.route53.Record(
+                    f"{name}-dns-{z.az_id}",
+                    zone_id=zone.zone_id,
+                    name=f"*.{z.az_id}",
+                    type="CNAME",
+                    ttl=60,
+                    # The zonal endpoint name is the regional one with "-<az name>" after its first label.
+                    records=[
+                        pulumi.Output.all(endpoint_dns, az_name).apply(
+                            lambda parts: parts[0].replace(".", f"-{parts[1]}.", 1)
+                        )
+                    ],
+                    opts=child,
+                )
+            )
+        self.ready: list[pulumi.Resource] = [self.endpoint, *self.records]
+        self.register_outputs({"network_id": self.network.id, "endpoint_id": self.endpoint.id})

@@ -1,0 +1,287 @@
+"""The one settings model: read from the stack's Pulumi config and validated before anything registers.
+
+Every error names the stack file and the key path, e.g.
+`Pulumi.prod-east.yaml: cdc-platform:kafka.cku: must be >= 2 for a MULTI_ZONE dedicated cluster`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flink_sql.config_node import ConfigError, Node
+from flink_sql.raw_record import RAW_TOPIC
+from flink_sql.routes import DEFAULT_ROUTES_FILE, KAFKA_TOPIC
+
+NAMESPACE = "cdc-platform"
+LAYERS = ("global", "region", "all-in-one")
+CLUSTER_TYPES = ("BASIC", "STANDARD", "DEDICATED")
+AVAILABILITIES = ("SINGLE_ZONE", "MULTI_ZONE")
+STREAM_GOVERNANCE_PACKAGES = ("ESSENTIALS", "ADVANCED")
+NETWORK_TYPES = ("PUBLIC", "PRIVATELINK")
+MAX_CFU_VALUES = (5, 10, 20, 30, 40, 50)
+# Flink reads only Schema Registry formats: plain JSON is what broke the seeds (json-sr-investigation).
+CDC_VALUE_FORMATS = ("JSON_SR", "AVRO", "PROTOBUF")
+AWS_REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+AZ_ID = r"[a-z]{2,4}\d-az\d"
+STACK_REFERENCE = r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+"
+ENVIRONMENT_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
+# Provider credentials the user sets with `pulumi config set --secret`; never in a stack file.
+PROVIDER_SECRET_KEYS = ("confluentcloud:cloudApiKey", "confluentcloud:cloudApiSecret")
+
+# Top-level keys of the cdc-platform namespace: how each is stored and which layers use it.
+_REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "routesFile")
+_KEYS_BY_LAYER: dict[str, tuple[str, ...]] = {
+    "global": ("layer", "protect", "environment", "regions", "routesFile"),
+    "region": ("layer", "protect", "globalStack", *_REGION_KEYS),
+    "all-in-one": ("layer", "protect", "environment", *_REGION_KEYS),
+}
+_SCALAR_KEYS = ("layer", "region", "globalStack", "routesFile")
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    name: str
+    stream_governance: str
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    type: str
+    availability: str
+    cku: int | None  # DEDICATED only
+
+
+@dataclass(frozen=True)
+class Zone:
+    az_id: str
+    subnet_id: str
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    type: str  # PUBLIC | PRIVATELINK
+    aws_account_id: str | None = None
+    vpc_id: str | None = None
+    vpc_cidr: str | None = None
+    zones: tuple[Zone, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    partitions: int
+    retention_ms: int  # -1 = keep forever
+
+
+@dataclass(frozen=True)
+class RegionSettings:
+    """What a region layer deploys."""
+
+    region: str
+    kafka: KafkaSettings
+    network: NetworkSettings
+    raw_topic: str
+    raw_topic_settings: TopicSettings
+    routed_topic_settings: TopicSettings
+    flink_max_cfu: int
+    cdc_value_format: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A stack's validated settings. `environment` is set for global/all-in-one, `region` for
+    region/all-in-one, `global_stack` for region stacks."""
+
+    stack: str
+    file: str
+    layer: str
+    protect: bool
+    routes_file: str
+    environment: EnvironmentSettings | None
+    regions: tuple[str, ...]
+    region: RegionSettings | None
+    global_stack: str | None
+
+
+def stack_file(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Validate a stack's config (full keys such as `cdc-platform:kafka`, values already parsed)."""
+    file = stack_file(stack)
+    root = Node({k: v for k, v in raw.items() if k.startswith(NAMESPACE + ":")}, file, "")
+    for key in PROVIDER_SECRET_KEYS:
+        if key in raw and key not in secret_keys:
+            Node(raw[key], file, key).fail(f"must be set with `pulumi config set --secret {key}`")
+    layer_node = Node(raw.get(f"{NAMESPACE}:layer"), file, f"{NAMESPACE}:layer")
+    if not layer_node.present:
+        layer_node.fail(f"is required: one of {', '.join(LAYERS)}")
+    layer = layer_node.choice(LAYERS)
+    keys = _KEYS_BY_LAYER[layer]
+    f = {k.split(":", 1)[1]: v for k, v in root.fields(optional=[f"{NAMESPACE}:{k}" for k in keys]).items()}
+    for key, node in f.items():
+        if key == "protect" or key in _SCALAR_KEYS:
+            continue
+        node.value = _parse_json(node)
+
+    environment = _environment(f["environment"], stack) if "environment" in f else None
+    region = _region(f) if "region" in f else None
+    regions: tuple[str, ...] = ()
+    if layer == "global":
+        if not f["regions"].present:
+            f["regions"].fail("is required: the regions whose stacks use this global layer")
+        regions = tuple(
+            r.string(AWS_REGION, "an AWS region such as us-east-1") for r in f["regions"].items(min_items=1)
+        )
+        if len(set(regions)) != len(regions):
+            f["regions"].fail("lists a region twice")
+    elif region is not None:
+        regions = (region.region,)
+    global_stack = None
+    if layer == "region":
+        if not f["globalStack"].present:
+            f["globalStack"].fail("is required for a region stack: the global stack, e.g. acme/cdc-platform/prod")
+        global_stack = f["globalStack"].string(STACK_REFERENCE, "org/project/stack")
+        if global_stack.rsplit("/", 1)[-1] == stack:
+            f["globalStack"].fail("a region stack cannot reference itself as its global stack")
+    return Settings(
+        stack=stack,
+        file=file,
+        layer=layer,
+        protect=_boolean(f["protect"], default=False),
+        routes_file=f["routesFile"].string(default=DEFAULT_ROUTES_FILE),
+        environment=environment,
+        regions=regions,
+        region=region,
+        global_stack=global_stack,
+    )
+
+
+def _parse_json(node: Node) -> Any:
+    """Pulumi hands structured config to programs as JSON strings."""
+    if isinstance(node.value, str):
+        try:
+            return json.loads(node.value)
+        except ValueError:
+            node.fail("must be a structured value (a YAML mapping or list)")
+    return node.value
+
+
+def _boolean(node: Node, default: bool) -> bool:
+    if isinstance(node.value, str) and node.value in ("true", "false"):
+        return node.value == "true"
+    return node.boolean(default=default)
+
+
+def _environment(node: Node, stack: str) -> EnvironmentSettings:
+    f = node.fields(optional=["name", "streamGovernance"]) if node.present else None
+    if f is None:
+        return EnvironmentSettings(name=f"cdc-{stack}", stream_governance="ESSENTIALS")
+    return EnvironmentSettings(
+        # Default derives from the stack so `pr-N` stacks copied from dev never collide.
+        name=f["name"].string(ENVIRONMENT_NAME, "lowercase [a-z0-9-], <= 32 chars", default=f"cdc-{stack}"),
+        stream_governance=f["streamGovernance"].choice(STREAM_GOVERNANCE_PACKAGES, default="ESSENTIALS"),
+    )
+
+
+def _region(f: dict[str, Node]) -> RegionSettings:
+    if not f["region"].present:
+        f["region"].fail("is required: the AWS region of this stack, e.g. us-east-1")
+    region = f["region"].string(AWS_REGION, "an AWS region such as us-east-1")
+    topics = f["topics"].fields(optional=["raw", "routed"]) if f["topics"].present else None
+    raw_node = topics["raw"] if topics else f["topics"]
+    raw_name = RAW_TOPIC
+    if raw_node.present:
+        raw_name = raw_node.fields(optional=["name", "partitions", "retentionMs"])["name"].string(
+            KAFKA_TOPIC, "a Kafka topic name", default=RAW_TOPIC
+        )
+    flink = f["flink"].fields(optional=["maxCfu"]) if f["flink"].present else None
+    cdc = f["cdc"].fields(optional=["valueFormat"]) if f["cdc"].present else None
+    return RegionSettings(
+        region=region,
+        kafka=_kafka(f["kafka"]),
+        network=_network(f["network"]),
+        raw_topic=raw_name,
+        raw_topic_settings=_topic(raw_node, extra=["name"]),
+        routed_topic_settings=_topic(topics["routed"] if topics else f["topics"]),
+        flink_max_cfu=flink["maxCfu"].choice(MAX_CFU_VALUES, default=5) if flink else 5,
+        cdc_value_format=cdc["valueFormat"].choice(CDC_VALUE_FORMATS, default="JSON_SR") if cdc else "JSON_SR",
+    )
+
+
+def _kafka(node: Node) -> KafkaSettings:
+    if not node.present:
+        node.fail("is required: {type, availability, cku}")
+    f = node.fields(required=["type"], optional=["availability", "cku"])
+    cluster_type = f["type"].choice(CLUSTER_TYPES)
+    availability = f["availability"].choice(AVAILABILITIES, default="SINGLE_ZONE")
+    cku = None
+    if cluster_type == "DEDICATED":
+        minimum = 2 if availability == "MULTI_ZONE" else 1
+        cku = f["cku"].integer(default=minimum)
+        if cku < minimum:
+            f["cku"].fail(f"must be >= {minimum} for a {availability} dedicated cluster, got {cku}")
+    elif cluster_type == "BASIC" and availability != "SINGLE_ZONE":
+        f["availability"].fail("BASIC clusters are SINGLE_ZONE only")
+    elif f["cku"].present:
+        f["cku"].fail(f"applies to DEDICATED clusters only, not {cluster_type}")
+    return KafkaSettings(type=cluster_type, availability=availability, cku=cku)
+
+
+def _network(node: Node) -> NetworkSettings:
+    if not node.present:
+        return NetworkSettings(type="PUBLIC")
+    f = node.fields(required=["type"], optional=["awsAccountId", "vpcId", "vpcCidr", "zones"])
+    network_type = f["type"].choice(NETWORK_TYPES)
+    if network_type == "PUBLIC":
+        for key in ("awsAccountId", "vpcId", "vpcCidr", "zones"):
+            if f[key].present:
+                f[key].fail("applies to PRIVATELINK networks only")
+        return NetworkSettings(type="PUBLIC")
+    for key in ("awsAccountId", "vpcId", "vpcCidr", "zones"):
+        if not f[key].present:
+            f[key].fail("is required for a PRIVATELINK network")
+    zones = []
+    for zone_node in f["zones"].items(min_items=1):
+        z = zone_node.fields(required=["azId", "subnetId"])
+        zones.append(
+            Zone(
+                az_id=z["azId"].string(AZ_ID, "an AWS availability-zone id such as use1-az1"),
+                subnet_id=z["subnetId"].string(r"subnet-[0-9a-f]{8,17}", "an AWS subnet id"),
+            )
+        )
+    if len({z.az_id for z in zones}) != len(zones):
+        f["zones"].fail("lists an availability zone twice")
+    return NetworkSettings(
+        type=network_type,
+        aws_account_id=f["awsAccountId"].string(r"\d{12}", "a 12-digit AWS account id (quote it in YAML)"),
+        vpc_id=f["vpcId"].string(r"vpc-[0-9a-f]{8,17}", "an AWS VPC id"),
+        vpc_cidr=f["vpcCidr"].string(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "an IPv4 CIDR such as 10.0.0.0/16"),
+        zones=tuple(zones),
+    )
+
+
+def _topic(node: Node, extra: list[str] | None = None) -> TopicSettings:
+    if not node.present:
+        return TopicSettings(partitions=6, retention_ms=7 * 24 * 3600 * 1000)
+    f = node.fields(optional=[*(extra or []), "partitions", "retentionMs"])
+    retention = f["retentionMs"].integer(default=7 * 24 * 3600 * 1000)
+    if retention < -1 or retention == 0:
+        f["retentionMs"].fail(f"must be a positive number of milliseconds, or -1 to keep forever; got {retention}")
+    return TopicSettings(partitions=f["partitions"].integer(minimum=1, default=6), retention_ms=retention)
+
+
+def load_settings() -> Settings:
+    """Read and validate the running stack's config (real engine or mock runtime)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = frozenset(runtime_config.get_config_secret_keys_env()) | frozenset(runtime_config._SECRET_KEYS.get())
+    return parse_settings(raw, pulumi.get_stack(), secret_keys)
+
+
+__all__ = ["ConfigError", "Settings", "load_settings", "parse_settings"]

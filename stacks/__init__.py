@@ -1,0 +1,53 @@
+"""Composition of the infra components into the global and region layers."""
+
+from __future__ import annotations
+
+from flink_sql.config_node import ConfigError
+from flink_sql.routes import Route, load_routes
+from infra.settings import NAMESPACE, Settings, load_settings
+from stacks.access_policy import access_policy
+from stacks.global_layer import GlobalExports, global_layer
+from stacks.region_layer import region_layer, region_principal_names
+
+
+def load() -> tuple[Settings, tuple[Route, ...]]:
+    """Settings and routes, validated together, before any resource is registered."""
+    settings = load_settings()
+    # Relative to the project directory, which is the working directory Pulumi runs programs in.
+    routes = load_routes(settings.routes_file)
+    check_routes_fit_settings(settings, routes)
+    return settings, routes
+
+
+def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> None:
+    """What neither file can check alone: topic names and principal names must not collide."""
+    builtin = set(access_policy((), settings.regions, raw_topic=""))
+    for index, route in enumerate(routes):
+        if route.consumer in builtin:
+            raise ConfigError(
+                settings.routes_file, f"routes[{index}].consumer", f"{route.consumer!r} is a platform principal's name"
+            )
+        if settings.region and route.enabled and route.output_topic == settings.region.raw_topic:
+            raise ConfigError(
+                settings.file,
+                f"{NAMESPACE}:topics.raw.name",
+                f"{route.output_topic!r} is also routes[{index}].outputTopic in {settings.routes_file}",
+            )
+
+
+def compose(settings: Settings, routes: tuple[Route, ...]) -> None:
+    """Build the stack's layer(s): global, region (reading the global stack), or both in one stack."""
+    if settings.layer == "global":
+        global_layer(settings, routes).export()
+    elif settings.layer == "region":
+        assert settings.global_stack is not None
+        region_layer(
+            settings, routes, GlobalExports.from_stack(settings.global_stack, region_principal_names(settings, routes))
+        )
+    else:
+        exports = global_layer(settings, routes)
+        exports.export()
+        region_layer(settings, routes, exports)
+
+
+__all__ = ["compose", "load"]

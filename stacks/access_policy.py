@@ -1,0 +1,39 @@
+"""Who may do what: every principal of the platform and its least-privilege grants, as data."""
+
+from __future__ import annotations
+
+from flink_sql.routes import Route
+from infra import naming
+from infra.access import Grants
+
+
+def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str) -> dict[str, Grants]:
+    """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role."""
+    enabled = tuple(r for r in routes if r.enabled)
+    policy = {
+        naming.CDC_CONNECTOR: Grants(
+            "Managed Postgres CDC connector: writes the raw change topic", write_topics=(raw_topic,)
+        ),
+        naming.FLINK_STATEMENTS: Grants(
+            "Identity the routing Flink statements run as: reads raw, writes routed topics",
+            read_topics=(raw_topic,),
+            write_topics=tuple(r.output_topic for r in enabled),
+            transactional_id_prefixes=(naming.FLINK_TRANSACTIONAL_ID_PREFIX,),
+        ),
+        naming.FLINK_DEPLOYER: Grants(
+            "Deployer: submits Flink statements as the statement principal",
+            flink_developer=True,
+            may_assign=(naming.FLINK_STATEMENTS,),
+        ),
+    }
+    for region in regions:
+        policy[naming.cluster_manager(region)] = Grants(
+            f"Deployer: manages topics and cluster links of the {region} cluster only", cluster_admin=True
+        )
+    for consumer in naming.consumers(routes):
+        policy[consumer] = Grants(
+            f"Consumer application {consumer}",
+            read_topics=tuple(r.output_topic for r in enabled if r.consumer == consumer),
+            group_prefixes=(naming.consumer_group_prefix(consumer),),
+        )
+    return policy
