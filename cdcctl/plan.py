@@ -175,7 +175,7 @@ class PlanMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         token = args.token.rsplit(":", 1)[-1]
         if token == "getOrganization":
-            return {"id": MOCK_ORG_ID, "resourceName": ORG_CRN}, None
+            return {"id": MOCK_ORG_ID, "resourceName": ORG_CRN}, []
         if token == "getSchemaRegistryCluster":
             env_id = args.args.get("environment", {}).get("id", "env-unknown")
             sr_id = f"lsrc-{_short_hash(env_id)}"
@@ -186,7 +186,7 @@ class PlanMocks(Mocks):
                 "resourceName": f"{ORG_CRN}/environment={env_id}/schema-registry={sr_id}",
                 "restEndpoint": f"https://psrc-{_short_hash(sr_id)}.us-east-1.aws.confluent.cloud",
             }
-            return registry, None
+            return registry, []
         if token == "getFlinkRegion":
             region = args.args["region"]
             flink_region = {
@@ -195,12 +195,12 @@ class PlanMocks(Mocks):
                 "kind": "Region",
                 "restEndpoint": f"https://flink.{region}.aws.confluent.cloud",
             }
-            return flink_region, None
+            return flink_region, []
         if token == "getAvailabilityZone":
             # AZ names map to ids per account: any plausible name in the zone id's region will do.
             zone_id = args.args["zoneId"]
             region = _AZ_ID_REGIONS.get(zone_id.split("-")[0], "us-east-1")
-            return {"name": f"{region}{'abcdef'[int(zone_id[-1]) % 6]}", "zoneId": zone_id}, None
+            return {"name": f"{region}{'abcdef'[int(zone_id[-1]) % 6]}", "zoneId": zone_id}, []
         raise NotImplementedError(f"offline plan has no answer for lookup {args.token}")
 
 
