@@ -255,7 +255,8 @@ def stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, str], 
         value = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
         if value is not None:
             config[_full_key(key, project["name"])] = _config_string(value)
-    secret_keys = [key for key in PROVIDER_SECRET_KEYS]
+    # Users set the provider's credentials with --secret; the plan stands in placeholders for them.
+    secret_keys = list(PROVIDER_SECRET_KEYS)
     config.update({key: SECRET for key in PROVIDER_SECRET_KEYS})
     for key, value in (document.get("config") or {}).items():
         key = _full_key(key, project["name"])
@@ -264,6 +265,8 @@ def stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, str], 
             secret_keys.append(key)
         else:
             config[key] = _config_string(value)
+            if key in secret_keys:
+                secret_keys.remove(key)  # written in clear text: the program must refuse it
     return config, secret_keys
 
 
@@ -331,6 +334,8 @@ def _run_program(
         program()
     except pulumi.RunError as error:
         if isinstance(error.__cause__, ConfigError):
+            if monitor.planned:
+                raise RuntimeError(f"bad config detected after {len(monitor.planned)} registrations") from error
             raise error.__cause__ from None
         raise
     names = {r.urn: r.name for r in monitor.planned}

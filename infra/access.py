@@ -7,6 +7,7 @@ topic/group/transactional-id/subject roles on one cluster and its Schema Registr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -95,13 +96,16 @@ class Principal(pulumi.ComponentResource):
 class ClusterAccessArgs:
     principal: PrincipalRef
     grants: Grants
-    cluster_id: pulumi.Input[str]
-    cluster_crn: pulumi.Input[str]
+    cluster: confluent.KafkaCluster
+    environment_id: pulumi.Input[str]
     schema_registry_crn: pulumi.Input[str]
+    # Set to also issue the principal a Kafka API key for this cluster, created after its grants.
+    key_display_name: pulumi.Input[str] | None = None
+    key_waits_for: Sequence[pulumi.Resource] = ()
 
 
 class ClusterAccess(pulumi.ComponentResource):
-    """One principal's role bindings on one Kafka cluster and its Schema Registry."""
+    """One principal's role bindings on one Kafka cluster and its Schema Registry (+ optional API key)."""
 
     def __init__(self, name: str, args: ClusterAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:ClusterAccess", name, None, opts)
@@ -115,15 +119,17 @@ class ClusterAccess(pulumi.ComponentResource):
                 )
             )
 
+        cluster = args.cluster
+
         def on_cluster(kind: str, resource: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(args.cluster_crn, "/kafka=", args.cluster_id, f"/{kind}={resource}")
+            return pulumi.Output.concat(cluster.rbac_crn, "/kafka=", cluster.id, f"/{kind}={resource}")
 
         def on_subject(subject: str) -> pulumi.Output[str]:
             return pulumi.Output.concat(args.schema_registry_crn, f"/subject={subject}")
 
         g = args.grants
         if g.cluster_admin:
-            bind("cluster-admin", "CloudClusterAdmin", args.cluster_crn)
+            bind("cluster-admin", "CloudClusterAdmin", cluster.rbac_crn)
         for verb, role, topics in (
             ("read", "DeveloperRead", g.read_topics),
             ("write", "DeveloperWrite", g.write_topics),
@@ -137,6 +143,21 @@ class ClusterAccess(pulumi.ComponentResource):
         for prefix in g.transactional_id_prefixes:
             for verb, role in (("read", "DeveloperRead"), ("write", "DeveloperWrite")):
                 bind(f"{verb}-txn-{prefix.strip('_')}", role, on_cluster("transactional-id", f"{prefix}*"))
+        self.api_key: confluent.ApiKey | None = None
+        if args.key_display_name is not None:
+            self.api_key = api_key(
+                f"{name}-key",
+                ApiKeyArgs(
+                    display_name=args.key_display_name,
+                    owner=args.principal,
+                    resource_id=cluster.id,
+                    resource_api_version=cluster.api_version,
+                    resource_kind=cluster.kind,
+                    environment_id=args.environment_id,
+                ),
+                # A key used before its role bindings have propagated gets 403s.
+                pulumi.ResourceOptions(parent=self, depends_on=[*self.bindings, *args.key_waits_for]),
+            )
         self.register_outputs({})
 
 

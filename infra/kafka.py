@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from infra.access import COMPONENT, ApiKeyArgs, ClusterAccess, ClusterAccessArgs, Grants, PrincipalRef, api_key
+from infra.access import COMPONENT, ClusterAccess, ClusterAccessArgs, Grants, PrincipalRef
 from infra.settings import KafkaSettings
 
 
@@ -55,30 +55,21 @@ class KafkaCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         manager_access = ClusterAccess(
-            f"{name}-manager-access",
+            f"{name}-manager",
             ClusterAccessArgs(
                 principal=args.manager,
                 grants=args.manager_grants,
-                cluster_id=self.cluster.id,
-                cluster_crn=self.cluster.rbac_crn,
+                cluster=self.cluster,
+                environment_id=args.environment_id,
                 schema_registry_crn=args.schema_registry_crn,
+                key_display_name=pulumi.Output.concat(args.display_name, "-manager"),
+                # Over PrivateLink the cluster is reachable only once the endpoint and DNS exist.
+                key_waits_for=args.reachable_after,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.manager_key = api_key(
-            f"{name}-manager-key",
-            ApiKeyArgs(
-                display_name=pulumi.Output.concat(args.display_name, "-manager"),
-                owner=args.manager,
-                resource_id=self.cluster.id,
-                resource_api_version=self.cluster.api_version,
-                resource_kind=self.cluster.kind,
-                environment_id=args.environment_id,
-            ),
-            # A key used before its role binding has propagated gets 403s; over PrivateLink the
-            # cluster is only reachable once the endpoint and DNS exist.
-            pulumi.ResourceOptions(parent=self, depends_on=[*manager_access.bindings, *args.reachable_after]),
-        )
+        assert manager_access.api_key is not None
+        self.manager_key = manager_access.api_key
         credentials = confluent.KafkaTopicCredentialsArgs(key=self.manager_key.id, secret=self.manager_key.secret)
         self.topics = {
             topic.name: confluent.KafkaTopic(

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from flink_sql.routes import Route
 from infra import naming
-from infra.access import ApiKeyArgs, ClusterAccess, ClusterAccessArgs, api_key
+from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.flink import FlinkCompute, FlinkComputeArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
@@ -73,36 +73,23 @@ def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExpo
     )
     cluster = kafka.cluster
 
-    workload_access: dict[str, ClusterAccess] = {}
-    for name, grants in policy.items():
-        if grants.cluster_scoped and name != manager:
-            workload_access[name] = ClusterAccess(
-                f"{region}-{name}-access",
-                ClusterAccessArgs(
-                    principal=glob.principals[name],
-                    grants=grants,
-                    cluster_id=cluster.id,
-                    cluster_crn=cluster.rbac_crn,
-                    schema_registry_crn=glob.schema_registry_crn,
-                ),
-            )
-
-    consumer_keys = {
-        consumer: api_key(
-            f"{region}-{consumer}-key",
-            ApiKeyArgs(
-                display_name=pulumi.Output.concat(display, "-", consumer),
-                owner=glob.principals[consumer],
-                resource_id=cluster.id,
-                resource_api_version=cluster.api_version,
-                resource_kind=cluster.kind,
+    consumers = naming.consumers(routes)
+    workload_access = {
+        name: ClusterAccess(
+            f"{region}-{name}",
+            ClusterAccessArgs(
+                principal=glob.principals[name],
+                grants=grants,
+                cluster=cluster,
                 environment_id=glob.environment_id,
-            ),
-            pulumi.ResourceOptions(
-                depends_on=[*workload_access[consumer].bindings, *(network.ready if network else [])]
+                schema_registry_crn=glob.schema_registry_crn,
+                # Consumer apps authenticate with keys; the connector and Flink run as the account.
+                key_display_name=pulumi.Output.concat(display, "-", name) if name in consumers else None,
+                key_waits_for=network.ready if network else [],
             ),
         )
-        for consumer in naming.consumers(routes)
+        for name, grants in policy.items()
+        if grants.cluster_scoped and name != manager
     }
 
     flink = FlinkCompute(
@@ -123,5 +110,7 @@ def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExpo
     pulumi.export("computePoolId", flink.pool.id)
     pulumi.export(
         "consumerCredentials",
-        pulumi.Output.secret({c: {"key": k.id, "secret": k.secret} for c, k in consumer_keys.items()}),
+        pulumi.Output.secret(
+            {c: {"key": key.id, "secret": key.secret} for c in consumers if (key := workload_access[c].api_key)}
+        ),
     )

@@ -1,0 +1,191 @@
+"""The offline plan of every stack registers what the architecture says, wired right."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cdcctl.plan import Plan
+from flink_sql.routes import load_routes
+from tests.conftest import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids
+
+ROUTES = load_routes(REPO / "flink_sql/routes.yaml")
+ROUTED_TOPICS = {r.output_topic for r in ROUTES if r.enabled}
+STATEFUL = ("Environment", "KafkaCluster", "KafkaTopic")
+
+
+def test_global_stack_registers_environment_and_principals_but_no_cluster(plans: dict[str, Plan]) -> None:
+    prod = plans["prod"]
+    env = one(prod, "Environment")
+    assert env.inputs["displayName"] == "cdc-prod"
+    assert env.inputs["streamGovernance"] == {"package": "ADVANCED"}
+    accounts = {r.inputs["displayName"] for r in of_type(prod, "ServiceAccount")}
+    expected = {"cdc-connector", "flink-statements", "flink-deployer"}
+    expected |= {"cluster-manager-us-east-1", "cluster-manager-us-west-2"}
+    expected |= {r.consumer for r in ROUTES if r.consumer}
+    assert accounts == {f"cdc-prod-{name}" for name in expected}
+    assert not of_type(prod, "KafkaCluster") and not of_type(prod, "KafkaTopic")
+
+
+def test_flink_deployer_may_only_develop_flink_and_assign_the_statement_principal(plans: dict[str, Plan]) -> None:
+    prod = plans["prod"]
+    ids = principal_ids(prod)
+    env_crn = prod.outputs["principals"] and one(prod, "Environment").id
+    roles = bindings_of(prod, ids["flink-deployer"])
+    assert {role for role, _ in roles} == {"FlinkDeveloper", "Assigner"}
+    (assign_crn,) = [crn for role, crn in roles if role == "Assigner"]
+    assert assign_crn.endswith("/service-account=" + ids["flink-statements"].removeprefix("User:"))
+    (dev_crn,) = [crn for role, crn in roles if role == "FlinkDeveloper"]
+    assert dev_crn.endswith(f"/environment={env_crn}")
+
+
+@pytest.mark.parametrize("stack, region", [("prod-east", "us-east-1"), ("prod-west", "us-west-2")])
+def test_region_stack_reads_global_stack_and_registers_no_org_objects(
+    plans: dict[str, Plan], stack: str, region: str
+) -> None:
+    p = plans[stack]
+    ref = one(p, "StackReference")
+    assert ref.inputs["name"] == "acme-lending/cdc-platform/prod"
+    assert not of_type(p, "Environment") and not of_type(p, "ServiceAccount")
+    cluster = one(p, "KafkaCluster")
+    assert cluster.inputs["region"] == region
+    assert cluster.inputs["availability"] == "MULTI_ZONE" and cluster.inputs["dedicated"] == {"cku": 2}
+    # The environment id is the one the global stack exported.
+    assert cluster.inputs["environment"]["id"] == plans["prod"].outputs["environmentId"]
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "prod-west", "dev"])
+def test_every_topic_is_declared_on_its_stacks_cluster(plans: dict[str, Plan], stack: str) -> None:
+    p = plans[stack]
+    cluster = one(p, "KafkaCluster")
+    topics = of_type(p, "KafkaTopic")
+    assert {t.inputs["topicName"] for t in topics} == {"raw-business-events"} | ROUTED_TOPICS
+    for topic in topics:
+        assert topic.inputs["kafkaCluster"]["id"] == cluster.id
+        assert topic.inputs["restEndpoint"].startswith(f"https://{cluster.id}.")
+        assert topic.inputs["partitionsCount"] >= 1
+        assert int(topic.inputs["config"]["retention.ms"]) > 0
+
+
+def test_prod_east_topic_sizes_come_from_settings(plans: dict[str, Plan]) -> None:
+    sizes = {t.inputs["topicName"]: t.inputs["partitionsCount"] for t in of_type(plans["prod-east"], "KafkaTopic")}
+    assert sizes.pop("raw-business-events") == 12
+    assert set(sizes.values()) == {6}
+
+
+@pytest.mark.parametrize(
+    "stack, region", [("prod-east", "us-east-1"), ("prod-west", "us-west-2"), ("dev", "us-east-1")]
+)
+def test_cluster_manager_key_is_owned_by_its_regions_manager_and_waits_for_its_grant(
+    plans: dict[str, Plan], stack: str, region: str
+) -> None:
+    p = plans[stack]
+    ids = principal_ids(plans["dev" if stack == "dev" else "prod"])
+    manager = ids[f"cluster-manager-{region}"]
+    cluster = one(p, "KafkaCluster")
+    key = one(p, "ApiKey", lambda r: r.name.endswith("-manager-key"))
+    assert "User:" + key.inputs["owner"]["id"] == manager
+    assert key.inputs["managedResource"]["id"] == cluster.id
+    admin = one(p, "RoleBinding", lambda r: r.inputs["roleName"] == "CloudClusterAdmin")
+    assert admin.inputs["principal"] == manager
+    assert admin.inputs["crnPattern"].endswith(f"/cloud-cluster={cluster.id}")
+    assert admin.urn in key.dependencies
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "prod-west"])
+def test_prod_cluster_sits_behind_privatelink_and_keys_wait_for_dns(plans: dict[str, Plan], stack: str) -> None:
+    p = plans[stack]
+    network = one(p, "Network")
+    assert network.inputs["connectionTypes"] == ["PRIVATELINK"]
+    assert one(p, "KafkaCluster").inputs["network"]["id"] == network.id
+    endpoint = one(p, "VpcEndpoint")
+    assert endpoint.inputs["privateDnsEnabled"] is False
+    records = {r.urn for r in of_type(p, "Record")}
+    assert len(records) == 1 + len(network.inputs["zones"])
+    for key in of_type(p, "ApiKey"):
+        if key.inputs["managedResource"]["kind"] == "Cluster":
+            assert records <= set(key.dependencies), key.name
+
+
+def test_dev_is_all_in_one_on_a_public_standard_cluster(plans: dict[str, Plan]) -> None:
+    dev = plans["dev"]
+    assert not of_type(dev, "StackReference") and not of_type(dev, "Network")
+    assert one(dev, "Environment").inputs["displayName"] == "cdc-dev"
+    cluster = one(dev, "KafkaCluster")
+    assert "standard" in cluster.inputs and "dedicated" not in cluster.inputs
+    assert "network" not in cluster.inputs
+
+
+@pytest.mark.parametrize("stack", ["prod", "prod-east", "prod-west"])
+def test_prod_stateful_resources_are_protected(plans: dict[str, Plan], stack: str) -> None:
+    stateful = [r for kind in STATEFUL for r in of_type(plans[stack], kind)]
+    assert stateful
+    assert all(r.protect for r in stateful), [r.name for r in stateful if not r.protect]
+
+
+def test_dev_protects_nothing(plans: dict[str, Plan]) -> None:
+    assert not [r.name for r in plans["dev"].resources if r.protect]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_secret_value_appears_in_plain_text(plans: dict[str, Plan], stack: str) -> None:
+    text = dumped(plans[stack])
+    assert not re.search(r"mock-api-secret-", text)
+    for key in of_type(plans[stack], "KafkaTopic"):
+        assert key.inputs["credentials"] == "[secret]"
+    if "consumerCredentials" in plans[stack].outputs:
+        assert plans[stack].outputs["consumerCredentials"] == "[secret]"
+
+
+def test_consumer_reads_only_its_topics_and_its_own_groups(plans: dict[str, Plan]) -> None:
+    east = plans["prod-east"]
+    ids = principal_ids(plans["prod"])
+    cluster_id = one(east, "KafkaCluster").id
+    for consumer in {r.consumer for r in ROUTES if r.consumer}:
+        topics = {r.output_topic for r in ROUTES if r.consumer == consumer}
+        held = bindings_of(east, ids[consumer])
+        assert {role for role, _ in held} == {"DeveloperRead"}
+        topic_grants = {crn.rsplit("/topic=", 1)[1] for _, crn in held if "/topic=" in crn}
+        assert topic_grants == topics
+        groups = {crn.rsplit("/group=", 1)[1] for _, crn in held if "/group=" in crn}
+        assert groups == {f"{consumer}-*"}
+        assert all(f"/kafka={cluster_id}/" in crn for _, crn in held if "/subject=" not in crn)
+        key = one(east, "ApiKey", lambda r, c=consumer: r.name.endswith(f"-{c}-key"))
+        assert "User:" + key.inputs["owner"]["id"] == ids[consumer]
+
+
+def test_connector_only_writes_the_raw_topic_and_flink_reads_raw_writes_routed(plans: dict[str, Plan]) -> None:
+    east = plans["prod-east"]
+    ids = principal_ids(plans["prod"])
+    connector = bindings_of(east, ids["cdc-connector"])
+    assert {role for role, _ in connector} == {"DeveloperWrite"}
+    assert {crn.rsplit("=", 1)[1] for _, crn in connector} == {
+        "raw-business-events",
+        "raw-business-events-key",
+        "raw-business-events-value",
+    }
+    flink = bindings_of(east, ids["flink-statements"])
+    reads = {crn.rsplit("/topic=", 1)[1] for role, crn in flink if role == "DeveloperRead" and "/topic=" in crn}
+    writes = {crn.rsplit("/topic=", 1)[1] for role, crn in flink if role == "DeveloperWrite" and "/topic=" in crn}
+    assert reads == {"raw-business-events"} and writes == ROUTED_TOPICS
+    assert any("/transactional-id=_confluent-flink_*" in crn for _, crn in flink)
+
+
+@pytest.mark.parametrize("stack, region, cfu", [("prod-east", "us-east-1", 20), ("dev", "us-east-1", 5)])
+def test_flink_pool_and_regional_flink_key(plans: dict[str, Plan], stack: str, region: str, cfu: int) -> None:
+    p = plans[stack]
+    pool = one(p, "FlinkComputePool")
+    assert pool.inputs["maxCfu"] == cfu and pool.inputs["region"] == region
+    ids = principal_ids(plans["dev" if stack == "dev" else "prod"])
+    key = one(p, "ApiKey", lambda r: r.inputs["managedResource"]["kind"] == "Region")
+    assert key.inputs["managedResource"]["id"] == f"aws.{region}"
+    assert "User:" + key.inputs["owner"]["id"] == ids["flink-deployer"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_components_own_their_children(plans: dict[str, Plan], stack: str) -> None:
+    names = {r.name for r in plans[stack].resources}
+    for r in plans[stack].resources:
+        if r.type.startswith(("confluentcloud:index/", "aws:ec2", "aws:route53")):
+            assert r.parent in names, f"{r.name} has no component parent"
