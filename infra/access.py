@@ -18,11 +18,13 @@ COMPONENT = "cdc:infra"
 
 @dataclass(frozen=True)
 class Grants:
-    """What one principal may do. Topic grants include the topic's key and value subjects."""
+    """What one principal may do. A topic grant includes the topic's value subject, and its key
+    subject for `keyed_topics` (topics whose keys are registry-serialized: the CDC topic)."""
 
     description: str
     read_topics: tuple[str, ...] = ()
     write_topics: tuple[str, ...] = ()
+    keyed_topics: tuple[str, ...] = ()
     group_prefixes: tuple[str, ...] = ()
     transactional_id_prefixes: tuple[str, ...] = ()
     cluster_admin: bool = False  # deployer principals only: CloudClusterAdmin on one cluster
@@ -111,21 +113,24 @@ class ClusterAccess(pulumi.ComponentResource):
         super().__init__(f"{COMPONENT}:ClusterAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bindings: list[confluent.RoleBinding] = []
+        cluster = args.cluster
+        # Built once: a principal may hold thousands of bindings (one per routed topic).
+        principal = args.principal.principal
+        in_cluster = pulumi.Output.concat(cluster.rbac_crn, "/kafka=", cluster.id)
+        in_registry = pulumi.Output.from_input(args.schema_registry_crn)
 
         def bind(suffix: str, role: pulumi.Input[str], crn: pulumi.Input[str]) -> None:
             self.bindings.append(
                 confluent.RoleBinding(
-                    f"{name}-{suffix}", principal=args.principal.principal, role_name=role, crn_pattern=crn, opts=child
+                    f"{name}-{suffix}", principal=principal, role_name=role, crn_pattern=crn, opts=child
                 )
             )
 
-        cluster = args.cluster
-
         def on_cluster(kind: str, resource: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(cluster.rbac_crn, "/kafka=", cluster.id, f"/{kind}={resource}")
+            return in_cluster.apply(lambda crn: f"{crn}/{kind}={resource}")
 
         def on_subject(subject: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(args.schema_registry_crn, f"/subject={subject}")
+            return in_registry.apply(lambda crn: f"{crn}/subject={subject}")
 
         g = args.grants
         if g.cluster_admin:
@@ -136,7 +141,7 @@ class ClusterAccess(pulumi.ComponentResource):
         ):
             for topic in topics:
                 bind(f"{verb}-topic-{topic}", role, on_cluster("topic", topic))
-                for part in ("key", "value"):
+                for part in ("key", "value") if topic in g.keyed_topics else ("value",):
                     bind(f"{verb}-subject-{topic}-{part}", role, on_subject(f"{topic}-{part}"))
         for prefix in g.group_prefixes:
             bind(f"read-group-{prefix}", "DeveloperRead", on_cluster("group", f"{prefix}*"))

@@ -12,12 +12,15 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
     enabled = tuple(r for r in routes if r.enabled)
     policy = {
         naming.CDC_CONNECTOR: Grants(
-            "Managed Postgres CDC connector: writes the raw change topic", write_topics=(raw_topic,)
+            "Managed Postgres CDC connector: writes the raw change topic",
+            write_topics=(raw_topic,),
+            keyed_topics=(raw_topic,),
         ),
         naming.FLINK_STATEMENTS: Grants(
             "Identity the routing Flink statements run as: reads raw, writes routed topics",
             read_topics=(raw_topic,),
             write_topics=tuple(r.output_topic for r in enabled),
+            keyed_topics=(raw_topic,),
             transactional_id_prefixes=(naming.FLINK_TRANSACTIONAL_ID_PREFIX,),
         ),
         naming.FLINK_DEPLOYER: Grants(

@@ -1,0 +1,209 @@
+"""Broken stack configs: `cdcctl plan` exits 2 with one line naming file and key; nothing registers.
+
+(The plan raises instead of exiting 2 if anything was registered before the error was found.)
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cdcctl.__main__ import main
+from tests.conftest import REPO
+
+Config = dict[str, Any]
+NS = "cdc-platform"
+
+
+def _set(path: str, value: Any) -> Callable[[Config], None]:
+    """Set `key.sub.sub` (first segment is a cdc-platform config key) to value; None deletes it."""
+
+    def mutate(config: Config) -> None:
+        head, *rest = path.split(".")
+        key = head if ":" in head else f"{NS}:{head}"
+        if not rest:
+            if value is None:
+                config.pop(key, None)
+            else:
+                config[key] = value
+            return
+        node = config.setdefault(key, {})
+        for part in rest[:-1]:
+            node = node.setdefault(part, {})
+        if value is None:
+            node.pop(rest[-1], None)
+        else:
+            node[rest[-1]] = value
+
+    return mutate
+
+
+ROUTE = {"id": "r1", "outputTopic": "filtered-r1", "conditions": [{"field": "event_type", "operator": "equals"}]}
+
+# (case id, stack to break, mutation, file the error must name, key path it must name)
+CASES: list[tuple[str, str, Callable[[Config], None], str, str]] = [
+    ("missing-region", "prod-east", _set("region", None), "Pulumi.prod-east.yaml", f"{NS}:region"),
+    ("cku-too-small", "prod-east", _set("kafka.cku", 1), "Pulumi.prod-east.yaml", f"{NS}:kafka.cku"),
+    ("unknown-cluster-type", "prod-east", _set("kafka.type", "MEGA"), "Pulumi.prod-east.yaml", f"{NS}:kafka.type"),
+    ("cku-on-standard", "dev", _set("kafka.cku", 2), "Pulumi.dev.yaml", f"{NS}:kafka.cku"),
+    (
+        "basic-multi-zone",
+        "dev",
+        _set("kafka", {"type": "BASIC", "availability": "MULTI_ZONE"}),
+        "Pulumi.dev.yaml",
+        f"{NS}:kafka.availability",
+    ),
+    ("misspelt-kafka-key", "prod-east", _set("kafka.ckus", 4), "Pulumi.prod-east.yaml", f"{NS}:kafka.ckus"),
+    ("invalid-topic-name", "dev", _set("topics.raw.name", "raw events!"), "Pulumi.dev.yaml", f"{NS}:topics.raw.name"),
+    (
+        "zero-partitions",
+        "dev",
+        _set("topics.routed.partitions", 0),
+        "Pulumi.dev.yaml",
+        f"{NS}:topics.routed.partitions",
+    ),
+    (
+        "negative-retention",
+        "prod-west",
+        _set("topics.raw.retentionMs", -5),
+        "Pulumi.prod-west.yaml",
+        f"{NS}:topics.raw.retentionMs",
+    ),
+    (
+        "duplicate-topic",
+        "dev",
+        _set("topics.raw.name", "filtered-loan-created-events"),
+        "Pulumi.dev.yaml",
+        f"{NS}:topics.raw.name",
+    ),
+    ("unknown-layer", "dev", _set("layer", "regional"), "Pulumi.dev.yaml", f"{NS}:layer"),
+    ("missing-layer", "prod", _set("layer", None), "Pulumi.prod.yaml", f"{NS}:layer"),
+    ("bad-max-cfu", "prod-east", _set("flink.maxCfu", 7), "Pulumi.prod-east.yaml", f"{NS}:flink.maxCfu"),
+    (
+        "region-without-global-stack",
+        "prod-east",
+        _set("globalStack", None),
+        "Pulumi.prod-east.yaml",
+        f"{NS}:globalStack",
+    ),
+    (
+        "global-stack-not-in-repo",
+        "prod-west",
+        _set("globalStack", "acme/cdc-platform/nowhere"),
+        "Pulumi.prod-west.yaml",
+        f"{NS}:globalStack",
+    ),
+    ("misspelt-top-level-key", "dev", _set("regoin", "us-east-1"), "Pulumi.dev.yaml", f"{NS}:regoin"),
+    ("region-key-in-global-stack", "prod", _set("kafka", {"type": "STANDARD"}), "Pulumi.prod.yaml", f"{NS}:kafka"),
+    ("global-without-regions", "prod", _set("regions", None), "Pulumi.prod.yaml", f"{NS}:regions"),
+    ("duplicate-region", "prod", _set("regions", ["us-east-1", "us-east-1"]), "Pulumi.prod.yaml", f"{NS}:regions"),
+    (
+        "privatelink-without-zones",
+        "prod-east",
+        _set("network.zones", None),
+        "Pulumi.prod-east.yaml",
+        f"{NS}:network.zones",
+    ),
+    (
+        "bad-az-id",
+        "prod-east",
+        _set("network.zones", [{"azId": "us-east-1a", "subnetId": "subnet-0123456789abcdef0"}]),
+        "Pulumi.prod-east.yaml",
+        f"{NS}:network.zones[0].azId",
+    ),
+    (
+        "unquoted-account-id",
+        "prod-east",
+        _set("network.awsAccountId", 111122223333),
+        "Pulumi.prod-east.yaml",
+        f"{NS}:network.awsAccountId",
+    ),
+    ("plain-json-cdc-format", "dev", _set("cdc.valueFormat", "JSON"), "Pulumi.dev.yaml", f"{NS}:cdc.valueFormat"),
+    (
+        "bad-environment-name",
+        "prod",
+        _set("environment.name", "CDC Prod"),
+        "Pulumi.prod.yaml",
+        f"{NS}:environment.name",
+    ),
+    (
+        "cloud-secret-in-clear-text",
+        "dev",
+        _set("confluentcloud:cloudApiSecret", "s3cr3t"),
+        "Pulumi.dev.yaml",
+        "confluentcloud:cloudApiSecret",
+    ),
+    ("routes-file-missing", "dev", _set("routesFile", "flink_sql/nope.yaml"), "flink_sql/nope.yaml", "routes"),
+    (
+        "broken-routes-file",
+        "dev",
+        _set("routesFile", "broken-routes.yaml"),
+        "broken-routes.yaml",
+        "routes[0].conditions[0].value",
+    ),
+]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's Pulumi files, stack files and routes, as the working directory."""
+    for name in (
+        "Pulumi.yaml",
+        "__main__.py",
+        "Pulumi.dev.yaml",
+        "Pulumi.prod.yaml",
+        "Pulumi.prod-east.yaml",
+        "Pulumi.prod-west.yaml",
+    ):
+        shutil.copy(REPO / name, tmp_path / name)
+    (tmp_path / "flink_sql").mkdir()
+    shutil.copy(REPO / "flink_sql/routes.yaml", tmp_path / "flink_sql/routes.yaml")
+    (tmp_path / "broken-routes.yaml").write_text(yaml.safe_dump({"routes": [ROUTE]}))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_corpus_is_large_and_distinct() -> None:
+    assert len(CASES) >= 15
+    assert len({case for case, *_ in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case, stack, mutate, file, key", CASES, ids=[c[0] for c in CASES])
+def test_bad_config_exits_2_naming_file_and_key(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    stack: str,
+    mutate: Callable[[Config], None],
+    file: str,
+    key: str,
+) -> None:
+    stack_file = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    mutate(document["config"])
+    stack_file.write_text(yaml.safe_dump(document))
+
+    assert main(["plan", "--stack", stack]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"error: {file}: {key}: "), lines[0]
+
+
+def test_the_unbroken_copies_plan(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The corpus breaks configs that otherwise plan: each failure is the mutation's doing."""
+    for stack in ("dev", "prod", "prod-east", "prod-west"):
+        assert main(["plan", "--stack", stack, "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_invalid_yaml_stack_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "Pulumi.dev.yaml").write_text("config:\n  cdc-platform:layer: [unclosed\n")
+    assert main(["plan", "--stack", "dev"]) == 2
+    assert "Pulumi.dev.yaml" in capsys.readouterr().err
