@@ -11,6 +11,7 @@ from flink_sql.config_node import ConfigError
 from flink_sql.routes import DEFAULT_ROUTES_FILE
 
 EXIT_BAD_INPUT = 2
+FLINK_STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -35,6 +36,23 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sql(args: argparse.Namespace) -> int:
+    from cdcctl.plan import plan
+
+    statements = [r for r in plan(args.stack).resources if r.type == FLINK_STATEMENT]
+    for r in statements:
+        state = "  (stopped)" if r.inputs.get("stopped") else ""
+        print(f"-- statement: {r.inputs['statementName']}{state}")
+        for key, value in sorted(r.inputs.get("properties", {}).items()):
+            print(f"-- {key} = {value}")
+        print(f"{r.inputs['statement']};\n")
+    print(
+        f"-- {len(statements)} statement(s). Tables are not created by statements: Flink infers them from "
+        "the topics and value schemas the stack declares (cdcctl plan)."
+    )
+    return 0
+
+
 def _routes_check(args: argparse.Namespace) -> int:
     from flink_sql.routes import load_routes
 
@@ -52,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", action="store_true", help="JSON array of {type,name,parent,inputs,protect}")
     plan.set_defaults(run=_plan)
+
+    sql = commands.add_parser("sql", help="print the Flink statements a stack would deploy, in order")
+    sql.add_argument("--stack", required=True)
+    sql.set_defaults(run=_sql)
 
     routes = commands.add_parser("routes", help="routing rules")
     routes_commands = routes.add_subparsers(dest="routes_command", required=True)

@@ -110,14 +110,18 @@ _ID_PREFIXES = {
 class PlanMocks(Mocks):
     """Plausible ids and computed outputs for every resource type and lookup the program uses."""
 
-    def __init__(self, stack_references: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, stack: str, stack_references: dict[str, dict[str, Any]], previous: dict[str, Any]) -> None:
+        self.stack = stack
         self.stack_references = stack_references
+        self.previous = previous
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         kind = args.typ.rsplit(":", 1)[-1]
         if args.typ == "pulumi:pulumi:StackReference":
             target = args.inputs["name"]
-            return target, {"name": target, "outputs": self.stack_references.get(target, {}), "secretOutputNames": []}
+            own = target.rsplit("/", 1)[-1] == self.stack  # the stack reading its last deployment
+            outputs = self.previous if own else self.stack_references.get(target, {})
+            return target, {"name": target, "outputs": outputs, "secretOutputNames": []}
         if kind == "ApiKey":
             key_id = ("MOCK" + _short_hash(args.name, length=12)).upper()
             return key_id, {**args.inputs, "secret": f"mock-api-secret-{_short_hash('secret', args.name, length=20)}"}
@@ -287,9 +291,10 @@ def _config_string(value: Any) -> str:
     return json.dumps(value)
 
 
-def plan(stack: str, root: Path | None = None) -> Plan:
+def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None = None) -> Plan:
     """Plan `stack` of the project in `root` (default: the current directory, as for the Pulumi CLI).
 
+    `previous` stands in for the stack's last deployed outputs (default: a first deployment).
     Raises ConfigError (file and key) on bad config; nothing is registered then."""
     root = root or Path.cwd()
     config, secret_keys = stack_config(stack, root)
@@ -306,14 +311,13 @@ def plan(stack: str, root: Path | None = None) -> Plan:
         if target != stack:
             references[global_stack] = plan(target, root).raw_outputs
     # Each plan runs in a fresh context: Pulumi's runtime settings and config live in contextvars.
-    return contextvars.Context().run(_run_program, stack, config, secret_keys, references, root)
+    mocks = PlanMocks(stack, references, previous or {})
+    return contextvars.Context().run(_run_program, stack, config, secret_keys, mocks, root)
 
 
-def _run_program(
-    stack: str, config: dict[str, str], secret_keys: list[str], references: dict[str, dict[str, Any]], root: Path
-) -> Plan:
+def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], mocks: PlanMocks, root: Path) -> Plan:
     pulumi.runtime.set_all_config(config, secret_keys)
-    monitor = RecordingMonitor(PlanMocks(references))
+    monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(monitor.mocks, project="cdc-platform", stack=stack, preview=False, monitor=monitor)
 
     exports: dict[str, Any] = {}

@@ -7,6 +7,7 @@ exactly where it is (`Pulumi.prod-east.yaml: cdc-platform:kafka.cku: ...`,
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Any, NoReturn
@@ -85,8 +86,8 @@ class Node:
         return self.value
 
     def number(self) -> int | float:
-        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
-            self.fail(f"must be a number, got {self.value!r}")
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)) or not math.isfinite(self.value):
+            self.fail(f"must be a finite number, got {self.value!r}")
         return self.value
 
     def boolean(self, default: Any = _MISSING) -> bool:

@@ -38,3 +38,15 @@ JSON_COLUMN = "event_data"
 CDC_METADATA_FIELDS: tuple[str, ...] = ("op", "table", "ts_ms")
 RAW_TOPIC = "raw-business-events"
 SOURCE_TABLE = "business_events"
+
+
+def value_json_schema(title: str) -> dict[str, object]:
+    """JSON Schema of a topic holding raw records (registered for every routed topic's value), so
+    Flink infers exactly the raw columns for the tables it writes."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": title,
+        "type": "object",
+        "properties": {c.name: {"oneOf": [{"type": "null"}, {"type": c.json_type}]} for c in RAW_COLUMNS},
+        "additionalProperties": False,
+    }

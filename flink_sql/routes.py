@@ -132,11 +132,10 @@ def _condition(node: Node) -> Condition:
             node.fail(f"{why} for operator {operator}")
 
     def scalar(node: Node) -> Scalar:
-        if isinstance(node.value, bool) or not isinstance(node.value, (str, int, float)):
-            node.fail(f"must be a string or a number, got {node.value!r}")
-        if column is not None and column.numeric == isinstance(node.value, str):
-            node.fail(f"{node.value!r} does not match column {field} ({column.flink_type})")
-        return node.value
+        value = node.value if isinstance(node.value, str) else node.number()
+        if column is not None and column.numeric == isinstance(value, str):
+            node.fail(f"{value!r} does not match column {field} ({column.flink_type})")
+        return value
 
     def numeric(node: Node) -> int | float:
         if not numeric_field:
@@ -152,14 +151,17 @@ def _condition(node: Node) -> Condition:
         if not values.present:
             values.fail(f"is required for operator {operator}")
         if operator == "between":
-            items = values.items()
-            if len(items) != 2:
+            bounds = values.items()
+            if len(bounds) != 2:
                 values.fail("between needs exactly two values [low, high]")
-            low, high = numeric(items[0]), numeric(items[1])
+            low, high = numeric(bounds[0]), numeric(bounds[1])
             if low > high:
                 values.fail(f"low bound {low} is greater than high bound {high}")
             return Condition(field, operator, (low, high))
-        return Condition(field, operator, tuple(scalar(v) for v in values.items(min_items=1)))
+        listed = tuple(scalar(v) for v in values.items(min_items=1))
+        if len({isinstance(v, str) for v in listed}) > 1:
+            values.fail("mixes strings and numbers: use one kind per condition")
+        return Condition(field, operator, listed)
     reject(values, "use 'value', not 'values',")
     if not value.present:
         value.fail(f"is required for operator {operator}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_confluentcloud as confluent
 
+from infra import naming
+
 COMPONENT = "cdc:infra"
 
 
@@ -25,6 +27,7 @@ class Grants:
     read_topics: tuple[str, ...] = ()
     write_topics: tuple[str, ...] = ()
     keyed_topics: tuple[str, ...] = ()
+    owned_subjects: tuple[str, ...] = ()  # deployer principals only: registers these subjects' schemas
     group_prefixes: tuple[str, ...] = ()
     transactional_id_prefixes: tuple[str, ...] = ()
     cluster_admin: bool = False  # deployer principals only: CloudClusterAdmin on one cluster
@@ -39,6 +42,7 @@ class Grants:
             or self.group_prefixes
             or self.transactional_id_prefixes
             or self.cluster_admin
+            or self.owned_subjects
         )
 
 
@@ -53,6 +57,17 @@ class PrincipalRef:
     @property
     def principal(self) -> pulumi.Output[str]:
         return pulumi.Output.concat("User:", self.id)
+
+
+@dataclass
+class RegistryRef:
+    """The environment's Schema Registry: where subjects live and what an API key opens."""
+
+    id: pulumi.Input[str]
+    crn: pulumi.Input[str]
+    rest_endpoint: pulumi.Input[str]
+    api_version: pulumi.Input[str]
+    kind: pulumi.Input[str]
 
 
 @dataclass
@@ -100,7 +115,7 @@ class ClusterAccessArgs:
     grants: Grants
     cluster: confluent.KafkaCluster
     environment_id: pulumi.Input[str]
-    schema_registry_crn: pulumi.Input[str]
+    schema_registry: RegistryRef
     # Set to also issue the principal a Kafka API key for this cluster, created after its grants.
     key_display_name: pulumi.Input[str] | None = None
     key_waits_for: Sequence[pulumi.Resource] = ()
@@ -117,7 +132,7 @@ class ClusterAccess(pulumi.ComponentResource):
         # Built once: a principal may hold thousands of bindings (one per routed topic).
         principal = args.principal.principal
         in_cluster = pulumi.Output.concat(cluster.rbac_crn, "/kafka=", cluster.id)
-        in_registry = pulumi.Output.from_input(args.schema_registry_crn)
+        in_registry = pulumi.Output.from_input(args.schema_registry.crn)
 
         def bind(suffix: str, role: pulumi.Input[str], crn: pulumi.Input[str]) -> None:
             self.bindings.append(
@@ -142,7 +157,9 @@ class ClusterAccess(pulumi.ComponentResource):
             for topic in topics:
                 bind(f"{verb}-topic-{topic}", role, on_cluster("topic", topic))
                 for part in ("key", "value") if topic in g.keyed_topics else ("value",):
-                    bind(f"{verb}-subject-{topic}-{part}", role, on_subject(f"{topic}-{part}"))
+                    bind(f"{verb}-subject-{topic}-{part}", role, on_subject(naming.subject(topic, part)))
+        for owned in g.owned_subjects:
+            bind(f"own-subject-{owned}", "ResourceOwner", on_subject(owned))
         for prefix in g.group_prefixes:
             bind(f"read-group-{prefix}", "DeveloperRead", on_cluster("group", f"{prefix}*"))
         for prefix in g.transactional_id_prefixes:

@@ -1,12 +1,15 @@
-"""Flink compute for one region: the compute pool and the deployer's Flink API key."""
+"""Flink for one region: the compute pool, the deployer's Flink API key, and the routing statement."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_confluentcloud as confluent
 
+from infra import naming
 from infra.access import COMPONENT, ApiKeyArgs, PrincipalRef, api_key
 
 
@@ -50,3 +53,108 @@ class FlinkCompute(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"pool_id": self.pool.id})
+
+
+CARRY_OVER = "sql.tables.initial-offset-from"
+
+
+@dataclass(frozen=True)
+class StatementSpec:
+    """One generation of the routing statement as declared to Confluent."""
+
+    name: str
+    sql: str
+    properties: dict[str, str]
+    stopped: bool = False
+
+    def export(self) -> dict[str, Any]:
+        return {"name": self.name, "sql": self.sql, "properties": self.properties}
+
+
+def statement_generations(previous: Mapping[str, Any] | None, current: StatementSpec) -> list[StatementSpec]:
+    """The statements to declare, given what the last deployment exported.
+
+    Unchanged SQL keeps the running statement exactly as deployed. Changed SQL declares the new
+    statement reading from the old one's offsets and the old one STOPPED (not deleted: the new one
+    stays pending until it is stopped); anything older is dropped, so Pulumi deletes it. Statements
+    hold stateless routes, which is what carry-over supports.
+    """
+    if not previous:
+        return [current]
+    if previous["name"] == current.name:
+        carried = {k: v for k, v in previous["properties"].items() if k == CARRY_OVER}
+        return [StatementSpec(current.name, current.sql, {**current.properties, **carried})]
+    stopped = StatementSpec(previous["name"], previous["sql"], dict(previous["properties"]), stopped=True)
+    successor = StatementSpec(current.name, current.sql, {**current.properties, CARRY_OVER: previous["name"]})
+    return [stopped, successor]
+
+
+@dataclass
+class RoutingStatementArgs:
+    name_prefix: str
+    sql: str
+    organization_id: pulumi.Input[str]
+    environment_id: pulumi.Input[str]
+    compute_pool: confluent.FlinkComputePool
+    principal_id: pulumi.Input[str]
+    catalog: pulumi.Input[str]  # environment display name
+    database: pulumi.Input[str]  # cluster display name
+    rest_endpoint: pulumi.Input[str]
+    deployer_key: confluent.ApiKey
+    # The last deployment's export of this statement (None on the first deployment).
+    previous: pulumi.Input[Any]
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class RoutingStatement(pulumi.ComponentResource):
+    """The region's single routing statement set, replaced without losing or re-reading records."""
+
+    def __init__(self, name: str, args: RoutingStatementArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{COMPONENT}:RoutingStatement", name, None, opts)
+        statement_name = naming.statement_name(args.name_prefix, args.sql)
+
+        def declare(values: list[Any]) -> dict[str, Any]:
+            previous, catalog, database = values
+            current = StatementSpec(
+                statement_name,
+                args.sql,
+                {"sql.current-catalog": catalog, "sql.current-database": database},
+            )
+            specs = statement_generations(previous, current)
+            declared: list[pulumi.Resource] = []
+            for spec in specs:
+                declared.append(self._statement(name, spec, args, list(declared)))
+            return next(s for s in specs if not s.stopped).export()
+
+        # Which generations exist depends on the last deployment's export, so they are declared once
+        # it is known (it is, in preview too: stack references are read, not created).
+        self.current = pulumi.Output.all(args.previous, args.catalog, args.database).apply(declare)
+        self.register_outputs({"current": self.current})
+
+    def _statement(
+        self, name: str, spec: StatementSpec, args: RoutingStatementArgs, predecessors: list[pulumi.Resource]
+    ) -> confluent.FlinkStatement:
+        return confluent.FlinkStatement(
+            f"{name}-{spec.name}",
+            statement_name=spec.name,
+            statement=spec.sql,
+            properties=spec.properties,
+            stopped=spec.stopped,
+            organization=confluent.FlinkStatementOrganizationArgs(id=args.organization_id),
+            environment=confluent.FlinkStatementEnvironmentArgs(id=args.environment_id),
+            compute_pool=confluent.FlinkStatementComputePoolArgs(id=args.compute_pool.id),
+            principal=confluent.FlinkStatementPrincipalArgs(id=args.principal_id),
+            rest_endpoint=args.rest_endpoint,
+            credentials=confluent.FlinkStatementCredentialsArgs(
+                key=args.deployer_key.id, secret=args.deployer_key.secret
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # A properties change plans as an update and then fails at apply (provider PR #1118):
+                # replace instead; the old one must go first, the name is the same.
+                replace_on_changes=["properties"],
+                delete_before_replace=True,
+                # The successor starts from the stopped predecessor's offsets.
+                depends_on=[*args.depends_on, args.compute_pool, *predecessors],
+            ),
+        )

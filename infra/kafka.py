@@ -1,4 +1,5 @@
-"""A Kafka cluster with its deployer key and every topic it holds, declared (never created by a job)."""
+"""A Kafka cluster with its deployer key and every topic it holds (and their value schemas), declared
+in Pulumi: no topic is ever created implicitly by a job or a Flink CREATE TABLE."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from infra.access import COMPONENT, ClusterAccess, ClusterAccessArgs, Grants, PrincipalRef
+from infra import naming
+from infra.access import (
+    COMPONENT,
+    ApiKeyArgs,
+    ClusterAccess,
+    ClusterAccessArgs,
+    Grants,
+    PrincipalRef,
+    RegistryRef,
+    api_key,
+)
 from infra.settings import KafkaSettings
 
 
@@ -17,6 +28,8 @@ class TopicSpec:
     name: str
     partitions: int
     retention_ms: int
+    # JSON Schema registered as the topic's value subject; None when the writer registers its own.
+    value_schema: str | None = None
 
 
 @dataclass
@@ -27,7 +40,7 @@ class KafkaClusterArgs:
     kafka: KafkaSettings
     manager: PrincipalRef
     manager_grants: Grants
-    schema_registry_crn: pulumi.Input[str]
+    schema_registry: RegistryRef
     topics: Sequence[TopicSpec]
     protect: bool
     network_id: pulumi.Input[str] | None = None
@@ -61,7 +74,7 @@ class KafkaCluster(pulumi.ComponentResource):
                 grants=args.manager_grants,
                 cluster=self.cluster,
                 environment_id=args.environment_id,
-                schema_registry_crn=args.schema_registry_crn,
+                schema_registry=args.schema_registry,
                 key_display_name=pulumi.Output.concat(args.display_name, "-manager"),
                 # Over PrivateLink the cluster is reachable only once the endpoint and DNS exist.
                 key_waits_for=args.reachable_after,
@@ -85,4 +98,39 @@ class KafkaCluster(pulumi.ComponentResource):
             )
             for topic in args.topics
         }
+        self.schemas = self._register_schemas(name, args, manager_access.bindings)
         self.register_outputs({"cluster_id": self.cluster.id, "bootstrap_endpoint": self.cluster.bootstrap_endpoint})
+
+    def _register_schemas(
+        self, name: str, args: KafkaClusterArgs, grants: Sequence[pulumi.Resource]
+    ) -> dict[str, confluent.Schema]:
+        """Value schemas of the declared topics, registered with the manager's registry key."""
+        owned = [t for t in args.topics if t.value_schema is not None]
+        if not owned:
+            return {}
+        registry = args.schema_registry
+        key = api_key(
+            f"{name}-manager-registry-key",
+            ApiKeyArgs(
+                display_name=pulumi.Output.concat(args.display_name, "-manager-registry"),
+                owner=args.manager,
+                resource_id=registry.id,
+                resource_api_version=registry.api_version,
+                resource_kind=registry.kind,
+                environment_id=args.environment_id,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=list(grants)),
+        )
+        return {
+            topic.name: confluent.Schema(
+                f"{name}-schema-{topic.name}",
+                schema_registry_cluster=confluent.SchemaSchemaRegistryClusterArgs(id=registry.id),
+                rest_endpoint=registry.rest_endpoint,
+                credentials=confluent.SchemaCredentialsArgs(key=key.id, secret=key.secret),
+                subject_name=naming.subject(topic.name),
+                format="JSON",
+                schema=topic.value_schema,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[self.topics[topic.name]]),
+            )
+            for topic in owned
+        }

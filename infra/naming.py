@@ -6,6 +6,9 @@ environment name, which itself defaults to one per stack, so ephemeral `pr-N` st
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from flink_sql.routes import Route
 
 CDC_CONNECTOR = "cdc-connector"
@@ -30,5 +33,18 @@ def consumer_group_prefix(consumer: str) -> str:
     return f"{consumer}-"
 
 
+def subject(topic: str, part: str = "value") -> str:
+    """Schema Registry subject of a topic's key or value (TopicNameStrategy)."""
+    return f"{topic}-{part}"
+
+
 def display_name(environment: str, *parts: str) -> str:
     return "-".join((environment, *parts))
+
+
+def statement_name(prefix: str, sql: str) -> str:
+    """Flink statement name: lowercase [a-z0-9-], alphanumeric ends, <= 72 chars, ending in a short hash
+    of its SQL, so a changed statement gets a new name (statements are immutable on Confluent)."""
+    digest = hashlib.sha256(sql.encode()).hexdigest()[:10]
+    stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len("-routes-") - len(digest)]
+    return f"{stem.rstrip('-') or 'cdc'}-routes-{digest}"

@@ -21,6 +21,7 @@ DEPLOYER_ROLES = {
     "CloudClusterAdmin": ("/kafka=", "/cloud-cluster="),
     "FlinkDeveloper": ("/cloud-cluster=", "/environment="),
     "Assigner": ("/environment=", "/service-account="),
+    "ResourceOwner": ("/kafka=", "/subject="),
 }
 MAX_CFU_VALUES = (5, 10, 20, 30, 40, 50)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pulumi
+
 from flink_sql.config_node import ConfigError
 from flink_sql.routes import Route, load_routes
 from infra.settings import NAMESPACE, Settings, load_settings
@@ -39,15 +41,20 @@ def compose(settings: Settings, routes: tuple[Route, ...]) -> None:
     """Build the stack's layer(s): global, region (reading the global stack), or both in one stack."""
     if settings.layer == "global":
         global_layer(settings, routes).export()
-    elif settings.layer == "region":
+        return
+    if settings.layer == "region":
         assert settings.global_stack is not None
-        region_layer(
-            settings, routes, GlobalExports.from_stack(settings.global_stack, region_principal_names(settings, routes))
-        )
+        exports = GlobalExports.from_stack(settings.global_stack, region_principal_names(settings, routes))
     else:
         exports = global_layer(settings, routes)
         exports.export()
-        region_layer(settings, routes, exports)
+    region_layer(settings, routes, exports, previous_deployment())
+
+
+def previous_deployment() -> pulumi.StackReference:
+    """This stack's own last outputs: what the routing statement was, to replace it safely."""
+    self_name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    return pulumi.StackReference("previous-deployment", stack_name=self_name)
 
 
 __all__ = ["compose", "load"]

@@ -31,7 +31,10 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
     }
     for region in regions:
         policy[naming.cluster_manager(region)] = Grants(
-            f"Deployer: manages topics and cluster links of the {region} cluster only", cluster_admin=True
+            f"Deployer: manages topics, their schemas and cluster links of the {region} cluster only",
+            cluster_admin=True,
+            # The routed topics' value schemas; the connector registers the raw topic's own.
+            owned_subjects=tuple(naming.subject(r.output_topic) for r in enabled),
         )
     for consumer in naming.consumers(routes):
         policy[consumer] = Grants(

@@ -10,7 +10,7 @@ import pulumi_confluentcloud as confluent
 
 from flink_sql.routes import Route
 from infra import naming
-from infra.access import Principal, PrincipalArgs, PrincipalRef
+from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
 from infra.settings import Settings
 from stacks.access_policy import access_policy
@@ -20,19 +20,27 @@ from stacks.access_policy import access_policy
 class GlobalExports:
     """What region layers need from the global layer (exported by `prod`, read by `prod-east/west`)."""
 
+    organization_id: pulumi.Input[str]
     environment_id: pulumi.Input[str]
     environment_name: pulumi.Input[str]
-    schema_registry_id: pulumi.Input[str]
-    schema_registry_crn: pulumi.Input[str]
-    schema_registry_rest_endpoint: pulumi.Input[str]
+    schema_registry: RegistryRef
     principals: dict[str, PrincipalRef]
 
     def export(self) -> None:
+        registry = self.schema_registry
+        pulumi.export("organizationId", self.organization_id)
         pulumi.export("environmentId", self.environment_id)
         pulumi.export("environmentName", self.environment_name)
-        pulumi.export("schemaRegistryId", self.schema_registry_id)
-        pulumi.export("schemaRegistryCrn", self.schema_registry_crn)
-        pulumi.export("schemaRegistryRestEndpoint", self.schema_registry_rest_endpoint)
+        pulumi.export(
+            "schemaRegistry",
+            {
+                "id": registry.id,
+                "crn": registry.crn,
+                "restEndpoint": registry.rest_endpoint,
+                "apiVersion": registry.api_version,
+                "kind": registry.kind,
+            },
+        )
         pulumi.export(
             "principals",
             {name: {"id": p.id, "apiVersion": p.api_version, "kind": p.kind} for name, p in self.principals.items()},
@@ -50,12 +58,18 @@ class GlobalExports:
 
             return PrincipalRef(field("id"), field("apiVersion"), field("kind"))
 
+        registry = ref.require_output("schemaRegistry")
         return cls(
+            organization_id=ref.require_output("organizationId"),
             environment_id=ref.require_output("environmentId"),
             environment_name=ref.require_output("environmentName"),
-            schema_registry_id=ref.require_output("schemaRegistryId"),
-            schema_registry_crn=ref.require_output("schemaRegistryCrn"),
-            schema_registry_rest_endpoint=ref.require_output("schemaRegistryRestEndpoint"),
+            schema_registry=RegistryRef(
+                id=registry["id"],
+                crn=registry["crn"],
+                rest_endpoint=registry["restEndpoint"],
+                api_version=registry["apiVersion"],
+                kind=registry["kind"],
+            ),
             principals={name: principal(name) for name in principal_names},
         )
 
@@ -98,10 +112,15 @@ def global_layer(settings: Settings, routes: tuple[Route, ...]) -> GlobalExports
         )
     registry = governed.schema_registry
     return GlobalExports(
+        organization_id=organization.id,
         environment_id=governed.environment.id,
         environment_name=env_name,
-        schema_registry_id=registry.id,
-        schema_registry_crn=registry.resource_name,
-        schema_registry_rest_endpoint=registry.rest_endpoint,
+        schema_registry=RegistryRef(
+            id=registry.id,
+            crn=registry.resource_name,
+            rest_endpoint=registry.rest_endpoint,
+            api_version=registry.api_version,
+            kind=registry.kind,
+        ),
         principals={name: p.ref for name, p in principals.items()},
     )

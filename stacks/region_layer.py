@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
+from flink_sql.compiler import compile_routes, registry_options
+from flink_sql.raw_record import value_json_schema
 from flink_sql.routes import Route
 from infra import naming
 from infra.access import ClusterAccess, ClusterAccessArgs
-from infra.flink import FlinkCompute, FlinkComputeArgs
+from infra.flink import FlinkCompute, FlinkComputeArgs, RoutingStatement, RoutingStatementArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
 from infra.settings import Settings
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
+
+# The stack export holding the deployed routing statement; the next deployment reads it back.
+ROUTING_EXPORT = "routingStatement"
 
 
 def region_principal_names(settings: Settings, routes: tuple[Route, ...]) -> list[str]:
@@ -22,7 +29,12 @@ def region_principal_names(settings: Settings, routes: tuple[Route, ...]) -> lis
     return list(access_policy(routes, (settings.region.region,), settings.region.raw_topic))
 
 
-def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExports) -> None:
+def region_layer(
+    settings: Settings,
+    routes: tuple[Route, ...],
+    glob: GlobalExports,
+    previous_deployment: pulumi.StackReference,
+) -> None:
     assert settings.region is not None
     rs = settings.region
     region = rs.region
@@ -49,9 +61,16 @@ def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExpo
 
     policy = access_policy(routes, (region,), rs.raw_topic)
     manager = naming.cluster_manager(region)
+    # The connector registers the raw topic's schemas; the routed topics' value schema is declared
+    # here from the raw-record definition, so Flink infers their tables: no CREATE TABLE is deployed.
     topics = [TopicSpec(rs.raw_topic, rs.raw_topic_settings.partitions, rs.raw_topic_settings.retention_ms)]
     topics += [
-        TopicSpec(r.output_topic, rs.routed_topic_settings.partitions, rs.routed_topic_settings.retention_ms)
+        TopicSpec(
+            r.output_topic,
+            rs.routed_topic_settings.partitions,
+            rs.routed_topic_settings.retention_ms,
+            value_schema=json.dumps(value_json_schema(r.output_topic), sort_keys=True),
+        )
         for r in routes
         if r.enabled
     ]
@@ -64,7 +83,7 @@ def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExpo
             kafka=rs.kafka,
             manager=glob.principals[manager],
             manager_grants=policy[manager],
-            schema_registry_crn=glob.schema_registry_crn,
+            schema_registry=glob.schema_registry,
             topics=topics,
             protect=settings.protect,
             network_id=network.network.id if network else None,
@@ -82,7 +101,7 @@ def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExpo
                 grants=grants,
                 cluster=cluster,
                 environment_id=glob.environment_id,
-                schema_registry_crn=glob.schema_registry_crn,
+                schema_registry=glob.schema_registry,
                 # Consumer apps authenticate with keys; the connector and Flink run as the account.
                 key_display_name=pulumi.Output.concat(display, "-", name) if name in consumers else None,
                 key_waits_for=network.ready if network else [],
@@ -92,6 +111,7 @@ def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExpo
         if grants.cluster_scoped and name != manager
     }
 
+    flink_access = workload_access[naming.FLINK_STATEMENTS]
     flink = FlinkCompute(
         f"{region}-flink",
         FlinkComputeArgs(
@@ -107,7 +127,26 @@ def region_layer(settings: Settings, routes: tuple[Route, ...], glob: GlobalExpo
     pulumi.export("clusterId", cluster.id)
     pulumi.export("bootstrapEndpoint", cluster.bootstrap_endpoint)
     pulumi.export("restEndpoint", cluster.rest_endpoint)
+    routing = RoutingStatement(
+        f"{region}-routing",
+        RoutingStatementArgs(
+            name_prefix=settings.stack,
+            sql=compile_routes(routes, rs.raw_topic, registry_options(rs.cdc_value_format)).statement_set,
+            organization_id=glob.organization_id,
+            environment_id=glob.environment_id,
+            compute_pool=flink.pool,
+            principal_id=glob.principals[naming.FLINK_STATEMENTS].id,
+            catalog=glob.environment_name,
+            database=display,
+            rest_endpoint=flink.region.rest_endpoint,
+            deployer_key=flink.deployer_key,
+            previous=previous_deployment.get_output(ROUTING_EXPORT),
+            depends_on=[*kafka.topics.values(), *kafka.schemas.values(), *flink_access.bindings],
+        ),
+    )
+
     pulumi.export("computePoolId", flink.pool.id)
+    pulumi.export(ROUTING_EXPORT, routing.current)
     pulumi.export(
         "consumerCredentials",
         pulumi.Output.secret(

@@ -45,7 +45,7 @@ def test_region_stack_reads_global_stack_and_registers_no_org_objects(
     plans: dict[str, Plan], stack: str, region: str
 ) -> None:
     p = plans[stack]
-    ref = one(p, "StackReference")
+    ref = one(p, "StackReference", lambda r: r.name == "global-stack")
     assert ref.inputs["name"] == "acme-lending/cdc-platform/prod"
     assert not of_type(p, "Environment") and not of_type(p, "ServiceAccount")
     cluster = one(p, "KafkaCluster")
@@ -104,13 +104,14 @@ def test_prod_cluster_sits_behind_privatelink_and_keys_wait_for_dns(plans: dict[
     records = {r.urn for r in of_type(p, "Record")}
     assert len(records) == 1 + len(network.inputs["zones"])
     for key in of_type(p, "ApiKey"):
-        if key.inputs["managedResource"]["kind"] == "Cluster":
+        if key.inputs["managedResource"]["apiVersion"] == "cmk/v2":  # Kafka keys, used over PrivateLink
             assert records <= set(key.dependencies), key.name
 
 
 def test_dev_is_all_in_one_on_a_public_standard_cluster(plans: dict[str, Plan]) -> None:
     dev = plans["dev"]
-    assert not of_type(dev, "StackReference") and not of_type(dev, "Network")
+    assert {r.name for r in of_type(dev, "StackReference")} == {"previous-deployment"}
+    assert not of_type(dev, "Network")
     assert one(dev, "Environment").inputs["displayName"] == "cdc-dev"
     cluster = one(dev, "KafkaCluster")
     assert "standard" in cluster.inputs and "dedicated" not in cluster.inputs
