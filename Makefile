@@ -1,17 +1,31 @@
 # The two commands of the README:  make plan STACK=prod-east   and   make test
-# Both set up what they need on a fresh machine (the program's virtualenv from requirements.txt).
+# Both set up what they need on a fresh machine: the program's virtualenv (requirements.txt) and, for
+# the tests, the rehearsal engine's (requirements-engine.txt) plus a Java runtime for Flink.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+ENGINE_VENV := .engine-venv
 STACK ?= prod-east
 
-.PHONY: plan test lint bench-plan clean
+.PHONY: plan test lint engine java bench-plan bench-routing clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
+
+$(ENGINE_VENV)/.installed: requirements-engine.txt
+	$(PYTHON) -m venv $(ENGINE_VENV)
+	$(ENGINE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ENGINE_VENV)/bin/python -m pip install --quiet -r requirements-engine.txt
+	touch $@
+
+# Flink needs a JDK/JRE 11+ (17 here); install Debian's if the machine has none.
+java:
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
+
+engine: java $(ENGINE_VENV)/.installed
 
 plan: $(VENV)/.installed
 	$(PY) -m cdcctl plan --stack $(STACK)
@@ -21,11 +35,23 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
+test: lint engine
 	$(PY) -m pytest
 
-bench-plan: $(VENV)/.installed
+bench-$(ENGINE_VENV)/.installed: requirements-engine.txt
+	$(PYTHON) -m venv $(ENGINE_VENV)
+	$(ENGINE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ENGINE_VENV)/bin/python -m pip install --quiet -r requirements-engine.txt
+	touch $@
+
+# Flink needs a JDK/JRE 11+ (17 here); install Debian's if the machine has none.
+java:
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
+
+engine: java $(ENGINE_VENV)/.installed
+
+plan: $(VENV)/.installed
 	$(PY) scripts/bench_plan.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ENGINE_VENV) .pytest_cache .mypy_cache .ruff_cache

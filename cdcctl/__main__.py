@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from cdcctl.rehearse import EngineError
 from flink_sql.config_node import ConfigError
 from flink_sql.routes import DEFAULT_ROUTES_FILE
 
@@ -53,6 +55,19 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rehearse(args: argparse.Namespace) -> int:
+    from cdcctl.rehearse import read_records, rehearse
+    from flink_sql.routes import load_routes
+
+    routes = load_routes(args.routes)
+    records = read_records(Path(args.records))
+    counts = rehearse(routes, records, Path(args.out))
+    print(f"{len(records)} raw records routed on Apache Flink; output in {args.out}")
+    for topic, count in counts.items():
+        print(f"  {topic}: {count}")
+    return 0
+
+
 def _routes_check(args: argparse.Namespace) -> int:
     from flink_sql.routes import load_routes
 
@@ -75,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sql.add_argument("--stack", required=True)
     sql.set_defaults(run=_sql)
 
+    rehearse = commands.add_parser("rehearse", help="run the compiled routes on real Apache Flink")
+    rehearse.add_argument("--routes", required=True, help="routes file")
+    rehearse.add_argument("--records", required=True, help="JSONL file of raw records")
+    rehearse.add_argument("--out", required=True, help="directory for <outputTopic>.jsonl files")
+    rehearse.set_defaults(run=_rehearse)
+
     routes = commands.add_parser("routes", help="routing rules")
     routes_commands = routes.add_subparsers(dest="routes_command", required=True)
     check = routes_commands.add_parser("check", help="validate a routes file")
@@ -87,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

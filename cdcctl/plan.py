@@ -45,6 +45,7 @@ class PlannedResource:
     urn: str = ""
     id: str = ""
     dependencies: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -226,6 +227,7 @@ class RecordingMonitor(MockMonitor):
                 urn=urn,
                 id=resource_id,
                 dependencies=list(getattr(request, "dependencies", [])),
+                replace_on_changes=list(getattr(request, "replaceOnChanges", [])),
             )
         )
 

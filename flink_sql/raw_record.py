@@ -50,3 +50,28 @@ def value_json_schema(title: str) -> dict[str, object]:
         "properties": {c.name: {"oneOf": [{"type": "null"}, {"type": c.json_type}]} for c in RAW_COLUMNS},
         "additionalProperties": False,
     }
+
+
+OPERATION_CODES = ("c", "u", "d", "r")
+
+
+def record_problems(record: object) -> list[str]:
+    """Why a record is not a raw CDC record (empty if it is): a changed column set, a missing or
+    unknown `__op`, or a wrongly typed column must fail loudly, never route silently."""
+    if not isinstance(record, dict):
+        return ["is not a JSON object"]
+    problems = []
+    missing = [name for name in RAW_COLUMN_NAMES if name not in record]
+    unexpected = sorted(set(record) - set(RAW_COLUMN_NAMES))
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected column(s) {', '.join(unexpected)}")
+    if "__op" in record and record["__op"] not in OPERATION_CODES:
+        problems.append(f"__op is {record['__op']!r}, not one of {', '.join(OPERATION_CODES)}")
+    for column in RAW_COLUMNS:
+        value = record.get(column.name)
+        expected = int if column.numeric else str
+        if value is not None and (isinstance(value, bool) or not isinstance(value, expected)):
+            problems.append(f"{column.name} must be {column.json_type} or null, got {value!r}")
+    return problems

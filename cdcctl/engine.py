@@ -1,0 +1,82 @@
+"""The rehearsal engine: real Apache Flink (PyFlink), run by cdcctl as a child process.
+
+Runs in the engine virtualenv (.engine-venv), which cannot hold Pulumi (grpcio conflict), so it
+imports only the standard library, PyFlink and the project's pure-Python modules.
+
+  python -m cdcctl.engine run SPEC.json   run {"tables": [DDL...], "statement": SQL} to completion (batch)
+  python -m cdcctl.engine serve           answer JSON lines {"tables": [...], "explain": SQL} on stdin
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+# Lines of the serve protocol start with this, so stray output of the JVM bridge is never mistaken.
+REPLY_PREFIX = "@@engine "
+
+
+def table_environment(batch: bool) -> Any:
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    settings = EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()
+    env = TableEnvironment.create(settings)
+    # One slot: deterministic output files, and the machine has two cores.
+    env.get_config().set("parallelism.default", "1")
+    return env
+
+
+def explain_sql(statement: str) -> str:
+    """EXPLAIN form of a statement: the statement set is explained as a whole (one job)."""
+    if statement.startswith("EXECUTE STATEMENT SET"):
+        return "EXPLAIN " + statement.removeprefix("EXECUTE ")
+    return f"EXPLAIN {statement}"
+
+
+def explain(tables: list[str], statement: str) -> str:
+    """Plan `statement` on real Flink (streaming, as deployed) after creating `tables`."""
+    env = table_environment(batch=False)
+    for ddl in tables:
+        env.execute_sql(ddl)
+    with env.execute_sql(explain_sql(statement)).collect() as rows:
+        return "\n".join(str(row[0]) for row in rows)
+
+
+def run(tables: list[str], statement: str, batch: bool = True) -> float:
+    """Execute `statement` to completion; returns the wall time of the job in seconds."""
+    env = table_environment(batch=batch)
+    for ddl in tables:
+        env.execute_sql(ddl)
+    start = time.perf_counter()
+    env.execute_sql(statement).wait()
+    return time.perf_counter() - start
+
+
+def serve() -> None:
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            reply = {"ok": True, "plan": explain(request.get("tables", []), request["explain"])}
+        except Exception as error:
+            reply = {"ok": False, "error": str(error)}
+        print(REPLY_PREFIX + json.dumps(reply), flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["serve"]:
+        serve()
+        return 0
+    if len(argv) == 2 and argv[0] == "run":
+        with open(argv[1], encoding="utf-8") as spec_file:
+            spec = json.load(spec_file)
+        seconds = run(spec["tables"], spec["statement"], batch=spec.get("batch", True))
+        print(REPLY_PREFIX + json.dumps({"ok": True, "seconds": seconds}), flush=True)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,145 @@
+"""`cdcctl rehearse`: the compiled routes on real Apache Flink, fed with raw records.
+
+The WHERE clauses and the statement set are exactly the deployed ones (same compiler, same routes);
+only the tables' WITH clauses change, from the Confluent registry format to local JSON files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from flink_sql.compiler import compile_routes
+from flink_sql.config_node import ConfigError
+from flink_sql.raw_record import RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
+from flink_sql.routes import Route
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPLY_PREFIX = "@@engine "  # cdcctl.engine.REPLY_PREFIX (that module is only importable in the engine env)
+
+
+class EngineError(Exception):
+    """The rehearsal engine is missing or failed."""
+
+
+def engine_python() -> Path:
+    """The engine virtualenv's interpreter (`make engine` creates it; CDC_ENGINE_PYTHON overrides)."""
+    path = Path(os.environ.get("CDC_ENGINE_PYTHON") or PROJECT_ROOT / ".engine-venv/bin/python")
+    if not path.exists():
+        raise EngineError(f"rehearsal engine not installed at {path}: run `make engine`")
+    return path
+
+
+def _engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return [str(engine_python()), "-m", "cdcctl.engine", *args], env
+
+
+def run_on_flink(tables: list[str], statement: str, batch: bool = True) -> float:
+    """Run one statement to completion on real Flink; returns the job's wall time in seconds."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+        json.dump({"tables": tables, "statement": statement, "batch": batch}, spec)
+    try:
+        command, env = _engine_command("run", spec.name)
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    finally:
+        os.unlink(spec.name)
+    replies = [line for line in result.stdout.splitlines() if line.startswith(REPLY_PREFIX)]
+    if result.returncode != 0 or not replies:
+        raise EngineError(f"Flink job failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
+    return float(json.loads(replies[-1].removeprefix(REPLY_PREFIX))["seconds"])
+
+
+class FlinkPlanner:
+    """A long-lived engine process that plans statements on real Flink (one JVM for many checks)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._process = process
+
+    def explain(self, tables: list[str], statement: str) -> str:
+        """The Flink plan of `statement`; raises EngineError with the planner's message if invalid."""
+        stdin, stdout = self._pipes()
+        stdin.write(json.dumps({"tables": tables, "explain": statement}) + "\n")
+        stdin.flush()
+        for line in stdout:
+            if line.startswith(REPLY_PREFIX):
+                reply = json.loads(line.removeprefix(REPLY_PREFIX))
+                if not reply["ok"]:
+                    raise EngineError(reply["error"])
+                return str(reply["plan"])
+        raise EngineError("the Flink planner process exited")
+
+    def _pipes(self) -> tuple[IO[str], IO[str]]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        return self._process.stdin, self._process.stdout
+
+
+@contextmanager
+def flink_planner() -> Iterator[FlinkPlanner]:
+    command, env = _engine_command("serve")
+    process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield FlinkPlanner(process)
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=60)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """JSONL raw records; a malformed line fails with file and line, before Flink starts."""
+    records = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                raise ConfigError(str(path), f"line {number}", f"invalid JSON: {error}") from None
+            problems = record_problems(record)
+            if problems:
+                raise ConfigError(str(path), f"line {number}", "; ".join(problems))
+            records.append(record)
+    return records
+
+
+def rehearse(routes: Iterable[Route], records: list[dict[str, Any]], out_dir: Path) -> dict[str, int]:
+    """Route `records` through the compiled statement set on Flink; writes out_dir/<topic>.jsonl."""
+    enabled = [r for r in routes if r.enabled]
+    with tempfile.TemporaryDirectory(prefix="cdc-rehearsal-") as work:
+        source_dir, sinks = Path(work, "raw"), {r.output_topic: Path(work, "sinks", r.output_topic) for r in enabled}
+        source_dir.mkdir()
+        with (source_dir / "records.json").open("w", encoding="utf-8") as raw:
+            raw.writelines(json.dumps(record) + "\n" for record in records)
+        compiled = compile_routes(
+            enabled,
+            RAW_TOPIC,
+            source_options=local_table_options(source_dir),
+            sink_options_for={topic: local_table_options(path) for topic, path in sinks.items()},
+        )
+        if enabled:
+            run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return {topic: _collect(path, out_dir / f"{topic}.jsonl") for topic, path in sinks.items()}
+
+
+def local_table_options(path: Path) -> dict[str, str]:
+    """The rehearsal's stand-in for the registry-backed Kafka tables: JSON files."""
+    return {"connector": "filesystem", "path": str(path), "format": "json"}
+
+
+def _collect(sink_dir: Path, target: Path) -> int:
+    """Gather a filesystem sink's part files into one JSONL file, every raw column in order."""
+    rows = []
+    if sink_dir.is_dir():
+        for part in sorted(p for p in sink_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
+            rows += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
+    target.write_text("".join(json.dumps({c: row.get(c) for c in RAW_COLUMN_NAMES}) + "\n" for row in rows))
+    return len(rows)
