@@ -24,7 +24,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.settings import get_root_resource
 
 from flink_sql.config_node import ConfigError
-from infra.settings import NAMESPACE, PROVIDER_SECRET_KEYS, stack_file
+from infra.settings import NAMESPACE, PROGRAM_SECRET_KEYS, PROVIDER_SECRET_KEYS, stack_file
 
 SECRET = "[secret]"
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -175,6 +175,13 @@ class PlanMocks(Mocks):
             }
         if kind == "Zone":
             return {"zoneId": resource_id}
+        if kind in ("Secret", "Role"):
+            service = "secretsmanager" if kind == "Secret" else "iam"
+            return {"arn": f"arn:aws:{service}::111122223333:{kind.lower()}/{resource_id}"}
+        if kind == "Proxy":
+            return {"endpoint": f"{inputs.get('name')}.proxy-{_short_hash(resource_id, length=12)}.rds.amazonaws.com"}
+        if kind == "ProxyDefaultTargetGroup":
+            return {"name": "default"}
         return {}
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
@@ -201,6 +208,15 @@ class PlanMocks(Mocks):
                 "restEndpoint": f"https://flink.{region}.aws.confluent.cloud",
             }
             return flink_region, []
+        if token == "getCluster":
+            cluster = args.args["clusterIdentifier"]
+            host = f"{cluster}.cluster-{_short_hash(cluster, length=12)}.rds.amazonaws.com"
+            return {
+                "clusterIdentifier": cluster,
+                "endpoint": host,
+                "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+                "port": 5432,
+            }, []
         if token == "getAvailabilityZone":
             # AZ names map to ids per account: any plausible name in the zone id's region will do.
             zone_id = args.args["zoneId"]
@@ -261,9 +277,9 @@ def stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, str], 
         value = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
         if value is not None:
             config[_full_key(key, project["name"])] = _config_string(value)
-    # Users set the provider's credentials with --secret; the plan stands in placeholders for them.
-    secret_keys = list(PROVIDER_SECRET_KEYS)
-    config.update({key: SECRET for key in PROVIDER_SECRET_KEYS})
+    # Users set credentials and passwords with --secret; the plan stands in placeholders for them.
+    secret_keys = [*PROVIDER_SECRET_KEYS, *PROGRAM_SECRET_KEYS]
+    config.update({key: SECRET for key in secret_keys})
     for key, value in (document.get("config") or {}).items():
         key = _full_key(key, project["name"])
         if isinstance(value, dict) and set(value) == {"secure"}:
@@ -320,7 +336,12 @@ def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None =
 def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], mocks: PlanMocks, root: Path) -> Plan:
     pulumi.runtime.set_all_config(config, secret_keys)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(monitor.mocks, project="cdc-platform", stack=stack, preview=False, monitor=monitor)
+    # Organization as the Pulumi CLI reports it for the stack (the global stack's, else the DIY default).
+    reference = config.get(f"{NAMESPACE}:globalStack", "")
+    organization = reference.split("/")[0] if reference.count("/") == 2 else "organization"
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project="cdc-platform", stack=stack, preview=False, monitor=monitor, organization=organization
+    )
 
     exports: dict[str, Any] = {}
 

@@ -44,17 +44,19 @@ class Node:
         return f"{self.path}.{key}" if self.path else key
 
     def fields(self, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Node]:
-        """The mapping's keys as Nodes (absent optional keys included); unknown keys are errors."""
+        """The mapping's keys as Nodes (absent optional keys included); unknown keys are errors.
+        An absent mapping reads as an empty one."""
         required, optional = tuple(required), tuple(optional)
-        if not isinstance(self.value, dict):
+        mapping = self.value if self.present else {}
+        if not isinstance(mapping, dict):
             self.fail(f"must be a mapping with keys {', '.join(required + optional)}")
         allowed = set(required) | set(optional)
-        for key in self.value:
+        for key in mapping:
             if key not in allowed:
                 Node(None, self.file, self._join(str(key))).fail(f"unknown key (allowed: {', '.join(sorted(allowed))})")
         result = {}
         for key in required + optional:
-            node = Node(self.value.get(key, _MISSING), self.file, self._join(key))
+            node = Node(mapping.get(key, _MISSING), self.file, self._join(key))
             if key in required and not node.present:
                 node.fail("is required")
             result[key] = node

@@ -7,12 +7,13 @@ Every error names the stack file and the key path, e.g.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flink_sql.config_node import ConfigError, Node
-from flink_sql.raw_record import RAW_TOPIC
+from flink_sql.raw_record import RAW_TOPIC, SOURCE_TABLE
 from flink_sql.routes import DEFAULT_ROUTES_FILE, KAFKA_TOPIC
 
 NAMESPACE = "cdc-platform"
@@ -30,9 +31,19 @@ STACK_REFERENCE = r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+"
 ENVIRONMENT_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
 # Provider credentials the user sets with `pulumi config set --secret`; never in a stack file.
 PROVIDER_SECRET_KEYS = ("confluentcloud:cloudApiKey", "confluentcloud:cloudApiSecret")
+# The program's own secrets (database passwords), likewise set with --secret, read as Pulumi secrets.
+CDC_PASSWORD_KEY = f"{NAMESPACE}:cdcDatabasePassword"
+APP_PASSWORD_KEY = f"{NAMESPACE}:appDatabasePassword"
+PROGRAM_SECRET_KEYS = (CDC_PASSWORD_KEY, APP_PASSWORD_KEY)
+SSL_MODES = ("require", "verify-ca", "verify-full")
+SNAPSHOT_MODES = ("initial", "no_data", "when_needed")
+PG_NAME = r"[a-z_][a-z0-9_]{0,62}"
+SUBNET_ID = r"subnet-[0-9a-f]{8,17}"
+VPC_ID = r"vpc-[0-9a-f]{8,17}"
+CIDR = r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}"
 
 # Top-level keys of the cdc-platform namespace: how each is stored and which layers use it.
-_REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "routesFile")
+_REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "aurora", "routesFile")
 _KEYS_BY_LAYER: dict[str, tuple[str, ...]] = {
     "global": ("layer", "protect", "environment", "regions", "routesFile"),
     "region": ("layer", "protect", "globalStack", *_REGION_KEYS),
@@ -76,6 +87,47 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class CdcSettings:
+    """The managed Postgres CDC connector; value_format also decides the Flink tables' format."""
+
+    enabled: bool
+    value_format: str
+    hostname: str | None  # only without `aurora`: then the connector reads this host
+    port: int
+    database: str
+    user: str
+    sslmode: str
+    schema: str
+    table: str
+    slot_name: str
+    publication_name: str
+    topic_prefix: str
+    snapshot_mode: str
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """RDS Proxy for the applications (never for the connector: no logical replication through it)."""
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    client_cidrs: tuple[str, ...]
+    app_user: str
+    max_connections_percent: int
+    max_idle_connections_percent: int
+    connection_borrow_timeout: int
+
+
+@dataclass(frozen=True)
+class AuroraSettings:
+    """An existing Aurora PostgreSQL cluster, referenced by identifier."""
+
+    cluster_identifier: str
+    parameter_group_family: str
+    proxy: ProxySettings | None
+
+
+@dataclass(frozen=True)
 class RegionSettings:
     """What a region layer deploys."""
 
@@ -86,7 +138,8 @@ class RegionSettings:
     raw_topic_settings: TopicSettings
     routed_topic_settings: TopicSettings
     flink_max_cfu: int
-    cdc_value_format: str
+    cdc: CdcSettings
+    aurora: AuroraSettings | None
 
 
 @dataclass(frozen=True)
@@ -112,8 +165,9 @@ def stack_file(stack: str) -> str:
 def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()) -> Settings:
     """Validate a stack's config (full keys such as `cdc-platform:kafka`, values already parsed)."""
     file = stack_file(stack)
-    root = Node({k: v for k, v in raw.items() if k.startswith(NAMESPACE + ":")}, file, "")
-    for key in PROVIDER_SECRET_KEYS:
+    own = {k: v for k, v in raw.items() if k.startswith(NAMESPACE + ":") and k not in PROGRAM_SECRET_KEYS}
+    root = Node(own, file, "")
+    for key in (*PROVIDER_SECRET_KEYS, *PROGRAM_SECRET_KEYS):
         if key in raw and key not in secret_keys:
             Node(raw[key], file, key).fail(f"must be set with `pulumi config set --secret {key}`")
     layer_node = Node(raw.get(f"{NAMESPACE}:layer"), file, f"{NAMESPACE}:layer")
@@ -128,7 +182,9 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[st
         node.value = _parse_json(node)
 
     environment = _environment(f["environment"], stack) if "environment" in f else None
-    region = _region(f) if "region" in f else None
+    region = _region(f, stack) if "region" in f else None
+    if region is not None:
+        _require_secrets(region, raw, file)
     regions: tuple[str, ...] = ()
     if layer == "global":
         if not f["regions"].present:
@@ -187,7 +243,16 @@ def _environment(node: Node, stack: str) -> EnvironmentSettings:
     )
 
 
-def _region(f: dict[str, Node]) -> RegionSettings:
+def _require_secrets(region: RegionSettings, raw: Mapping[str, Any], file: str) -> None:
+    needed = [CDC_PASSWORD_KEY] if region.cdc.enabled else []
+    if region.aurora and region.aurora.proxy:
+        needed.append(APP_PASSWORD_KEY)
+    for key in needed:
+        if key not in raw:
+            Node(None, file, key).fail(f"is required: set it with `pulumi config set --secret {key}`")
+
+
+def _region(f: dict[str, Node], stack: str) -> RegionSettings:
     if not f["region"].present:
         f["region"].fail("is required: the AWS region of this stack, e.g. us-east-1")
     region = f["region"].string(AWS_REGION, "an AWS region such as us-east-1")
@@ -199,7 +264,7 @@ def _region(f: dict[str, Node]) -> RegionSettings:
             KAFKA_TOPIC, "a Kafka topic name", default=RAW_TOPIC
         )
     flink = f["flink"].fields(optional=["maxCfu"]) if f["flink"].present else None
-    cdc = f["cdc"].fields(optional=["valueFormat"]) if f["cdc"].present else None
+    aurora = _aurora(f["aurora"]) if f["aurora"].present else None
     return RegionSettings(
         region=region,
         kafka=_kafka(f["kafka"]),
@@ -208,8 +273,86 @@ def _region(f: dict[str, Node]) -> RegionSettings:
         raw_topic_settings=_topic(raw_node, extra=["name"]),
         routed_topic_settings=_topic(topics["routed"] if topics else f["topics"]),
         flink_max_cfu=flink["maxCfu"].choice(MAX_CFU_VALUES, default=5) if flink else 5,
-        cdc_value_format=cdc["valueFormat"].choice(CDC_VALUE_FORMATS, default="JSON_SR") if cdc else "JSON_SR",
+        cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None),
+        aurora=aurora,
     )
+
+
+def _cdc(node: Node, stack: str, has_aurora: bool) -> CdcSettings:
+    f = node.fields(
+        optional=["enabled", "valueFormat", "database", "slotName", "publicationName", "topicPrefix", "snapshotMode"]
+    )
+    db = f["database"].fields(optional=["hostname", "port", "name", "user", "sslmode", "schema", "table"])
+    enabled = f["enabled"].boolean(default=False)
+    hostname = db["hostname"].string(r"[A-Za-z0-9.-]+", "a DNS name", default=None)
+    if enabled and has_aurora and hostname:
+        db["hostname"].fail("the connector reads the Aurora writer endpoint: leave hostname out when aurora is set")
+    if enabled and not has_aurora and not hostname:
+        db["hostname"].fail("is required when cdc is enabled without an aurora cluster")
+    port = db["port"].integer(minimum=1, default=5432)
+    if port > 65535:
+        db["port"].fail(f"must be <= 65535, got {port}")
+    return CdcSettings(
+        enabled=enabled,
+        value_format=f["valueFormat"].choice(CDC_VALUE_FORMATS, default="JSON_SR"),
+        hostname=hostname,
+        port=port,
+        database=db["name"].string(PG_NAME, "a PostgreSQL identifier", default="events"),
+        user=db["user"].string(PG_NAME, "a PostgreSQL role name", default="cdc_replicator"),
+        sslmode=db["sslmode"].choice(SSL_MODES, default="require"),
+        schema=db["schema"].string(PG_NAME, "a PostgreSQL schema", default="public"),
+        table=db["table"].string(PG_NAME, "a PostgreSQL table", default=SOURCE_TABLE),
+        # One slot per stack: pr-N stacks copied from dev must not share dev's slot.
+        slot_name=f["slotName"].string(PG_NAME, "lowercase [a-z0-9_], <= 63 chars", default=_slot_name(stack)),
+        publication_name=f["publicationName"].string(PG_NAME, "a PostgreSQL identifier", default="business_events_pub"),
+        topic_prefix=f["topicPrefix"].string(r"[A-Za-z0-9_.-]{1,64}", "[A-Za-z0-9_.-]", default="cdc"),
+        snapshot_mode=f["snapshotMode"].choice(SNAPSHOT_MODES, default="initial"),
+    )
+
+
+def _slot_name(stack: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", f"cdc_{stack}".lower())[:63]
+
+
+def _aurora(node: Node) -> AuroraSettings:
+    f = node.fields(required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy"])
+    proxy = None
+    if f["proxy"].present:
+        p = f["proxy"].fields(
+            required=["vpcId", "subnetIds", "clientCidrs"],
+            optional=["appUser", "maxConnectionsPercent", "maxIdleConnectionsPercent", "connectionBorrowTimeout"],
+        )
+        subnets = tuple(s.string(SUBNET_ID, "an AWS subnet id") for s in p["subnetIds"].items(min_items=2))
+        max_connections = _percent(p["maxConnectionsPercent"], 80)
+        max_idle = _percent(p["maxIdleConnectionsPercent"], 50)
+        if max_idle > max_connections:
+            p["maxIdleConnectionsPercent"].fail(f"must be <= maxConnectionsPercent ({max_connections})")
+        borrow = p["connectionBorrowTimeout"].integer(minimum=1, default=120)
+        if borrow > 3600:
+            p["connectionBorrowTimeout"].fail(f"must be <= 3600 seconds, got {borrow}")
+        proxy = ProxySettings(
+            vpc_id=p["vpcId"].string(VPC_ID, "an AWS VPC id"),
+            subnet_ids=subnets,
+            client_cidrs=tuple(c.string(CIDR, "an IPv4 CIDR") for c in p["clientCidrs"].items(min_items=1)),
+            app_user=p["appUser"].string(PG_NAME, "a PostgreSQL role name", default="app_writer"),
+            max_connections_percent=max_connections,
+            max_idle_connections_percent=max_idle,
+            connection_borrow_timeout=borrow,
+        )
+    return AuroraSettings(
+        cluster_identifier=f["clusterIdentifier"].string(r"[a-z][a-z0-9-]{0,62}", "an RDS cluster identifier"),
+        parameter_group_family=f["parameterGroupFamily"].string(
+            r"aurora-postgresql\d+", "e.g. aurora-postgresql15", default="aurora-postgresql15"
+        ),
+        proxy=proxy,
+    )
+
+
+def _percent(node: Node, default: int) -> int:
+    value = node.integer(minimum=1, default=default)
+    if value > 100:
+        node.fail(f"must be <= 100, got {value}")
+    return value
 
 
 def _kafka(node: Node) -> KafkaSettings:
@@ -250,7 +393,7 @@ def _network(node: Node) -> NetworkSettings:
         zones.append(
             Zone(
                 az_id=z["azId"].string(AZ_ID, "an AWS availability-zone id such as use1-az1"),
-                subnet_id=z["subnetId"].string(r"subnet-[0-9a-f]{8,17}", "an AWS subnet id"),
+                subnet_id=z["subnetId"].string(SUBNET_ID, "an AWS subnet id"),
             )
         )
     if len({z.az_id for z in zones}) != len(zones):
@@ -258,8 +401,8 @@ def _network(node: Node) -> NetworkSettings:
     return NetworkSettings(
         type=network_type,
         aws_account_id=f["awsAccountId"].string(r"\d{12}", "a 12-digit AWS account id (quote it in YAML)"),
-        vpc_id=f["vpcId"].string(r"vpc-[0-9a-f]{8,17}", "an AWS VPC id"),
-        vpc_cidr=f["vpcCidr"].string(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "an IPv4 CIDR such as 10.0.0.0/16"),
+        vpc_id=f["vpcId"].string(VPC_ID, "an AWS VPC id"),
+        vpc_cidr=f["vpcCidr"].string(CIDR, "an IPv4 CIDR such as 10.0.0.0/16"),
         zones=tuple(zones),
     )
 

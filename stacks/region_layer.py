@@ -12,10 +12,12 @@ from flink_sql.raw_record import value_json_schema
 from flink_sql.routes import Route
 from infra import naming
 from infra.access import ClusterAccess, ClusterAccessArgs
+from infra.cdc_connector import CdcConnector, CdcConnectorArgs
+from infra.database import AuroraDatabase, AuroraDatabaseArgs
 from infra.flink import FlinkCompute, FlinkComputeArgs, RoutingStatement, RoutingStatementArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
-from infra.settings import Settings
+from infra.settings import NAMESPACE, Settings
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
 
@@ -41,10 +43,27 @@ def region_layer(
     # Confluent display names start with the environment name (unique per stack, see naming).
     display = pulumi.Output.from_input(glob.environment_name).apply(lambda env: naming.display_name(env, region))
 
+    # AWS resources of this layer live in its region, whatever the deployer's default region is.
+    in_region = None
+    if rs.aurora is not None or rs.network.type == "PRIVATELINK":
+        in_region = pulumi.ResourceOptions(providers={"aws": aws.Provider(f"aws-{region}", region=region)})
+    database = None
+    if rs.aurora is not None:
+        database = AuroraDatabase(
+            f"{region}-aurora",
+            AuroraDatabaseArgs(
+                aurora=rs.aurora,
+                name_prefix=f"{settings.stack}-{region}",
+                app_password=pulumi.Config(NAMESPACE).require_secret("appDatabasePassword")
+                if rs.aurora.proxy
+                else None,
+            ),
+            opts=in_region,
+        )
+
     network = None
     if rs.network.type == "PRIVATELINK":
         assert rs.network.aws_account_id and rs.network.vpc_id and rs.network.vpc_cidr
-        provider = aws.Provider(f"aws-{region}", region=region)
         network = PrivateLinkNetwork(
             f"{region}-privatelink",
             PrivateLinkArgs(
@@ -56,7 +75,7 @@ def region_layer(
                 vpc_cidr=rs.network.vpc_cidr,
                 zones=rs.network.zones,
             ),
-            opts=pulumi.ResourceOptions(providers={"aws": provider}),
+            opts=in_region,
         )
 
     policy = access_policy(routes, (region,), rs.raw_topic)
@@ -111,6 +130,23 @@ def region_layer(
         if grants.cluster_scoped and name != manager
     }
 
+    connector = None
+    if rs.cdc.enabled:
+        connector = CdcConnector(
+            f"{region}-cdc",
+            CdcConnectorArgs(
+                cdc=rs.cdc,
+                display_name=pulumi.Output.concat(display, "-postgres-cdc"),
+                environment_id=glob.environment_id,
+                cluster_id=cluster.id,
+                service_account_id=glob.principals[naming.CDC_CONNECTOR].id,
+                writer_endpoint=database.writer_endpoint if database else str(rs.cdc.hostname),
+                password=pulumi.Config(NAMESPACE).require_secret("cdcDatabasePassword"),
+                raw_topic=rs.raw_topic,
+                depends_on=[kafka.topics[rs.raw_topic], *workload_access[naming.CDC_CONNECTOR].bindings],
+            ),
+        )
+
     flink_access = workload_access[naming.FLINK_STATEMENTS]
     flink = FlinkCompute(
         f"{region}-flink",
@@ -131,7 +167,7 @@ def region_layer(
         f"{region}-routing",
         RoutingStatementArgs(
             name_prefix=settings.stack,
-            sql=compile_routes(routes, rs.raw_topic, registry_options(rs.cdc_value_format)).statement_set,
+            sql=compile_routes(routes, rs.raw_topic, registry_options(rs.cdc.value_format)).statement_set,
             organization_id=glob.organization_id,
             environment_id=glob.environment_id,
             compute_pool=flink.pool,
@@ -141,12 +177,24 @@ def region_layer(
             rest_endpoint=flink.region.rest_endpoint,
             deployer_key=flink.deployer_key,
             previous=previous_deployment.get_output(ROUTING_EXPORT),
-            depends_on=[*kafka.topics.values(), *kafka.schemas.values(), *flink_access.bindings],
+            # The connector registers the raw topic's schema, from which Flink infers the source table.
+            depends_on=[
+                *kafka.topics.values(),
+                *kafka.schemas.values(),
+                *flink_access.bindings,
+                *([connector] if connector else []),
+            ],
         ),
     )
 
     pulumi.export("computePoolId", flink.pool.id)
     pulumi.export(ROUTING_EXPORT, routing.current)
+    if database is not None:
+        pulumi.export("databaseWriterEndpoint", database.writer_endpoint)
+        if database.proxy_endpoint is not None:
+            pulumi.export("databaseProxyEndpoint", database.proxy_endpoint)  # what the applications use
+    if connector is not None:
+        pulumi.export("cdcConnectorId", connector.connector.id)
     pulumi.export(
         "consumerCredentials",
         pulumi.Output.secret(

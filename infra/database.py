@@ -1,0 +1,160 @@
+"""The AWS database side: Aurora's logical-replication parameter group and the apps' RDS Proxy."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.access import COMPONENT
+from infra.settings import AuroraSettings
+
+POSTGRES_PORT = 5432
+
+
+@dataclass
+class AuroraDatabaseArgs:
+    aurora: AuroraSettings
+    name_prefix: str  # AWS names: unique per stack and region
+    app_password: pulumi.Input[str] | None  # a Pulumi secret; required with a proxy
+
+
+class AuroraDatabase(pulumi.ComponentResource):
+    """An existing Aurora cluster (by identifier), its CDC parameter group, and RDS Proxy for apps.
+
+    Outputs: `writer_endpoint` for the connector, `proxy_endpoint` for the applications.
+    """
+
+    def __init__(self, name: str, args: AuroraDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{COMPONENT}:AuroraDatabase", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        aurora = args.aurora
+        cluster = aws.rds.get_cluster_output(
+            cluster_identifier=aurora.cluster_identifier, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        self.writer_endpoint: pulumi.Output[str] = cluster.endpoint
+        self.parameter_group = aws.rds.ClusterParameterGroup(
+            f"{name}-cdc-params",
+            name=f"{args.name_prefix}-cdc",
+            family=aurora.parameter_group_family,
+            description="Logical replication for the CDC connector (attach to the cluster, reboot the writer)",
+            parameters=[
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="rds.logical_replication", value="1", apply_method="pending-reboot"
+                )
+            ],
+            opts=child,
+        )
+        self.proxy_endpoint: pulumi.Output[str] | None = None
+        if aurora.proxy is not None:
+            assert args.app_password is not None
+            self.proxy_endpoint = self._proxy(name, args, aurora, cluster)
+        self.register_outputs({"writer_endpoint": self.writer_endpoint, "proxy_endpoint": self.proxy_endpoint})
+
+    def _proxy(
+        self,
+        name: str,
+        args: AuroraDatabaseArgs,
+        aurora: AuroraSettings,
+        cluster: pulumi.Output[aws.rds.GetClusterResult],
+    ) -> pulumi.Output[str]:
+        proxy_settings = aurora.proxy
+        assert proxy_settings is not None
+        child = pulumi.ResourceOptions(parent=self)
+        secret = aws.secretsmanager.Secret(
+            f"{name}-proxy-credentials",
+            name=f"{args.name_prefix}/rds-proxy/{proxy_settings.app_user}",
+            description="Database login RDS Proxy uses for the applications",
+            opts=child,
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-proxy-credentials-value",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(
+                pulumi.Output.json_dumps({"username": proxy_settings.app_user, "password": args.app_password})
+            ),
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-proxy-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-proxy-read-secret",
+            role=role.id,
+            # Only this one secret: the proxy reads the login it presents to Aurora.
+            policy=secret.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn}],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-proxy-sg",
+            description="Applications to RDS Proxy (PostgreSQL)",
+            vpc_id=proxy_settings.vpc_id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=POSTGRES_PORT,
+                    to_port=POSTGRES_PORT,
+                    cidr_blocks=list(proxy_settings.client_cidrs),
+                )
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, cidr_blocks=["0.0.0.0/0"]
+                )
+            ],
+            opts=child,
+        )
+        proxy = aws.rds.Proxy(
+            f"{name}-proxy",
+            name=f"{args.name_prefix}-apps",
+            engine_family="POSTGRESQL",
+            role_arn=role.arn,
+            vpc_subnet_ids=list(proxy_settings.subnet_ids),
+            vpc_security_group_ids=[security_group.id],
+            require_tls=True,
+            auths=[
+                aws.rds.ProxyAuthArgs(
+                    auth_scheme="SECRETS",
+                    iam_auth="DISABLED",
+                    secret_arn=secret.arn,
+                    client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+                )
+            ],
+            opts=child,
+        )
+        target_group = aws.rds.ProxyDefaultTargetGroup(
+            f"{name}-proxy-pool",
+            db_proxy_name=proxy.name,
+            connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
+                max_connections_percent=proxy_settings.max_connections_percent,
+                max_idle_connections_percent=proxy_settings.max_idle_connections_percent,
+                connection_borrow_timeout=proxy_settings.connection_borrow_timeout,
+            ),
+            opts=child,
+        )
+        aws.rds.ProxyTarget(
+            f"{name}-proxy-target",
+            db_proxy_name=proxy.name,
+            target_group_name=target_group.name,
+            db_cluster_identifier=cluster.cluster_identifier,
+            opts=child,
+        )
+        return proxy.endpoint
