@@ -72,9 +72,8 @@ class AuroraDatabase(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-proxy-credentials-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(
-                pulumi.Output.json_dumps({"username": proxy_settings.app_user, "password": args.app_password})
-            ),
+            # Stays a secret: the password is one, and json_dumps keeps that.
+            secret_string=pulumi.Output.json_dumps({"username": proxy_settings.app_user, "password": args.app_password}),
             opts=child,
         )
         role = aws.iam.Role(
