@@ -1,13 +1,14 @@
 # The two commands of the README:  make plan STACK=prod-east   and   make test
 # Both set up what they need on a fresh machine: the program's virtualenv (requirements.txt) and, for
-# the tests, the rehearsal engine's (requirements-engine.txt) plus a Java runtime for Flink.
+# the tests, the rehearsal engine's (requirements-engine.txt), a Java runtime for Flink and Debezium,
+# and PostgreSQL 15 for the CDC rehearsal.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ENGINE_VENV := .engine-venv
 STACK ?= prod-east
 
-.PHONY: plan test lint engine java bench-plan bench-routing clean
+.PHONY: plan test lint engine java postgres bench-plan bench-routing bench-cdc clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +22,16 @@ $(ENGINE_VENV)/.installed: requirements-engine.txt
 	$(ENGINE_VENV)/bin/python -m pip install --quiet -r requirements-engine.txt
 	touch $@
 
-# Flink needs a JDK/JRE 11+ (17 here); install Debian's if the machine has none.
+# Flink and Debezium need a JDK/JRE 11+ (17 here); install Debian's if the machine has none.
 java:
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
 
-engine: java $(ENGINE_VENV)/.installed
+# The CDC rehearsal starts its own PostgreSQL 15 (Debian's server binaries) with TLS (openssl).
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb && command -v openssl >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq postgresql-15 openssl; }
+
+engine: java postgres $(ENGINE_VENV)/.installed
 
 plan: $(VENV)/.installed
 	$(PY) -m cdcctl plan --stack $(STACK)
@@ -38,20 +44,14 @@ lint: $(VENV)/.installed
 test: lint engine
 	$(PY) -m pytest
 
-bench-$(ENGINE_VENV)/.installed: requirements-engine.txt
-	$(PYTHON) -m venv $(ENGINE_VENV)
-	$(ENGINE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(ENGINE_VENV)/bin/python -m pip install --quiet -r requirements-engine.txt
-	touch $@
-
-# Flink needs a JDK/JRE 11+ (17 here); install Debian's if the machine has none.
-java:
-	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
-
-engine: java $(ENGINE_VENV)/.installed
-
-plan: $(VENV)/.installed
+bench-plan: $(VENV)/.installed
 	$(PY) scripts/bench_plan.py
+
+bench-routing: engine
+	PYTHONPATH=. $(ENGINE_VENV)/bin/python scripts/bench_routing.py
+
+bench-cdc: engine $(VENV)/.installed
+	$(PY) scripts/bench_cdc.py
 
 clean:
 	rm -rf $(VENV) $(ENGINE_VENV) .pytest_cache .mypy_cache .ruff_cache

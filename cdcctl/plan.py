@@ -24,7 +24,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.settings import get_root_resource
 
 from flink_sql.config_node import ConfigError
-from infra.settings import NAMESPACE, PROGRAM_SECRET_KEYS, PROVIDER_SECRET_KEYS, stack_file
+from infra.settings import NAMESPACE, PROGRAM_SECRET_KEYS, PROVIDER_SECRET_KEYS, Settings, parse_settings, stack_file
 
 SECRET = "[secret]"
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -290,6 +290,12 @@ def stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, str], 
             if key in secret_keys:
                 secret_keys.remove(key)  # written in clear text: the program must refuse it
     return config, secret_keys
+
+
+def stack_settings(stack: str, root: Path | None = None) -> Settings:
+    """A stack's validated settings, from its files alone (no program run)."""
+    config, secret_keys = stack_config(stack, root)
+    return parse_settings(config, stack, frozenset(secret_keys))
 
 
 def _read_yaml(path: Path, name: str) -> Any:

@@ -36,7 +36,7 @@ def engine_python() -> Path:
     return path
 
 
-def _engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
+def engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     return [str(engine_python()), "-m", "cdcctl.engine", *args], env
 
@@ -46,7 +46,7 @@ def run_on_flink(tables: list[str], statement: str, batch: bool = True) -> float
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
         json.dump({"tables": tables, "statement": statement, "batch": batch}, spec)
     try:
-        command, env = _engine_command("run", spec.name)
+        command, env = engine_command("run", spec.name)
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     finally:
         os.unlink(spec.name)
@@ -82,7 +82,7 @@ class FlinkPlanner:
 
 @contextmanager
 def flink_planner() -> Iterator[FlinkPlanner]:
-    command, env = _engine_command("serve")
+    command, env = engine_command("serve")
     process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         yield FlinkPlanner(process)

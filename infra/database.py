@@ -73,7 +73,9 @@ class AuroraDatabase(pulumi.ComponentResource):
             f"{name}-proxy-credentials-value",
             secret_id=secret.id,
             # Stays a secret: the password is one, and json_dumps keeps that.
-            secret_string=pulumi.Output.json_dumps({"username": proxy_settings.app_user, "password": args.app_password}),
+            secret_string=pulumi.Output.json_dumps(
+                {"username": proxy_settings.app_user, "password": args.app_password}
+            ),
             opts=child,
         )
         role = aws.iam.Role(

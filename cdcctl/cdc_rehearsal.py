@@ -1,0 +1,114 @@
+"""`cdcctl rehearse --changes`: real PostgreSQL + real Debezium, configured from the stack's own
+connector settings, produce the raw records that the compiled routes then route on real Flink."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cdcctl.debezium import open_source_properties
+from cdcctl.local_postgres import LocalPostgres, local_postgres
+from cdcctl.rehearse import REPLY_PREFIX, EngineError, engine_command
+from flink_sql.raw_record import record_problems
+from infra.cdc_connector import connector_config
+from infra.settings import CdcSettings
+
+CAPTURE_TIMEOUT_S = 180.0
+LOCALHOST = "127.0.0.1"
+
+
+class Capture:
+    """A running Debezium engine child appending captured records to a file."""
+
+    def __init__(self, process: subprocess.Popen[str], out: Path) -> None:
+        self.process = process
+        self.out = out
+
+    def count(self) -> int:
+        return sum(1 for _ in self.out.open(encoding="utf-8")) if self.out.exists() else 0
+
+    def wait_until(self, done: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + CAPTURE_TIMEOUT_S
+        while not done():
+            if self.process.poll() is not None:
+                raise EngineError(f"Debezium engine exited while waiting for {what}:\n{self._stderr()}")
+            if time.monotonic() > deadline:
+                raise EngineError(f"timed out after {CAPTURE_TIMEOUT_S:.0f} s waiting for {what}")
+            time.sleep(0.2)
+
+    def _stderr(self) -> str:
+        return (self.process.stderr.read() if self.process.stderr else "")[-4000:]
+
+
+@contextmanager
+def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]:
+    spec = out.with_suffix(".spec.json")
+    spec.write_text(json.dumps({"properties": properties, "out": str(out)}))
+    command, env = engine_command("capture", str(spec))
+    process = subprocess.Popen(
+        command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield Capture(process, out)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    try:
+        stdout, stderr = process.communicate(input="stop\n", timeout=90)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise EngineError("Debezium engine did not stop") from None
+    if process.returncode != 0 or REPLY_PREFIX not in stdout:
+        raise EngineError(f"Debezium engine failed (exit {process.returncode}):\n{stderr[-4000:]}")
+
+
+def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, changes: Path) -> list[dict[str, Any]]:
+    """Rows of `before` arrive through the initial snapshot (`__op` r), then `changes` stream in."""
+    password = secrets.token_hex(16)
+    with local_postgres(cdc.database) as pg, tempfile.TemporaryDirectory(prefix="cdc-capture-") as work:
+        pg.apply_prerequisites(cdc, password)
+        if before is not None:
+            pg.run_script(before)
+        table = f'"{cdc.schema}"."{cdc.table}"'
+        snapshot_rows = int(pg.scalar(f"SELECT count(*) FROM {table}"))
+        managed = connector_config(
+            cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
+        )
+        properties = open_source_properties(managed, hostname=LOCALHOST, port=pg.port, password=password)
+        out = Path(work, "captured.jsonl")
+        with debezium_capture(properties, out) as capture:
+            # Streaming has begun (slot active) and the snapshot is in: changes from now on stream.
+            capture.wait_until(
+                lambda: _slot_active(pg, cdc.slot_name) and capture.count() >= snapshot_rows, "the initial snapshot"
+            )
+            baseline = pg.row_changes(cdc.table)
+            pg.run_script(changes)
+            expected = snapshot_rows + pg.row_changes(cdc.table) - baseline
+            capture.wait_until(lambda: capture.count() >= expected, f"{expected} change records")
+            time.sleep(0.5)  # anything beyond (a key update is a delete and a create) arrives too
+        lines = out.read_text(encoding="utf-8").splitlines()
+    return [_raw_record(number, line, raw_topic) for number, line in enumerate(lines, start=1)]
+
+
+def _slot_active(pg: LocalPostgres, slot: str) -> bool:
+    return pg.scalar(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}' AND active") == "1"
+
+
+def _raw_record(number: int, line: str, raw_topic: str) -> dict[str, Any]:
+    """A captured record must be a raw record on the raw topic: anything else fails loudly."""
+    entry = json.loads(line)
+    if entry["topic"] != raw_topic:
+        raise EngineError(f"captured record {number} went to topic {entry['topic']!r}, not {raw_topic!r}")
+    record = json.loads(entry["value"])
+    problems = record_problems(record)
+    if problems:
+        raise EngineError(f"captured record {number} is not a raw record: {'; '.join(problems)}: {entry['value']}")
+    return dict(record)

@@ -1,0 +1,63 @@
+"""Managed-connector config -> open-source Debezium embedded-engine properties (one tested function).
+
+The rehearsal runs the real Debezium Postgres connector with the stack's own connector config. Only
+what has no open-source equivalent changes: Confluent's class and SMT names, the service-account auth
+and registry output formats (the engine emits schemaless JSON with the same fields), plus where the
+local database is and the engine's own plumbing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+DEBEZIUM_POSTGRES = "io.debezium.connector.postgresql.PostgresConnector"
+EQUIVALENT_VALUES = {
+    "PostgresCdcSourceV2": DEBEZIUM_POSTGRES,
+    "io.confluent.connect.cloud.transforms.TopicRegexRouter": "org.apache.kafka.connect.transforms.RegexRouter",
+}
+# Managed-only settings: auth to Confluent Cloud and the registry formats of the produced records.
+MANAGED_ONLY = ("kafka.auth.mode", "kafka.service.account.id", "output.data.format", "output.key.format")
+# Keys Debezium reads as they are.
+SAME_MEANING = (
+    "connector.class",
+    "name",
+    "database.hostname",
+    "database.port",
+    "database.user",
+    "database.dbname",
+    "database.sslmode",
+    "topic.prefix",
+    "table.include.list",
+    "plugin.name",
+    "slot.name",
+    "publication.name",
+    "publication.autocreate.mode",
+    "snapshot.mode",
+    "tombstones.on.delete",
+    "transforms",
+    "tasks.max",
+)
+# The embedded engine has no Kafka: offsets in memory, committed (and the slot's LSN confirmed)
+# after every batch, values as plain JSON.
+ENGINE_PROPERTIES = {
+    "offset.storage": "org.apache.kafka.connect.storage.MemoryOffsetBackingStore",
+    "offset.flush.interval.ms": "0",
+    "converter.schemas.enable": "false",
+}
+
+
+def open_source_properties(managed: Mapping[str, str], *, hostname: str, port: int, password: str) -> dict[str, str]:
+    """Map a managed PostgresCdcSourceV2 config to Debezium's; unknown keys are an error, so a new
+    managed setting cannot silently go missing from the rehearsal."""
+    properties: dict[str, str] = {}
+    for key, value in managed.items():
+        if key in MANAGED_ONLY:
+            continue
+        if key not in SAME_MEANING and not key.startswith("transforms."):
+            raise ValueError(f"no open-source Debezium equivalent known for connector setting {key!r}")
+        properties[key] = EQUIVALENT_VALUES.get(value, value)
+    properties.update(
+        {"database.hostname": hostname, "database.port": str(port), "database.password": password},
+    )
+    properties.update(ENGINE_PROPERTIES)
+    return properties
