@@ -51,7 +51,7 @@ bench-routing: engine
 	PYTHONPATH=. $(ENGINE_VENV)/bin/python scripts/bench_routing.py
 
 bench-cdc: engine $(VENV)/.installed
-	$(PY) scripts/bench_cdc.py
+	PYTHONPATH=. $(PY) scripts/bench_cdc.py
 
 clean:
 	rm -rf $(VENV) $(ENGINE_VENV) .pytest_cache .mypy_cache .ruff_cache
