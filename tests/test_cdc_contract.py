@@ -21,9 +21,10 @@ INSERT INTO business_events VALUES
    {LOAN % ("loan-1", '{"loanAmount": 150000.5}')}),
   ('snap-2', 'CarCreated', 'CarCreated', '2024-01-15T10:31:00Z', NULL, {LOAN % ("car-42", "{}")});
 """
+ACTIVE_LOAN = '{"loanAmount": 50000, "status": "active"}'
 CHANGES = f"""
 INSERT INTO business_events VALUES
-  ('ins-3', 'LoanCreated', 'LoanCreated', now(), now(), {LOAN % ("loan-3", '{"loanAmount": 50000, "status": "active"}')}),
+  ('ins-3', 'LoanCreated', 'LoanCreated', now(), now(), {LOAN % ("loan-3", ACTIVE_LOAN)}),
   ('ins-4', 'CarServiceDone', 'ServiceRecordUpdated', now(), now(), {LOAN % ("svc-4", "{}")});
 UPDATE business_events SET event_data = {LOAN % ("loan-1", '{"loanAmount": 2000}')} WHERE id = 'snap-1';
 DELETE FROM business_events WHERE id = 'snap-2';

@@ -141,5 +141,5 @@ def test_open_source_mapping_keeps_every_setting_but_managed_only_ones() -> None
     for key, value in managed.items():
         if key not in MANAGED_ONLY and key not in ("connector.class", "database.hostname", "database.port"):
             assert mapped[key] == value or "RegexRouter" in mapped[key], key
-    with pytest.raises(ValueError, match="heartbeat.interval.ms"):
+    with pytest.raises(ValueError, match=r"heartbeat\.interval\.ms"):
         open_source_properties({**managed, "heartbeat.interval.ms": "1000"}, hostname="h", port=1, password="p")
