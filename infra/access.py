@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pulumi
 import pulumi_confluentcloud as confluent
@@ -57,6 +58,17 @@ class PrincipalRef:
     @property
     def principal(self) -> pulumi.Output[str]:
         return pulumi.Output.concat("User:", self.id)
+
+
+class KeyTarget(Protocol):
+    """Anything an API key can open (Confluent's id / api_version / kind triple)."""
+
+    @property
+    def id(self) -> pulumi.Input[str]: ...
+    @property
+    def api_version(self) -> pulumi.Input[str]: ...
+    @property
+    def kind(self) -> pulumi.Input[str]: ...
 
 
 @dataclass
@@ -172,9 +184,7 @@ class ClusterAccess(pulumi.ComponentResource):
                 ApiKeyArgs(
                     display_name=args.key_display_name,
                     owner=args.principal,
-                    resource_id=cluster.id,
-                    resource_api_version=cluster.api_version,
-                    resource_kind=cluster.kind,
+                    resource=cluster,
                     environment_id=args.environment_id,
                 ),
                 # A key used before its role bindings have propagated gets 403s.
@@ -187,10 +197,7 @@ class ClusterAccess(pulumi.ComponentResource):
 class ApiKeyArgs:
     display_name: pulumi.Input[str]
     owner: PrincipalRef
-    # The resource the key opens: a Kafka cluster or a Flink region (id, api_version, kind).
-    resource_id: pulumi.Input[str]
-    resource_api_version: pulumi.Input[str]
-    resource_kind: pulumi.Input[str]
+    resource: KeyTarget  # what the key opens: a Kafka cluster, the Schema Registry or a Flink region
     environment_id: pulumi.Input[str]
 
 
@@ -202,9 +209,9 @@ def api_key(name: str, args: ApiKeyArgs, opts: pulumi.ResourceOptions) -> conflu
         description="Managed by Pulumi (cdc-platform)",
         owner=confluent.ApiKeyOwnerArgs(id=args.owner.id, api_version=args.owner.api_version, kind=args.owner.kind),
         managed_resource=confluent.ApiKeyManagedResourceArgs(
-            id=args.resource_id,
-            api_version=args.resource_api_version,
-            kind=args.resource_kind,
+            id=args.resource.id,
+            api_version=args.resource.api_version,
+            kind=args.resource.kind,
             environment=confluent.ApiKeyManagedResourceEnvironmentArgs(id=args.environment_id),
         ),
         opts=opts,

@@ -45,9 +45,7 @@ class FlinkCompute(pulumi.ComponentResource):
             ApiKeyArgs(
                 display_name=pulumi.Output.concat(args.display_name, "-flink-deployer"),
                 owner=args.deployer,
-                resource_id=self.region.id,
-                resource_api_version=self.region.api_version,
-                resource_kind=self.region.kind,
+                resource=self.region,
                 environment_id=args.environment_id,
             ),
             pulumi.ResourceOptions(parent=self),

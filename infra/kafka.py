@@ -114,9 +114,7 @@ class KafkaCluster(pulumi.ComponentResource):
             ApiKeyArgs(
                 display_name=pulumi.Output.concat(args.display_name, "-manager-registry"),
                 owner=args.manager,
-                resource_id=registry.id,
-                resource_api_version=registry.api_version,
-                resource_kind=registry.kind,
+                resource=registry,
                 environment_id=args.environment_id,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=list(grants)),
