@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from cdcctl.debezium import open_source_properties
+from cdcctl.engine import REPLY_PREFIX
 from cdcctl.local_postgres import LocalPostgres, local_postgres
-from cdcctl.rehearse import REPLY_PREFIX, EngineError, engine_command
+from cdcctl.rehearse import EngineError, engine_command
 from flink_sql.raw_record import record_problems
 from infra.cdc_connector import connector_config
 from infra.settings import CdcSettings

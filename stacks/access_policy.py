@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from flink_sql.raw_record import RAW_TOPIC
 from flink_sql.routes import Route
 from infra import naming
 from infra.access import Grants
 
 
-def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str) -> dict[str, Grants]:
-    """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role."""
+def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str = RAW_TOPIC) -> dict[str, Grants]:
+    """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role.
+    (Which principals exist does not depend on the raw topic's name, only their grants do.)"""
     enabled = tuple(r for r in routes if r.enabled)
     policy = {
         naming.CDC_CONNECTOR: Grants(

@@ -96,8 +96,8 @@ def global_layer(settings: Settings, routes: tuple[Route, ...]) -> GlobalExports
         ),
     )
     organization = confluent.get_organization_output()
-    # The raw topic name only shapes cluster-scoped grants, which region layers bind.
-    policy = access_policy(routes, settings.regions, raw_topic="")
+    # Cluster-scoped grants (the only ones naming topics) are bound by the region layers.
+    policy = access_policy(routes, settings.regions)
     principals: dict[str, Principal] = {}
     for name, grants in policy.items():
         principals[name] = Principal(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,12 @@ def test_statement_set_holds_every_enabled_route_once() -> None:
     assert "`t-1`" not in compiled.statement_set
     assert compiled.statement_set.startswith("EXECUTE STATEMENT SET\nBEGIN\n")
     assert "'value.format' = 'avro-registry'" in compiled.source_ddl
+
+
+def test_sql_prints_each_deployed_statement_under_its_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sql", "--stack", "prod-east"]) == 0
+    out = capsys.readouterr().out
+    assert len(re.findall(r"^-- statement: prod-east-routes-[0-9a-f]{10}$", out, flags=re.MULTILINE)) == 1
+    assert "-- sql.current-catalog = cdc-prod" in out and "-- sql.current-database = cdc-prod-us-east-1" in out
+    assert out.count("EXECUTE STATEMENT SET") == 1 and "CREATE TABLE" not in out
+    assert out.count("INSERT INTO") == len([r for r in load_routes(REPO / "flink_sql/routes.yaml") if r.enabled])
