@@ -17,20 +17,28 @@ FLINK_STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from cdcctl.plan import plan
+    from cdcctl.plan import PlannedResource, plan
 
     result = plan(args.stack)
     if args.json:
         print(json.dumps([r.as_json() for r in result.resources], indent=2))
         return 0
-    print(f"Offline plan of stack {result.stack}: {len(result.resources)} resources")
+    print(f"Offline plan of stack {result.stack}: {len(result.resources)} resources (children under parents)")
+    children: dict[str | None, list[PlannedResource]] = {}
     for r in result.resources:
+        children.setdefault(r.parent, []).append(r)
+
+    def show(r: PlannedResource, depth: int) -> None:
+        indent = "    " * depth
         flags = " [protected]" if r.protect else ""
-        print(f"\n+ {r.type}  {r.name}{flags}")
-        if r.parent:
-            print(f"    parent: {r.parent}")
+        print(f"\n{indent}+ {r.type}  {r.name}{flags}")
         for key, value in sorted(r.inputs.items()):
-            print(f"    {key}: {json.dumps(value, sort_keys=True)}")
+            print(f"{indent}    {key}: {json.dumps(value, sort_keys=True)}")
+        for child in children.get(r.name, []):
+            show(child, depth + 1)
+
+    for root in children.get(None, []):
+        show(root, 0)
     if result.outputs:
         print("\nOutputs:")
         for key, value in sorted(result.outputs.items()):

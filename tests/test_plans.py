@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from cdcctl.__main__ import main
 from cdcctl.plan import Plan
 from flink_sql.routes import load_routes
 from tests.conftest import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids
@@ -190,3 +191,15 @@ def test_components_own_their_children(plans: dict[str, Plan], stack: str) -> No
     for r in plans[stack].resources:
         if r.type.startswith(("confluentcloud:index/", "aws:ec2", "aws:route53")):
             assert r.parent in names, f"{r.name} has no component parent"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_text_plan_shows_every_resource_once_under_its_parent(
+    plans: dict[str, Plan], stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "--stack", stack]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.lstrip().startswith("+ ")]
+    assert sorted(line.split()[2] for line in lines) == sorted(r.name for r in plans[stack].resources)
+    depth = {line.split()[2]: (len(line) - len(line.lstrip())) // 4 for line in lines}
+    for r in plans[stack].resources:
+        assert depth[r.name] == (depth[r.parent] + 1 if r.parent else 0), r.name
