@@ -133,7 +133,7 @@ def region_layer(
     connector = None
     if rs.cdc.enabled:
         connector = CdcConnector(
-            f"{region}-cdc",
+            f"{region}-postgres-cdc",
             CdcConnectorArgs(
                 cdc=rs.cdc,
                 display_name=pulumi.Output.concat(display, "-postgres-cdc"),

@@ -203,3 +203,9 @@ def test_text_plan_shows_every_resource_once_under_its_parent(
     depth = {line.split()[2]: (len(line) - len(line.lstrip())) // 4 for line in lines}
     for r in plans[stack].resources:
         assert depth[r.name] == (depth[r.parent] + 1 if r.parent else 0), r.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_logical_names_are_unique_so_parents_are_unambiguous(plans: dict[str, Plan], stack: str) -> None:
+    names = [r.name for r in plans[stack].resources]
+    assert len(names) == len(set(names))
