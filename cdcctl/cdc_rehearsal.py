@@ -53,8 +53,15 @@ def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]
     spec = out.with_suffix(".spec.json")
     spec.write_text(json.dumps({"properties": properties, "out": str(out)}))
     command, env = engine_command("capture", str(spec))
+    # Run in the work directory: the engine writes its logs/ there, and they go with it.
     process = subprocess.Popen(
-        command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=env,
+        cwd=out.parent,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         yield Capture(process, out)

@@ -28,7 +28,7 @@ class Grants:
     read_topics: tuple[str, ...] = ()
     write_topics: tuple[str, ...] = ()
     keyed_topics: tuple[str, ...] = ()
-    owned_subjects: tuple[str, ...] = ()  # deployer principals only: registers these subjects' schemas
+    owned_subjects: tuple[str, ...] = ()  # deployer only: registers these subjects' schemas (env scope)
     group_prefixes: tuple[str, ...] = ()
     transactional_id_prefixes: tuple[str, ...] = ()
     cluster_admin: bool = False  # deployer principals only: CloudClusterAdmin on one cluster
@@ -43,7 +43,6 @@ class Grants:
             or self.group_prefixes
             or self.transactional_id_prefixes
             or self.cluster_admin
-            or self.owned_subjects
         )
 
 
@@ -88,12 +87,13 @@ class PrincipalArgs:
     grants: Grants
     environment_crn: pulumi.Input[str]
     organization_crn: pulumi.Input[str]
+    schema_registry_crn: pulumi.Input[str]
     # Ids of the principals named in grants.may_assign.
     assignable: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class Principal(pulumi.ComponentResource):
-    """An org-level service account plus its environment/organization-scoped role bindings."""
+    """An org-level service account plus its environment/organization/registry-scoped role bindings."""
 
     def __init__(self, name: str, args: PrincipalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:Principal", name, None, opts)
@@ -118,6 +118,17 @@ class Principal(pulumi.ComponentResource):
                 crn_pattern=pulumi.Output.concat(args.organization_crn, "/service-account=", args.assignable[target]),
                 opts=child,
             )
+        # Subjects live in the environment's registry, shared by every region: owned here, once.
+        self.owned_subjects = {
+            owned: confluent.RoleBinding(
+                f"{name}-own-subject-{owned}",
+                principal=self.ref.principal,
+                role_name="ResourceOwner",
+                crn_pattern=pulumi.Output.concat(args.schema_registry_crn, f"/subject={owned}"),
+                opts=child,
+            )
+            for owned in args.grants.owned_subjects
+        }
         self.register_outputs({"id": self.account.id})
 
 
@@ -170,8 +181,6 @@ class ClusterAccess(pulumi.ComponentResource):
                 bind(f"{verb}-topic-{topic}", role, on_cluster("topic", topic))
                 for part in ("key", "value") if topic in g.keyed_topics else ("value",):
                     bind(f"{verb}-subject-{topic}-{part}", role, on_subject(naming.subject(topic, part)))
-        for owned in g.owned_subjects:
-            bind(f"own-subject-{owned}", "ResourceOwner", on_subject(owned))
         for prefix in g.group_prefixes:
             bind(f"read-group-{prefix}", "DeveloperRead", on_cluster("group", f"{prefix}*"))
         for prefix in g.transactional_id_prefixes:

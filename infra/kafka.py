@@ -1,5 +1,5 @@
-"""A Kafka cluster with its deployer key and every topic it holds (and their value schemas), declared
-in Pulumi: no topic is ever created implicitly by a job or a Flink CREATE TABLE."""
+"""A Kafka cluster with its deployer key and every topic it holds, declared in Pulumi: no topic is
+ever created implicitly by a job or a Flink CREATE TABLE."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from infra import naming
 from infra.access import (
     COMPONENT,
-    ApiKeyArgs,
     ClusterAccess,
     ClusterAccessArgs,
     Grants,
     PrincipalRef,
     RegistryRef,
-    api_key,
 )
 from infra.settings import KafkaSettings
 
@@ -28,8 +25,6 @@ class TopicSpec:
     name: str
     partitions: int
     retention_ms: int
-    # JSON Schema registered as the topic's value subject; None when the writer registers its own.
-    value_schema: str | None = None
 
 
 @dataclass
@@ -98,37 +93,4 @@ class KafkaCluster(pulumi.ComponentResource):
             )
             for topic in args.topics
         }
-        self.schemas = self._register_schemas(name, args, manager_access.bindings)
         self.register_outputs({"cluster_id": self.cluster.id, "bootstrap_endpoint": self.cluster.bootstrap_endpoint})
-
-    def _register_schemas(
-        self, name: str, args: KafkaClusterArgs, grants: Sequence[pulumi.Resource]
-    ) -> dict[str, confluent.Schema]:
-        """Value schemas of the declared topics, registered with the manager's registry key."""
-        owned = [t for t in args.topics if t.value_schema is not None]
-        if not owned:
-            return {}
-        registry = args.schema_registry
-        key = api_key(
-            f"{name}-manager-registry-key",
-            ApiKeyArgs(
-                display_name=pulumi.Output.concat(args.display_name, "-manager-registry"),
-                owner=args.manager,
-                resource=registry,
-                environment_id=args.environment_id,
-            ),
-            pulumi.ResourceOptions(parent=self, depends_on=list(grants)),
-        )
-        return {
-            topic.name: confluent.Schema(
-                f"{name}-schema-{topic.name}",
-                schema_registry_cluster=confluent.SchemaSchemaRegistryClusterArgs(id=registry.id),
-                rest_endpoint=registry.rest_endpoint,
-                credentials=confluent.SchemaCredentialsArgs(key=key.id, secret=key.secret),
-                subject_name=naming.subject(topic.name),
-                format="JSON",
-                schema=topic.value_schema,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[self.topics[topic.name]]),
-            )
-            for topic in owned
-        }

@@ -14,6 +14,7 @@ from flink_sql.routes import Route
 CDC_CONNECTOR = "cdc-connector"
 FLINK_STATEMENTS = "flink-statements"
 FLINK_DEPLOYER = "flink-deployer"
+SCHEMA_MANAGER = "schema-manager"
 # Prefix of the transactional ids Flink sinks use (they write transactionally).
 FLINK_TRANSACTIONAL_ID_PREFIX = "_confluent-flink_"
 

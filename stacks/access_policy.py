@@ -25,6 +25,10 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
             keyed_topics=(raw_topic,),
             transactional_id_prefixes=(naming.FLINK_TRANSACTIONAL_ID_PREFIX,),
         ),
+        naming.SCHEMA_MANAGER: Grants(
+            "Deployer: registers the routed topics' value schemas (the connector registers the raw topic's)",
+            owned_subjects=tuple(naming.subject(r.output_topic) for r in enabled),
+        ),
         naming.FLINK_DEPLOYER: Grants(
             "Deployer: submits Flink statements as the statement principal",
             flink_developer=True,
@@ -33,10 +37,7 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
     }
     for region in regions:
         policy[naming.cluster_manager(region)] = Grants(
-            f"Deployer: manages topics, their schemas and cluster links of the {region} cluster only",
-            cluster_admin=True,
-            # The routed topics' value schemas; the connector registers the raw topic's own.
-            owned_subjects=tuple(naming.subject(r.output_topic) for r in enabled),
+            f"Deployer: manages topics and cluster links of the {region} cluster only", cluster_admin=True
         )
     for consumer in naming.consumers(routes):
         policy[consumer] = Grants(

@@ -1,17 +1,21 @@
-"""Global layer: environment + Stream Governance, organization, and every service account."""
+"""Global layer: environment + Stream Governance, organization, every service account, and the
+routed topics' value schemas (subjects live in the environment's registry, shared by the regions)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_confluentcloud as confluent
 
+from flink_sql.raw_record import value_json_schema
 from flink_sql.routes import Route
 from infra import naming
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
+from infra.schemas import TopicSchemas, TopicSchemasArgs
 from infra.settings import Settings
 from stacks.access_policy import access_policy
 
@@ -25,6 +29,9 @@ class GlobalExports:
     environment_name: pulumi.Input[str]
     schema_registry: RegistryRef
     principals: dict[str, PrincipalRef]
+    # Global resources that region resources wait for when both layers are in one stack (dev);
+    # across stacks, the deploy order (global first) provides the same.
+    in_stack: list[pulumi.Resource] = field(default_factory=list)
 
     def export(self) -> None:
         registry = self.schema_registry
@@ -96,6 +103,14 @@ def global_layer(settings: Settings, routes: tuple[Route, ...]) -> GlobalExports
         ),
     )
     organization = confluent.get_organization_output()
+    lookup = governed.schema_registry
+    registry = RegistryRef(
+        id=lookup.id,
+        crn=lookup.resource_name,
+        rest_endpoint=lookup.rest_endpoint,
+        api_version=lookup.api_version,
+        kind=lookup.kind,
+    )
     # Cluster-scoped grants (the only ones naming topics) are bound by the region layers.
     policy = access_policy(routes, settings.regions)
     principals: dict[str, Principal] = {}
@@ -107,20 +122,33 @@ def global_layer(settings: Settings, routes: tuple[Route, ...]) -> GlobalExports
                 grants=grants,
                 environment_crn=governed.environment.resource_name,
                 organization_crn=organization.resource_name,
+                schema_registry_crn=registry.crn,
                 assignable={t: principals[t].account.id for t in grants.may_assign},
             ),
         )
-    registry = governed.schema_registry
+    schema_manager = principals[naming.SCHEMA_MANAGER]
+    schemas = TopicSchemas(
+        "routed-topic-schemas",
+        TopicSchemasArgs(
+            registry=registry,
+            owner=schema_manager.ref,
+            environment_id=governed.environment.id,
+            display_name=naming.display_name(env_name, naming.SCHEMA_MANAGER),
+            # Flink infers each routed topic's table from this schema: exactly the raw columns.
+            schemas={
+                naming.subject(r.output_topic): json.dumps(value_json_schema(r.output_topic))
+                for r in routes
+                if r.enabled
+            },
+            ownership=schema_manager.owned_subjects,
+            protect=settings.protect,
+        ),
+    )
     return GlobalExports(
         organization_id=organization.id,
         environment_id=governed.environment.id,
         environment_name=env_name,
-        schema_registry=RegistryRef(
-            id=registry.id,
-            crn=registry.resource_name,
-            rest_endpoint=registry.rest_endpoint,
-            api_version=registry.api_version,
-            kind=registry.kind,
-        ),
+        schema_registry=registry,
         principals={name: p.ref for name, p in principals.items()},
+        in_stack=list(schemas.schemas.values()),
     )

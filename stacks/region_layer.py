@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
 from flink_sql.compiler import compile_routes, registry_options
-from flink_sql.raw_record import value_json_schema
 from flink_sql.routes import Route
 from infra import naming
 from infra.access import ClusterAccess, ClusterAccessArgs
@@ -80,16 +77,11 @@ def region_layer(
 
     policy = access_policy(routes, (region,), rs.raw_topic)
     manager = naming.cluster_manager(region)
-    # The connector registers the raw topic's schemas; the routed topics' value schema is declared
-    # here from the raw-record definition, so Flink infers their tables: no CREATE TABLE is deployed.
+    # Flink infers the tables from these topics and their registry schemas (the connector registers
+    # the raw topic's, the global layer the routed topics'): no CREATE TABLE is deployed.
     topics = [TopicSpec(rs.raw_topic, rs.raw_topic_settings.partitions, rs.raw_topic_settings.retention_ms)]
     topics += [
-        TopicSpec(
-            r.output_topic,
-            rs.routed_topic_settings.partitions,
-            rs.routed_topic_settings.retention_ms,
-            value_schema=json.dumps(value_json_schema(r.output_topic), sort_keys=True),
-        )
+        TopicSpec(r.output_topic, rs.routed_topic_settings.partitions, rs.routed_topic_settings.retention_ms)
         for r in routes
         if r.enabled
     ]
@@ -180,7 +172,7 @@ def region_layer(
             # The connector registers the raw topic's schema, from which Flink infers the source table.
             depends_on=[
                 *kafka.topics.values(),
-                *kafka.schemas.values(),
+                *glob.in_stack,
                 *flink_access.bindings,
                 *([connector] if connector else []),
             ],

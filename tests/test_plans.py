@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from cdcctl.__main__ import main
 from cdcctl.plan import Plan
+from flink_sql.raw_record import RAW_COLUMN_NAMES
 from flink_sql.routes import load_routes
 from tests.conftest import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids
 
@@ -22,7 +24,7 @@ def test_global_stack_registers_environment_and_principals_but_no_cluster(plans:
     assert env.inputs["displayName"] == "cdc-prod"
     assert env.inputs["streamGovernance"] == {"package": "ADVANCED"}
     accounts = {r.inputs["displayName"] for r in of_type(prod, "ServiceAccount")}
-    expected = {"cdc-connector", "flink-statements", "flink-deployer"}
+    expected = {"cdc-connector", "flink-statements", "flink-deployer", "schema-manager"}
     expected |= {"cluster-manager-us-east-1", "cluster-manager-us-west-2"}
     expected |= {r.consumer for r in ROUTES if r.consumer}
     assert accounts == {f"cdc-prod-{name}" for name in expected}
@@ -209,3 +211,35 @@ def test_text_plan_shows_every_resource_once_under_its_parent(
 def test_logical_names_are_unique_so_parents_are_unambiguous(plans: dict[str, Plan], stack: str) -> None:
     names = [r.name for r in plans[stack].resources]
     assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_routed_topic_schemas_live_in_the_global_layer_owned_by_the_schema_manager(
+    plans: dict[str, Plan], stack: str
+) -> None:
+    p = plans[stack]
+    schemas = {s.inputs["subjectName"]: s for s in of_type(p, "Schema")}
+    assert set(schemas) == {f"{t}-value" for t in ROUTED_TOPICS}
+    owner = principal_ids(p)["schema-manager"]
+    owned = {crn.rsplit("/subject=", 1)[1] for role, crn in bindings_of(p, owner) if role == "ResourceOwner"}
+    assert owned == set(schemas)
+    assert {role for role, _ in bindings_of(p, owner)} == {"ResourceOwner"}
+    for subject, schema in schemas.items():
+        document = json.loads(schema.inputs["schema"])
+        assert list(document["properties"]) == list(RAW_COLUMN_NAMES)
+        assert document["additionalProperties"] is False
+        owning = one(
+            p,
+            "RoleBinding",
+            lambda r, s=subject: r.inputs["roleName"] == "ResourceOwner" and r.inputs["crnPattern"].endswith(s),
+        )
+        assert owning.urn in schema.dependencies
+    if stack == "dev":  # one stack: the routing statement waits for the schemas Flink infers tables from
+        statement = one(p, "FlinkStatement")
+        assert {s.urn for s in schemas.values()} <= set(statement.dependencies)
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "prod-west"])
+def test_region_stacks_register_no_schemas(plans: dict[str, Plan], stack: str) -> None:
+    """The registry is shared by both regions: a region's destroy must not delete a subject."""
+    assert not of_type(plans[stack], "Schema")
