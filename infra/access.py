@@ -119,12 +119,14 @@ class Principal(pulumi.ComponentResource):
                 opts=child,
             )
         # Subjects live in the environment's registry, shared by every region: owned here, once.
+        principal = self.ref.principal  # built once: one binding per routed topic follows
+        registry_crn = pulumi.Output.from_input(args.schema_registry_crn)
         self.owned_subjects = {
             owned: confluent.RoleBinding(
                 f"{name}-own-subject-{owned}",
-                principal=self.ref.principal,
+                principal=principal,
                 role_name="ResourceOwner",
-                crn_pattern=pulumi.Output.concat(args.schema_registry_crn, f"/subject={owned}"),
+                crn_pattern=registry_crn.apply(lambda crn, subject=owned: f"{crn}/subject={subject}"),
                 opts=child,
             )
             for owned in args.grants.owned_subjects
