@@ -121,12 +121,16 @@ class Principal(pulumi.ComponentResource):
         # Subjects live in the environment's registry, shared by every region: owned here, once.
         principal = self.ref.principal  # built once: one binding per routed topic follows
         registry_crn = pulumi.Output.from_input(args.schema_registry_crn)
+
+        def on_subject(subject: str) -> pulumi.Output[str]:
+            return registry_crn.apply(lambda crn: f"{crn}/subject={subject}")
+
         self.owned_subjects = {
             owned: confluent.RoleBinding(
                 f"{name}-own-subject-{owned}",
                 principal=principal,
                 role_name="ResourceOwner",
-                crn_pattern=registry_crn.apply(lambda crn, subject=owned: f"{crn}/subject={subject}"),
+                crn_pattern=on_subject(owned),
                 opts=child,
             )
             for owned in args.grants.owned_subjects
