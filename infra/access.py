@@ -92,6 +92,11 @@ class PrincipalArgs:
     assignable: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
+def subject_crn(registry_crn: pulumi.Output[str], subject: str) -> pulumi.Output[str]:
+    """CRN pattern of one Schema Registry subject."""
+    return registry_crn.apply(lambda crn: f"{crn}/subject={subject}")
+
+
 class Principal(pulumi.ComponentResource):
     """An org-level service account plus its environment/organization/registry-scoped role bindings."""
 
@@ -121,16 +126,12 @@ class Principal(pulumi.ComponentResource):
         # Subjects live in the environment's registry, shared by every region: owned here, once.
         principal = self.ref.principal  # built once: one binding per routed topic follows
         registry_crn = pulumi.Output.from_input(args.schema_registry_crn)
-
-        def on_subject(subject: str) -> pulumi.Output[str]:
-            return registry_crn.apply(lambda crn: f"{crn}/subject={subject}")
-
         self.owned_subjects = {
             owned: confluent.RoleBinding(
                 f"{name}-own-subject-{owned}",
                 principal=principal,
                 role_name="ResourceOwner",
-                crn_pattern=on_subject(owned),
+                crn_pattern=subject_crn(registry_crn, owned),
                 opts=child,
             )
             for owned in args.grants.owned_subjects
@@ -173,9 +174,6 @@ class ClusterAccess(pulumi.ComponentResource):
         def on_cluster(kind: str, resource: str) -> pulumi.Output[str]:
             return in_cluster.apply(lambda crn: f"{crn}/{kind}={resource}")
 
-        def on_subject(subject: str) -> pulumi.Output[str]:
-            return in_registry.apply(lambda crn: f"{crn}/subject={subject}")
-
         g = args.grants
         if g.cluster_admin:
             bind("cluster-admin", "CloudClusterAdmin", cluster.rbac_crn)
@@ -186,7 +184,7 @@ class ClusterAccess(pulumi.ComponentResource):
             for topic in topics:
                 bind(f"{verb}-topic-{topic}", role, on_cluster("topic", topic))
                 for part in ("key", "value") if topic in g.keyed_topics else ("value",):
-                    bind(f"{verb}-subject-{topic}-{part}", role, on_subject(naming.subject(topic, part)))
+                    bind(f"{verb}-subject-{topic}-{part}", role, subject_crn(in_registry, naming.subject(topic, part)))
         for prefix in g.group_prefixes:
             bind(f"read-group-{prefix}", "DeveloperRead", on_cluster("group", f"{prefix}*"))
         for prefix in g.transactional_id_prefixes:
