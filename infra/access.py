@@ -146,7 +146,8 @@ class ClusterAccessArgs:
     cluster: confluent.KafkaCluster
     environment_id: pulumi.Input[str]
     schema_registry: RegistryRef
-    # Set to also issue the principal a Kafka API key for this cluster, created after its grants.
+    # Set to also issue the principal API keys, created after its grants: one for this Kafka cluster
+    # and, if it reads or writes topics, one for the Schema Registry.
     key_display_name: pulumi.Input[str] | None = None
     key_waits_for: Sequence[pulumi.Resource] = ()
 
@@ -191,18 +192,27 @@ class ClusterAccess(pulumi.ComponentResource):
             for verb, role in (("read", "DeveloperRead"), ("write", "DeveloperWrite")):
                 bind(f"{verb}-txn-{prefix.strip('_')}", role, on_cluster("transactional-id", f"{prefix}*"))
         self.api_key: confluent.ApiKey | None = None
+        self.registry_key: confluent.ApiKey | None = None
         if args.key_display_name is not None:
+            # A key used before its role bindings have propagated gets 403s.
+            after_grants = pulumi.ResourceOptions(parent=self, depends_on=[*self.bindings, *args.key_waits_for])
             self.api_key = api_key(
                 f"{name}-key",
-                ApiKeyArgs(
-                    display_name=args.key_display_name,
-                    owner=args.principal,
-                    resource=cluster,
-                    environment_id=args.environment_id,
-                ),
-                # A key used before its role bindings have propagated gets 403s.
-                pulumi.ResourceOptions(parent=self, depends_on=[*self.bindings, *args.key_waits_for]),
+                ApiKeyArgs(args.key_display_name, args.principal, cluster, args.environment_id),
+                after_grants,
             )
+            if g.read_topics or g.write_topics:
+                # Registry formats need the registry too: a client reads the schemas of its topics.
+                self.registry_key = api_key(
+                    f"{name}-registry-key",
+                    ApiKeyArgs(
+                        pulumi.Output.concat(args.key_display_name, "-registry"),
+                        args.principal,
+                        args.schema_registry,
+                        args.environment_id,
+                    ),
+                    after_grants,
+                )
         self.register_outputs({})
 
 

@@ -188,8 +188,16 @@ def region_layer(
     if connector is not None:
         pulumi.export("cdcConnectorId", connector.connector.id)
     pulumi.export(
-        "consumerCredentials",
-        pulumi.Output.secret(
-            {c: {"key": key.id, "secret": key.secret} for c in consumers if (key := workload_access[c].api_key)}
-        ),
+        "consumerCredentials", pulumi.Output.secret({c: client_credentials(workload_access[c]) for c in consumers})
     )
+
+
+def client_credentials(access: ClusterAccess) -> dict[str, pulumi.Output[str]]:
+    """What a consumer application configures: its Kafka and Schema Registry API keys."""
+    assert access.api_key is not None and access.registry_key is not None
+    return {
+        "kafkaApiKey": access.api_key.id,
+        "kafkaApiSecret": access.api_key.secret,
+        "schemaRegistryApiKey": access.registry_key.id,
+        "schemaRegistryApiSecret": access.registry_key.secret,
+    }

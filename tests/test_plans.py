@@ -157,6 +157,10 @@ def test_consumer_reads_only_its_topics_and_its_own_groups(plans: dict[str, Plan
         assert all(f"/kafka={cluster_id}/" in crn for _, crn in held if "/subject=" not in crn)
         key = one(east, "ApiKey", lambda r, c=consumer: r.name.endswith(f"-{c}-key"))
         assert "User:" + key.inputs["owner"]["id"] == ids[consumer]
+        assert key.inputs["managedResource"]["id"] == cluster_id
+        registry_key = one(east, "ApiKey", lambda r, c=consumer: r.name.endswith(f"-{c}-registry-key"))
+        assert "User:" + registry_key.inputs["owner"]["id"] == ids[consumer]
+        assert registry_key.inputs["managedResource"]["id"] == plans["prod"].outputs["schemaRegistry"]["id"]
 
 
 def test_connector_only_writes_the_raw_topic_and_flink_reads_raw_writes_routed(plans: dict[str, Plan]) -> None:
