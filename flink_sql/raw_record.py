@@ -34,8 +34,6 @@ COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in RAW_COLUMNS}
 
 # The JSON column whose nested paths routes may test with `event_data.<path>`.
 JSON_COLUMN = "event_data"
-# The metadata fields ExtractNewRecordState adds, in the connector's add.fields order.
-CDC_METADATA_FIELDS: tuple[str, ...] = ("op", "table", "ts_ms")
 RAW_TOPIC = "raw-business-events"
 SOURCE_TABLE = "business_events"
 
