@@ -233,9 +233,7 @@ def _boolean(node: Node, default: bool) -> bool:
 
 
 def _environment(node: Node, stack: str) -> EnvironmentSettings:
-    f = node.fields(optional=["name", "streamGovernance"]) if node.present else None
-    if f is None:
-        return EnvironmentSettings(name=f"cdc-{stack}", stream_governance="ESSENTIALS")
+    f = node.fields(optional=["name", "streamGovernance"])
     return EnvironmentSettings(
         # Default derives from the stack so `pr-N` stacks copied from dev never collide.
         name=f["name"].string(ENVIRONMENT_NAME, "lowercase [a-z0-9-], <= 32 chars", default=f"cdc-{stack}"),
@@ -256,23 +254,17 @@ def _region(f: dict[str, Node], stack: str) -> RegionSettings:
     if not f["region"].present:
         f["region"].fail("is required: the AWS region of this stack, e.g. us-east-1")
     region = f["region"].string(AWS_REGION, "an AWS region such as us-east-1")
-    topics = f["topics"].fields(optional=["raw", "routed"]) if f["topics"].present else None
-    raw_node = topics["raw"] if topics else f["topics"]
-    raw_name = RAW_TOPIC
-    if raw_node.present:
-        raw_name = raw_node.fields(optional=["name", "partitions", "retentionMs"])["name"].string(
-            KAFKA_TOPIC, "a Kafka topic name", default=RAW_TOPIC
-        )
-    flink = f["flink"].fields(optional=["maxCfu"]) if f["flink"].present else None
+    topics = f["topics"].fields(optional=["raw", "routed"])
+    raw_topic = topics["raw"].fields(optional=["name", "partitions", "retentionMs"])
     aurora = _aurora(f["aurora"]) if f["aurora"].present else None
     return RegionSettings(
         region=region,
         kafka=_kafka(f["kafka"]),
         network=_network(f["network"]),
-        raw_topic=raw_name,
-        raw_topic_settings=_topic(raw_node, extra=["name"]),
-        routed_topic_settings=_topic(topics["routed"] if topics else f["topics"]),
-        flink_max_cfu=flink["maxCfu"].choice(MAX_CFU_VALUES, default=5) if flink else 5,
+        raw_topic=raw_topic["name"].string(KAFKA_TOPIC, "a Kafka topic name", default=RAW_TOPIC),
+        raw_topic_settings=_topic(raw_topic),
+        routed_topic_settings=_topic(topics["routed"].fields(optional=["partitions", "retentionMs"])),
+        flink_max_cfu=f["flink"].fields(optional=["maxCfu"])["maxCfu"].choice(MAX_CFU_VALUES, default=5),
         cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None),
         aurora=aurora,
     )
@@ -407,10 +399,8 @@ def _network(node: Node) -> NetworkSettings:
     )
 
 
-def _topic(node: Node, extra: list[str] | None = None) -> TopicSettings:
-    if not node.present:
-        return TopicSettings(partitions=6, retention_ms=7 * 24 * 3600 * 1000)
-    f = node.fields(optional=[*(extra or []), "partitions", "retentionMs"])
+def _topic(f: dict[str, Node]) -> TopicSettings:
+    """Partitions and retention of a topic's settings (absent keys: 6 partitions, 7 days)."""
     retention = f["retentionMs"].integer(default=7 * 24 * 3600 * 1000)
     if retention < -1 or retention == 0:
         f["retentionMs"].fail(f"must be a positive number of milliseconds, or -1 to keep forever; got {retention}")
