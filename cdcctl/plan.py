@@ -371,6 +371,8 @@ def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], moc
                 raise RuntimeError(f"bad config detected after {len(monitor.planned)} registrations") from error
             raise error.__cause__ from None
         raise
+    # Registrations arrive from worker threads in varying order: sort, so plans of one config diff clean.
+    monitor.planned.sort(key=lambda r: r.urn)
     names = {r.urn: r.name for r in monitor.planned}
     for resource in monitor.planned:
         resource.parent = names.get(resource.parent or "")
