@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 ENGINE_VENV := .engine-venv
 STACK ?= prod-east
 
-.PHONY: plan test lint engine java postgres bench-plan bench-routing bench-cdc clean
+.PHONY: plan test lint engine java postgres golden bench-plan bench-routing bench-cdc clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: $(VENV)/.installed
 
 test: lint engine
 	$(PY) -m pytest
+
+# Deliberately, after an infrastructure change: rewrite the stacks' golden plans (review the diff).
+golden: $(VENV)/.installed
+	$(PY) scripts/refresh_golden.py
 
 bench-plan: $(VENV)/.installed
 	$(PY) scripts/bench_plan.py

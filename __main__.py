@@ -2,7 +2,7 @@
 
 import pulumi
 
-from flink_sql.config_node import ConfigError
+from core.config_node import ConfigError
 from stacks import compose, load
 
 try:

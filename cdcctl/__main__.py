@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cdcctl.rehearse import EngineError
-from flink_sql.config_node import ConfigError
-from flink_sql.routes import DEFAULT_ROUTES_FILE
+from core.config_node import ConfigError
+from core.naming import DEFAULT_ROUTES_FILE
 
 EXIT_BAD_INPUT = 2
 FLINK_STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"

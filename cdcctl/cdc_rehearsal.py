@@ -17,9 +17,8 @@ from cdcctl.debezium import open_source_properties
 from cdcctl.engine import REPLY_PREFIX
 from cdcctl.local_postgres import LocalPostgres, local_postgres
 from cdcctl.rehearse import EngineError, engine_command
-from flink_sql.raw_record import record_problems
-from infra.cdc_connector import connector_config
-from infra.settings import CdcSettings
+from core.cdc_source import CdcSettings, connector_config
+from core.raw_record import record_problems
 
 CAPTURE_TIMEOUT_S = 180.0
 LOCALHOST = "127.0.0.1"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdcctl.rehearse import EngineError
-from infra.settings import CdcSettings
+from core.cdc_source import CdcSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "db" / "migrations"
 SUPERUSER = "postgres"

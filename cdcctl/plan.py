@@ -23,7 +23,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.settings import get_root_resource
 
-from flink_sql.config_node import ConfigError
+from core.config_node import ConfigError
 from infra.settings import NAMESPACE, PROGRAM_SECRET_KEYS, PROVIDER_SECRET_KEYS, Settings, parse_settings, stack_file
 
 SECRET = "[secret]"

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from flink_sql.raw_record import JSON_COLUMN, RAW_COLUMNS
+from core.raw_record import JSON_COLUMN, RAW_COLUMNS
 from flink_sql.routes import Condition, Route, Scalar
 
 # WITH options of the tables on Confluent Cloud: the CDC value format decides the registry format.

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from flink_sql.config_node import ConfigError, Node
-from flink_sql.raw_record import COLUMNS_BY_NAME, JSON_COLUMN
-
-# Relative to the project directory (where Pulumi.yaml is).
-DEFAULT_ROUTES_FILE = "flink_sql/routes.yaml"
+from core.config_node import ConfigError, Node
+from core.naming import KAFKA_TOPIC
+from core.raw_record import COLUMNS_BY_NAME, JSON_COLUMN
 
 OPERATIONS: dict[str, str] = {"create": "c", "update": "u", "delete": "d", "snapshot": "r"}
 SCALAR_OPERATORS = ("equals", "notEquals")
@@ -30,7 +28,6 @@ OPERATORS = (
 
 ROUTE_ID = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 CONSUMER_NAME = r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?"
-KAFKA_TOPIC = r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}"
 _JSON_SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*"
 JSON_PATH = rf"{_JSON_SEGMENT}(\.{_JSON_SEGMENT})*"
 
@@ -64,6 +61,11 @@ class Route:
     enabled: bool = True
     consumer: str | None = None
     description: str = ""
+
+
+def consumers(routes: tuple[Route, ...]) -> tuple[str, ...]:
+    """Distinct consumer principals of the enabled routes, in file order."""
+    return tuple(dict.fromkeys(r.consumer for r in routes if r.enabled and r.consumer))
 
 
 def load_routes(path: str | Path) -> tuple[Route, ...]:

@@ -14,9 +14,8 @@ from typing import Protocol
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from infra import naming
-
-COMPONENT = "cdc:infra"
+from core import naming
+from core.naming import COMPONENT
 
 
 @dataclass(frozen=True)

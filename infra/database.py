@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.access import COMPONENT
+from core.naming import COMPONENT
 from infra.settings import AuroraSettings
 
 POSTGRES_PORT = 5432

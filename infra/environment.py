@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from infra.access import COMPONENT
+from core.naming import COMPONENT
 
 
 @dataclass

@@ -9,8 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from infra import naming
-from infra.access import COMPONENT, ApiKeyArgs, PrincipalRef, api_key
+from core import naming
+from core.naming import COMPONENT
+from infra.access import ApiKeyArgs, PrincipalRef, api_key
 
 
 @dataclass

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_confluentcloud as confluent
 
+from core.naming import COMPONENT
 from infra.access import (
-    COMPONENT,
     ClusterAccess,
     ClusterAccessArgs,
     Grants,

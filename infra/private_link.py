@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
-from infra.access import COMPONENT
+from core.naming import COMPONENT
 from infra.settings import Zone
 
 # Kafka clients use 9092, the REST and Flink endpoints 443.

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from infra.access import COMPONENT, ApiKeyArgs, PrincipalRef, RegistryRef, api_key
+from core.naming import COMPONENT
+from infra.access import ApiKeyArgs, PrincipalRef, RegistryRef, api_key
 
 
 @dataclass

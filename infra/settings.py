@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flink_sql.config_node import ConfigError, Node
-from flink_sql.raw_record import RAW_TOPIC, SOURCE_TABLE
-from flink_sql.routes import DEFAULT_ROUTES_FILE, KAFKA_TOPIC
+from core.cdc_source import CdcSettings
+from core.config_node import ConfigError, Node
+from core.limits import MAX_CFU_VALUES
+from core.naming import DEFAULT_ROUTES_FILE, KAFKA_TOPIC
+from core.raw_record import RAW_TOPIC, SOURCE_TABLE
 
 NAMESPACE = "cdc-platform"
 LAYERS = ("global", "region", "all-in-one")
@@ -22,7 +24,6 @@ CLUSTER_TYPES = ("BASIC", "STANDARD", "DEDICATED")
 AVAILABILITIES = ("SINGLE_ZONE", "MULTI_ZONE")
 STREAM_GOVERNANCE_PACKAGES = ("ESSENTIALS", "ADVANCED")
 NETWORK_TYPES = ("PUBLIC", "PRIVATELINK")
-MAX_CFU_VALUES = (5, 10, 20, 30, 40, 50)
 # Flink reads only Schema Registry formats: plain JSON is what broke the seeds (json-sr-investigation).
 CDC_VALUE_FORMATS = ("JSON_SR", "AVRO", "PROTOBUF")
 AWS_REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
@@ -84,25 +85,6 @@ class NetworkSettings:
 class TopicSettings:
     partitions: int
     retention_ms: int  # -1 = keep forever
-
-
-@dataclass(frozen=True)
-class CdcSettings:
-    """The managed Postgres CDC connector; value_format also decides the Flink tables' format."""
-
-    enabled: bool
-    value_format: str
-    hostname: str | None  # only without `aurora`: then the connector reads this host
-    port: int
-    database: str
-    user: str
-    sslmode: str
-    schema: str
-    table: str
-    slot_name: str
-    publication_name: str
-    topic_prefix: str
-    snapshot_mode: str
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.limits import MAX_CFU_VALUES
+
 ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
 KAFKA_CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
 KAFKA_TOPIC = "confluentcloud:index/kafkaTopic:KafkaTopic"
@@ -23,7 +25,6 @@ DEPLOYER_ROLES = {
     "Assigner": ("/environment=", "/service-account="),
     "ResourceOwner": ("/kafka=", "/subject="),
 }
-MAX_CFU_VALUES = (5, 10, 20, 30, 40, 50)
 
 Resource = tuple[str, Mapping[str, Any]]
 

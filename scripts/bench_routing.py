@@ -12,8 +12,8 @@ import argparse
 import time
 
 from cdcctl.engine import explain, run
+from core.raw_record import RAW_COLUMNS
 from flink_sql.compiler import compile_routes, identifier, string_literal
-from flink_sql.raw_record import RAW_COLUMNS
 from flink_sql.routes import parse_routes
 
 RAW = "raw-business-events"

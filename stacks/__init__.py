@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from flink_sql.config_node import ConfigError
+from core.config_node import ConfigError
 from flink_sql.routes import Route, load_routes
 from infra.settings import NAMESPACE, Settings, load_settings
 from stacks.access_policy import access_policy

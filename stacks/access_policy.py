@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flink_sql.raw_record import RAW_TOPIC
-from flink_sql.routes import Route
-from infra import naming
+from core import naming
+from core.raw_record import RAW_TOPIC
+from flink_sql.routes import Route, consumers
 from infra.access import Grants
 
 
@@ -39,7 +39,7 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
         policy[naming.cluster_manager(region)] = Grants(
             f"Deployer: manages topics and cluster links of the {region} cluster only", cluster_admin=True
         )
-    for consumer in naming.consumers(routes):
+    for consumer in consumers(routes):
         policy[consumer] = Grants(
             f"Consumer application {consumer}",
             read_topics=tuple(r.output_topic for r in enabled if r.consumer == consumer),

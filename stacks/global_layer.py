@@ -10,9 +10,9 @@ from typing import Any
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from flink_sql.raw_record import value_json_schema
+from core import naming
+from core.raw_record import value_json_schema
 from flink_sql.routes import Route
-from infra import naming
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
 from infra.schemas import TopicSchemas, TopicSchemasArgs

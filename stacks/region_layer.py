@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from core import naming
 from flink_sql.compiler import compile_routes, registry_options
-from flink_sql.routes import Route
-from infra import naming
+from flink_sql.routes import Route, consumers
 from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
 from infra.database import AuroraDatabase, AuroraDatabaseArgs
@@ -103,7 +103,7 @@ def region_layer(
     )
     cluster = kafka.cluster
 
-    consumers = naming.consumers(routes)
+    route_consumers = consumers(routes)
     workload_access = {
         name: ClusterAccess(
             f"{region}-{name}",
@@ -114,7 +114,7 @@ def region_layer(
                 environment_id=glob.environment_id,
                 schema_registry=glob.schema_registry,
                 # Consumer apps authenticate with keys; the connector and Flink run as the account.
-                key_display_name=pulumi.Output.concat(display, "-", name) if name in consumers else None,
+                key_display_name=pulumi.Output.concat(display, "-", name) if name in route_consumers else None,
                 key_waits_for=network.ready if network else [],
             ),
         )
@@ -188,7 +188,8 @@ def region_layer(
     if connector is not None:
         pulumi.export("cdcConnectorId", connector.connector.id)
     pulumi.export(
-        "consumerCredentials", pulumi.Output.secret({c: client_credentials(workload_access[c]) for c in consumers})
+        "consumerCredentials",
+        pulumi.Output.secret({c: client_credentials(workload_access[c]) for c in route_consumers}),
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from cdcctl.__main__ import main
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 Config = dict[str, Any]
 NS = "cdc-platform"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cdcctl.__main__ import main
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 ROUTES = REPO / "tests/data/rehearsal-routes.yaml"
 LOAN = '\'{"eventBody": {"entities": [{"entityId": "%s", "updatedAttributes": {"loan": %s}}]}}\''

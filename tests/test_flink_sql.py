@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cdcctl.rehearse import EngineError, FlinkPlanner, flink_planner, local_table_options
+from core.raw_record import RAW_COLUMNS
 from flink_sql.compiler import CompiledRoutes, compile_routes
-from flink_sql.raw_record import RAW_COLUMNS
 from flink_sql.routes import OPERATIONS, load_routes, parse_routes
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 # The non-push-down source that stands in for Kafka, and sinks that discard: planning only.
 KAFKA_LIKE = {"connector": "datagen", "number-of-rows": "10"}

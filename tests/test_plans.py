@@ -9,9 +9,9 @@ import pytest
 
 from cdcctl.__main__ import main
 from cdcctl.plan import Plan
-from flink_sql.raw_record import RAW_COLUMN_NAMES
+from core.raw_record import RAW_COLUMN_NAMES
 from flink_sql.routes import load_routes
-from tests.conftest import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids
+from tests.helpers import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids
 
 ROUTES = load_routes(REPO / "flink_sql/routes.yaml")
 ROUTED_TOPICS = {r.output_topic for r in ROUTES if r.enabled}

@@ -6,7 +6,7 @@ import pytest
 
 from cdcctl.plan import Plan
 from policy.rules import COMPUTE_POOL, KAFKA_CLUSTER, KAFKA_TOPIC, ROLE_BINDING, check_resource, check_stack
-from tests.conftest import STACKS
+from tests.helpers import STACKS
 
 CRN = "crn://confluent.cloud/organization=o/environment=env-1"
 CLUSTER_CRN = f"{CRN}/cloud-cluster=lkc-1"

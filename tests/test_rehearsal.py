@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from cdcctl.__main__ import main
-from flink_sql.raw_record import RAW_COLUMN_NAMES
-from tests.conftest import REPO
+from core.raw_record import RAW_COLUMN_NAMES
+from tests.helpers import REPO
 
 BASE_TS = 1705312200000
 HOSTILE = "O'Brien `x` \\ ☃ '' --"

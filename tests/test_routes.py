@@ -13,7 +13,7 @@ import yaml
 from cdcctl.__main__ import main
 from flink_sql.compiler import compile_routes, identifier, registry_options, string_literal
 from flink_sql.routes import load_routes, parse_routes
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def cond(**fields: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from cdcctl.plan import Plan, PlannedResource, plan
-from tests.conftest import REPO, of_type
+from tests.helpers import REPO, of_type
 
 CARRY_OVER = "sql.tables.initial-offset-from"
 NEW_ROUTE = {

@@ -1,7 +1,8 @@
-"""Every derived name in one place: Confluent display names and principal names.
+"""Every derived name in one place: Confluent display names, principal names, topic-name rules.
 
 Display names are set explicitly (Pulumi would otherwise add a random suffix) and start with the
 environment name, which itself defaults to one per stack, so ephemeral `pr-N` stacks never collide.
+Pure Python with no project imports: the program, cdcctl and the rehearsal engine all use it.
 """
 
 from __future__ import annotations
@@ -9,8 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 
-from flink_sql.routes import Route
-
+# Type prefix of every ComponentResource of this program (`cdc:infra:KafkaCluster`, ...).
+COMPONENT = "cdc:infra"
+# Relative to the project directory (where Pulumi.yaml is).
+DEFAULT_ROUTES_FILE = "flink_sql/routes.yaml"
+# Kafka's legal topic names: [A-Za-z0-9._-], 1-249 chars, not "." or "..".
+KAFKA_TOPIC = r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}"
 CDC_CONNECTOR = "cdc-connector"
 FLINK_STATEMENTS = "flink-statements"
 FLINK_DEPLOYER = "flink-deployer"
@@ -22,11 +27,6 @@ FLINK_TRANSACTIONAL_ID_PREFIX = "_confluent-flink_"
 def cluster_manager(region: str) -> str:
     """The per-region deployer principal that administers only that region's cluster."""
     return f"cluster-manager-{region}"
-
-
-def consumers(routes: tuple[Route, ...]) -> tuple[str, ...]:
-    """Distinct consumer principals of the enabled routes, in file order."""
-    return tuple(dict.fromkeys(r.consumer for r in routes if r.enabled and r.consumer))
 
 
 def consumer_group_prefix(consumer: str) -> str:

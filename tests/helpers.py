@@ -1,0 +1,49 @@
+"""Helpers the tests share: finding resources in a plan, principals' bindings, the golden plans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from cdcctl.plan import Plan, PlannedResource
+
+REPO = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "prod", "prod-east", "prod-west")
+GOLDEN = REPO / "tests" / "golden"
+
+
+def of_type(p: Plan, kind: str) -> list[PlannedResource]:
+    """Provider resources (not our components) whose type ends with `kind` (e.g. "KafkaTopic")."""
+    return [r for r in p.resources if r.type.rsplit(":", 1)[-1] == kind and not r.type.startswith("cdc:")]
+
+
+def one(p: Plan, kind: str, where: Callable[[PlannedResource], bool] = lambda r: True) -> PlannedResource:
+    found = [r for r in of_type(p, kind) if where(r)]
+    assert len(found) == 1, f"expected one {kind}, found {[r.name for r in found]}"
+    return found[0]
+
+
+def dumped(p: Plan) -> str:
+    return json.dumps([r.as_json() for r in p.resources]) + json.dumps(p.outputs)
+
+
+def golden_text(p: Plan) -> str:
+    """A stack's plan as stored in tests/golden: every resource as `cdcctl plan --json` prints it,
+    and the stack's exports (secrets as "[secret]")."""
+    document = {"resources": [r.as_json() for r in p.resources], "outputs": p.outputs}
+    return json.dumps(document, indent=1, sort_keys=True) + "\n"
+
+
+def principal_ids(p: Plan) -> dict[str, str]:
+    """Service-account ids by principal name, from the global layer's exports."""
+    return {name: f"User:{ref['id']}" for name, ref in p.outputs["principals"].items()}
+
+
+def bindings_of(p: Plan, principal: str) -> set[tuple[str, str]]:
+    """(role, crn pattern) of every role binding held by `principal` ("User:sa-...")."""
+    return {
+        (r.inputs["roleName"], r.inputs["crnPattern"])
+        for r in of_type(p, "RoleBinding")
+        if r.inputs["principal"] == principal
+    }
