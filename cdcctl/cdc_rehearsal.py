@@ -15,8 +15,9 @@ from typing import Any
 
 from cdcctl.debezium import open_source_properties
 from cdcctl.engine import REPLY_PREFIX
+from cdcctl.errors import EngineError
 from cdcctl.local_postgres import LocalPostgres, local_postgres
-from cdcctl.rehearse import EngineError, engine_command
+from cdcctl.rehearse import engine_command
 from core.cdc_source import CdcSettings, connector_config
 from core.raw_record import record_problems
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdcctl.rehearse import EngineError
+from cdcctl.errors import EngineError
 from core.cdc_source import CdcSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "db" / "migrations"

@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
-import json
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import get_root_resource
 
+from cdcctl.mocks import PlanMocks
+from cdcctl.stack_config import SECRET, stack_config
 from core.config_node import ConfigError
-from infra.settings import NAMESPACE, PROGRAM_SECRET_KEYS, PROVIDER_SECRET_KEYS, Settings, parse_settings, stack_file
+from infra.settings import NAMESPACE, stack_file
 
-SECRET = "[secret]"
+# Pulumi's secret envelope in serialized properties (pulumi.runtime.rpc).
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
-MOCK_ORG_ID = "00000000-0000-4000-8000-00000000c0de"
-ORG_CRN = f"crn://confluent.cloud/organization={MOCK_ORG_ID}"
 
 
 @dataclass
@@ -89,142 +86,6 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def _short_hash(*parts: str, length: int = 6) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
-
-
-_AZ_ID_REGIONS = {"use1": "us-east-1", "use2": "us-east-2", "usw1": "us-west-1", "usw2": "us-west-2"}
-_ID_PREFIXES = {
-    "Environment": "env",
-    "KafkaCluster": "lkc",
-    "ServiceAccount": "sa",
-    "RoleBinding": "rb",
-    "FlinkComputePool": "lfcp",
-    "Network": "n",
-    "PrivateLinkAccess": "pla",
-    "SecurityGroup": "sg",
-    "VpcEndpoint": "vpce",
-    "Zone": "Z",
-}
-
-
-class PlanMocks(Mocks):
-    """Plausible ids and computed outputs for every resource type and lookup the program uses."""
-
-    def __init__(self, stack: str, stack_references: dict[str, dict[str, Any]], previous: dict[str, Any]) -> None:
-        self.stack = stack
-        self.stack_references = stack_references
-        self.previous = previous
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        kind = args.typ.rsplit(":", 1)[-1]
-        if args.typ == "pulumi:pulumi:StackReference":
-            target = args.inputs["name"]
-            own = target.rsplit("/", 1)[-1] == self.stack  # the stack reading its last deployment
-            outputs = self.previous if own else self.stack_references.get(target, {})
-            return target, {"name": target, "outputs": outputs, "secretOutputNames": []}
-        if kind == "ApiKey":
-            key_id = ("MOCK" + _short_hash(args.name, length=12)).upper()
-            return key_id, {**args.inputs, "secret": f"mock-api-secret-{_short_hash('secret', args.name, length=20)}"}
-        if kind == "KafkaTopic":
-            cluster = args.inputs.get("kafkaCluster", {}).get("id", "lkc-unknown")
-            return f"{cluster}/{args.inputs.get('topicName')}", dict(args.inputs)
-        resource_id = f"{_ID_PREFIXES.get(kind, kind.lower())}-{_short_hash(args.name)}"
-        return resource_id, {**args.inputs, **self._computed(kind, resource_id, args.inputs)}
-
-    @staticmethod
-    def _computed(kind: str, resource_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        region = inputs.get("region", "us-east-1")
-        env_id = inputs.get("environment", {}).get("id", "env-unknown")
-        if kind == "Environment":
-            return {"resourceName": f"{ORG_CRN}/environment={resource_id}"}
-        if kind == "ServiceAccount":
-            return {"apiVersion": "iam/v2", "kind": "ServiceAccount"}
-        if kind == "KafkaCluster":
-            host = f"{resource_id}.{region}.aws.confluent.cloud"
-            return {
-                "apiVersion": "cmk/v2",
-                "kind": "Cluster",
-                "rbacCrn": f"{ORG_CRN}/environment={env_id}/cloud-cluster={resource_id}",
-                "bootstrapEndpoint": f"SASL_SSL://{host}:9092",
-                "restEndpoint": f"https://{host}:443",
-            }
-        if kind == "FlinkComputePool":
-            return {
-                "resourceName": f"{ORG_CRN}/environment={env_id}/flink-region=aws.{region}/compute-pool={resource_id}"
-            }
-        if kind == "Network":
-            return {
-                "aws": [
-                    {
-                        "privateLinkEndpointService": f"com.amazonaws.vpce.{region}.vpce-svc-"
-                        + _short_hash(resource_id, length=17)
-                    }
-                ],
-                "dnsDomain": f"{resource_id}.{region}.aws.confluent.cloud",
-            }
-        if kind == "VpcEndpoint":
-            region = str(inputs.get("serviceName", "com.amazonaws.vpce.us-east-1")).split(".")[3]
-            return {
-                "dnsEntries": [
-                    {
-                        "dnsName": f"{resource_id}-{_short_hash(resource_id, length=8)}"
-                        f".vpce-svc.{region}.vpce.amazonaws.com"
-                    }
-                ]
-            }
-        if kind == "Zone":
-            return {"zoneId": resource_id}
-        if kind in ("Secret", "Role"):
-            service = "secretsmanager" if kind == "Secret" else "iam"
-            return {"arn": f"arn:aws:{service}::111122223333:{kind.lower()}/{resource_id}"}
-        if kind == "Proxy":
-            return {"endpoint": f"{inputs.get('name')}.proxy-{_short_hash(resource_id, length=12)}.rds.amazonaws.com"}
-        if kind == "ProxyDefaultTargetGroup":
-            return {"name": "default"}
-        return {}
-
-    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        token = args.token.rsplit(":", 1)[-1]
-        if token == "getOrganization":
-            return {"id": MOCK_ORG_ID, "resourceName": ORG_CRN}, []
-        if token == "getSchemaRegistryCluster":
-            env_id = args.args.get("environment", {}).get("id", "env-unknown")
-            sr_id = f"lsrc-{_short_hash(env_id)}"
-            registry = {
-                "id": sr_id,
-                "apiVersion": "srcm/v3",
-                "kind": "Cluster",
-                "resourceName": f"{ORG_CRN}/environment={env_id}/schema-registry={sr_id}",
-                "restEndpoint": f"https://psrc-{_short_hash(sr_id)}.us-east-1.aws.confluent.cloud",
-            }
-            return registry, []
-        if token == "getFlinkRegion":
-            region = args.args["region"]
-            flink_region = {
-                "id": f"aws.{region}",
-                "apiVersion": "fcpm/v2",
-                "kind": "Region",
-                "restEndpoint": f"https://flink.{region}.aws.confluent.cloud",
-            }
-            return flink_region, []
-        if token == "getCluster":
-            cluster = args.args["clusterIdentifier"]
-            host = f"{cluster}.cluster-{_short_hash(cluster, length=12)}.rds.amazonaws.com"
-            return {
-                "clusterIdentifier": cluster,
-                "endpoint": host,
-                "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
-                "port": 5432,
-            }, []
-        if token == "getAvailabilityZone":
-            # AZ names map to ids per account: any plausible name in the zone id's region will do.
-            zone_id = args.args["zoneId"]
-            region = _AZ_ID_REGIONS.get(zone_id.split("-")[0], "us-east-1")
-            return {"name": f"{region}{'abcdef'[int(zone_id[-1]) % 6]}", "zoneId": zone_id}, []
-        raise NotImplementedError(f"offline plan has no answer for lookup {args.token}")
-
-
 class RecordingMonitor(MockMonitor):
     """MockMonitor that also keeps parent, protect, dependencies and raw inputs (secrets wrapped)."""
 
@@ -257,62 +118,6 @@ class RecordingMonitor(MockMonitor):
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self._record(request, response.urn, request.id, request.properties)
         return response
-
-
-def stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, str], list[str]]:
-    """The config Pulumi would hand the program: project defaults overlaid by the stack file.
-
-    Values are strings (structured ones as JSON), as the real engine passes them; secure values and
-    the provider's secret keys become "[secret]" placeholders marked secret."""
-    root = root or Path.cwd()
-    path = root / stack_file(stack)
-    if not path.is_file():
-        raise ConfigError(stack_file(stack), "config", f"no stack file for stack {stack!r} in {root}")
-    project = _read_yaml(root / "Pulumi.yaml", "Pulumi.yaml")
-    document = _read_yaml(path, stack_file(stack)) or {}
-    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
-        raise ConfigError(stack_file(stack), "config", "must be a mapping of config keys")
-    config: dict[str, str] = {}
-    for key, spec in (project.get("config") or {}).items():
-        value = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
-        if value is not None:
-            config[_full_key(key, project["name"])] = _config_string(value)
-    # Users set credentials and passwords with --secret; the plan stands in placeholders for them.
-    secret_keys = [*PROVIDER_SECRET_KEYS, *PROGRAM_SECRET_KEYS]
-    config.update({key: SECRET for key in secret_keys})
-    for key, value in (document.get("config") or {}).items():
-        key = _full_key(key, project["name"])
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = SECRET
-            secret_keys.append(key)
-        else:
-            config[key] = _config_string(value)
-            if key in secret_keys:
-                secret_keys.remove(key)  # written in clear text: the program must refuse it
-    return config, secret_keys
-
-
-def stack_settings(stack: str, root: Path | None = None) -> Settings:
-    """A stack's validated settings, from its files alone (no program run)."""
-    config, secret_keys = stack_config(stack, root)
-    return parse_settings(config, stack, frozenset(secret_keys))
-
-
-def _read_yaml(path: Path, name: str) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(name, "config", f"invalid YAML: {error}") from None
-
-
-def _full_key(key: str, project: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
-
-
-def _config_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
 
 
 def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None = None) -> Plan:

@@ -16,16 +16,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from cdcctl.engine import REPLY_PREFIX
+from cdcctl.errors import EngineError
 from core.config_node import ConfigError
 from core.raw_record import RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
 from flink_sql.compiler import compile_routes
 from flink_sql.routes import Route
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-class EngineError(Exception):
-    """The rehearsal engine is missing or failed."""
 
 
 def engine_python() -> Path:

@@ -8,8 +8,8 @@ topic/group/transactional-id/subject roles on one cluster and its Schema Registr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol, Self
 
 import pulumi
 import pulumi_confluentcloud as confluent
@@ -45,8 +45,24 @@ class Grants:
         )
 
 
+class CrossStackRef:
+    """A reference one stack exports and another reads back: a mapping with camelCase keys."""
+
+    def to_export(self) -> dict[str, Any]:
+        return {_camel(f.name): getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_export(cls, exported: pulumi.Output[Any]) -> Self:
+        return cls(**{f.name: exported[_camel(f.name)] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
 @dataclass
-class PrincipalRef:
+class PrincipalRef(CrossStackRef):
     """Enough of a service account to own API keys and receive role bindings."""
 
     id: pulumi.Input[str]
@@ -70,7 +86,7 @@ class KeyTarget(Protocol):
 
 
 @dataclass
-class RegistryRef:
+class RegistryRef(CrossStackRef):
     """The environment's Schema Registry: where subjects live and what an API key opens."""
 
     id: pulumi.Input[str]
@@ -145,17 +161,16 @@ class ClusterAccessArgs:
     cluster: confluent.KafkaCluster
     environment_id: pulumi.Input[str]
     schema_registry: RegistryRef
-    # Set to also issue the principal API keys, created after its grants: one for this Kafka cluster
-    # and, if it reads or writes topics, one for the Schema Registry.
-    key_display_name: pulumi.Input[str] | None = None
-    key_waits_for: Sequence[pulumi.Resource] = ()
 
 
 class ClusterAccess(pulumi.ComponentResource):
-    """One principal's role bindings on one Kafka cluster and its Schema Registry (+ optional API key)."""
+    """One principal's role bindings on one Kafka cluster and its Schema Registry; API keys on request,
+    each created after those bindings."""
 
     def __init__(self, name: str, args: ClusterAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:ClusterAccess", name, None, opts)
+        self._name = name
+        self._args = args
         child = pulumi.ResourceOptions(parent=self)
         self.bindings: list[confluent.RoleBinding] = []
         cluster = args.cluster
@@ -190,29 +205,32 @@ class ClusterAccess(pulumi.ComponentResource):
         for prefix in g.transactional_id_prefixes:
             for verb, role in (("read", "DeveloperRead"), ("write", "DeveloperWrite")):
                 bind(f"{verb}-txn-{prefix.strip('_')}", role, on_cluster("transactional-id", f"{prefix}*"))
-        self.api_key: confluent.ApiKey | None = None
-        self.registry_key: confluent.ApiKey | None = None
-        if args.key_display_name is not None:
-            # A key used before its role bindings have propagated gets 403s.
-            after_grants = pulumi.ResourceOptions(parent=self, depends_on=[*self.bindings, *args.key_waits_for])
-            self.api_key = api_key(
-                f"{name}-key",
-                ApiKeyArgs(args.key_display_name, args.principal, cluster, args.environment_id),
-                after_grants,
-            )
-            if g.read_topics or g.write_topics:
-                # Registry formats need the registry too: a client reads the schemas of its topics.
-                self.registry_key = api_key(
-                    f"{name}-registry-key",
-                    ApiKeyArgs(
-                        pulumi.Output.concat(args.key_display_name, "-registry"),
-                        args.principal,
-                        args.schema_registry,
-                        args.environment_id,
-                    ),
-                    after_grants,
-                )
         self.register_outputs({})
+
+    def kafka_key(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> confluent.ApiKey:
+        """The principal's API key for this Kafka cluster. `waits_for`: what must exist before the key
+        can reach the cluster (over PrivateLink: the endpoint and its DNS records)."""
+        args = self._args
+        return api_key(
+            f"{self._name}-key",
+            ApiKeyArgs(display_name, args.principal, args.cluster, args.environment_id),
+            self._after_grants(waits_for),
+        )
+
+    def registry_key(
+        self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()
+    ) -> confluent.ApiKey:
+        """The principal's Schema Registry key: registry formats need it to read its topics' schemas."""
+        args = self._args
+        return api_key(
+            f"{self._name}-registry-key",
+            ApiKeyArgs(display_name, args.principal, args.schema_registry, args.environment_id),
+            self._after_grants(waits_for),
+        )
+
+    def _after_grants(self, waits_for: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+        # A key used before its role bindings have propagated gets 403s.
+        return pulumi.ResourceOptions(parent=self, depends_on=[*self.bindings, *waits_for])
 
 
 @dataclass

@@ -9,16 +9,22 @@ import pulumi
 import pulumi_aws as aws
 
 from core.naming import COMPONENT
-from infra.settings import AuroraSettings
+from infra.settings import AuroraSettings, ProxySettings
 
 POSTGRES_PORT = 5432
+
+
+@dataclass
+class ProxyArgs:
+    settings: ProxySettings
+    app_password: pulumi.Input[str]  # a Pulumi secret: the login the proxy presents to Aurora
 
 
 @dataclass
 class AuroraDatabaseArgs:
     aurora: AuroraSettings
     name_prefix: str  # AWS names: unique per stack and region
-    app_password: pulumi.Input[str] | None  # a Pulumi secret; required with a proxy
+    proxy: ProxyArgs | None  # RDS Proxy for the applications, if the settings ask for one
 
 
 class AuroraDatabase(pulumi.ComponentResource):
@@ -48,24 +54,22 @@ class AuroraDatabase(pulumi.ComponentResource):
             opts=child,
         )
         self.proxy_endpoint: pulumi.Output[str] | None = None
-        if aurora.proxy is not None:
-            assert args.app_password is not None
-            self.proxy_endpoint = self._proxy(name, args, aurora, cluster)
+        if args.proxy is not None:
+            self.proxy_endpoint = self._proxy(name, args.name_prefix, args.proxy, cluster)
         self.register_outputs({"writer_endpoint": self.writer_endpoint, "proxy_endpoint": self.proxy_endpoint})
 
     def _proxy(
         self,
         name: str,
-        args: AuroraDatabaseArgs,
-        aurora: AuroraSettings,
+        name_prefix: str,
+        proxy_args: ProxyArgs,
         cluster: pulumi.Output[aws.rds.GetClusterResult],
     ) -> pulumi.Output[str]:
-        proxy_settings = aurora.proxy
-        assert proxy_settings is not None
+        proxy_settings = proxy_args.settings
         child = pulumi.ResourceOptions(parent=self)
         secret = aws.secretsmanager.Secret(
             f"{name}-proxy-credentials",
-            name=f"{args.name_prefix}/rds-proxy/{proxy_settings.app_user}",
+            name=f"{name_prefix}/rds-proxy/{proxy_settings.app_user}",
             description="Database login RDS Proxy uses for the applications",
             opts=child,
         )
@@ -74,7 +78,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             secret_id=secret.id,
             # Stays a secret: the password is one, and json_dumps keeps that.
             secret_string=pulumi.Output.json_dumps(
-                {"username": proxy_settings.app_user, "password": args.app_password}
+                {"username": proxy_settings.app_user, "password": proxy_args.app_password}
             ),
             opts=child,
         )
@@ -125,7 +129,7 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
         proxy = aws.rds.Proxy(
             f"{name}-proxy",
-            name=f"{args.name_prefix}-apps",
+            name=f"{name_prefix}-apps",
             engine_family="POSTGRESQL",
             role_arn=role.arn,
             vpc_subnet_ids=list(proxy_settings.subnet_ids),

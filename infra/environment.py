@@ -8,6 +8,7 @@ import pulumi
 import pulumi_confluentcloud as confluent
 
 from core.naming import COMPONENT
+from infra.access import RegistryRef
 
 
 @dataclass
@@ -29,8 +30,15 @@ class GovernedEnvironment(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         # The registry is provisioned with the environment: wait for it before looking it up.
-        self.schema_registry = confluent.get_schema_registry_cluster_output(
+        lookup = confluent.get_schema_registry_cluster_output(
             environment=self.environment.id.apply(lambda i: confluent.GetSchemaRegistryClusterEnvironmentArgs(id=i)),
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.environment]),
         )
-        self.register_outputs({"id": self.environment.id, "schema_registry_id": self.schema_registry.id})
+        self.schema_registry = RegistryRef(
+            id=lookup.id,
+            crn=lookup.resource_name,
+            rest_endpoint=lookup.rest_endpoint,
+            api_version=lookup.api_version,
+            kind=lookup.kind,
+        )
+        self.register_outputs({"id": self.environment.id, "schema_registry_id": lookup.id})

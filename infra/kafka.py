@@ -70,14 +70,13 @@ class KafkaCluster(pulumi.ComponentResource):
                 cluster=self.cluster,
                 environment_id=args.environment_id,
                 schema_registry=args.schema_registry,
-                key_display_name=pulumi.Output.concat(args.display_name, "-manager"),
-                # Over PrivateLink the cluster is reachable only once the endpoint and DNS exist.
-                key_waits_for=args.reachable_after,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        assert manager_access.api_key is not None
-        self.manager_key = manager_access.api_key
+        # Over PrivateLink the cluster is reachable only once the endpoint and DNS exist.
+        self.manager_key = manager_access.kafka_key(
+            pulumi.Output.concat(args.display_name, "-manager"), waits_for=args.reachable_after
+        )
         credentials = confluent.KafkaTopicCredentialsArgs(key=self.manager_key.id, secret=self.manager_key.secret)
         self.topics = {
             topic.name: confluent.KafkaTopic(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -10,7 +9,7 @@ import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core.naming import COMPONENT
-from infra.settings import Zone
+from infra.settings import PrivateLinkSettings
 
 # Kafka clients use 9092, the REST and Flink endpoints 443.
 _PORTS = (443, 9092)
@@ -21,10 +20,7 @@ class PrivateLinkArgs:
     display_name: pulumi.Input[str]
     environment_id: pulumi.Input[str]
     region: str
-    aws_account_id: str
-    vpc_id: str
-    vpc_cidr: str
-    zones: Sequence[Zone]
+    network: PrivateLinkSettings
 
 
 class PrivateLinkNetwork(pulumi.ComponentResource):
@@ -33,13 +29,14 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
     def __init__(self, name: str, args: PrivateLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:PrivateLinkNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        settings = args.network
         self.network = confluent.Network(
             f"{name}-network",
             display_name=args.display_name,
             cloud="AWS",
             region=args.region,
             connection_types=["PRIVATELINK"],
-            zones=[z.az_id for z in args.zones],
+            zones=[z.az_id for z in settings.zones],
             environment=confluent.NetworkEnvironmentArgs(id=args.environment_id),
             dns_config=confluent.NetworkDnsConfigArgs(resolution="PRIVATE"),
             opts=child,
@@ -47,7 +44,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
         access = confluent.PrivateLinkAccess(
             f"{name}-access",
             display_name=args.display_name,
-            aws=confluent.PrivateLinkAccessAwsArgs(account=args.aws_account_id),
+            aws=confluent.PrivateLinkAccessAwsArgs(account=settings.aws_account_id),
             environment=confluent.PrivateLinkAccessEnvironmentArgs(id=args.environment_id),
             network=confluent.PrivateLinkAccessNetworkArgs(id=self.network.id),
             opts=child,
@@ -55,10 +52,10 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             description="Confluent Cloud PrivateLink endpoint",
-            vpc_id=args.vpc_id,
+            vpc_id=settings.vpc_id,
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=port, to_port=port, cidr_blocks=[args.vpc_cidr]
+                    protocol="tcp", from_port=port, to_port=port, cidr_blocks=[settings.vpc_cidr]
                 )
                 for port in _PORTS
             ],
@@ -66,11 +63,11 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
         )
         self.endpoint = aws.ec2.VpcEndpoint(
             f"{name}-endpoint",
-            vpc_id=args.vpc_id,
+            vpc_id=settings.vpc_id,
             service_name=self.network.aws.apply(lambda a: a[0].private_link_endpoint_service),
             vpc_endpoint_type="Interface",
             security_group_ids=[security_group.id],
-            subnet_ids=[z.subnet_id for z in args.zones],
+            subnet_ids=[z.subnet_id for z in settings.zones],
             # Confluent's names resolve through the private zone below, not AWS private DNS.
             private_dns_enabled=False,
             # The endpoint service accepts this account only once the access exists.
@@ -79,7 +76,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
         zone = aws.route53.Zone(
             f"{name}-dns",
             name=self.network.dns_domain,
-            vpcs=[aws.route53.ZoneVpcArgs(vpc_id=args.vpc_id)],
+            vpcs=[aws.route53.ZoneVpcArgs(vpc_id=settings.vpc_id)],
             opts=child,
         )
         endpoint_dns = self.endpoint.dns_entries.apply(lambda entries: str(entries[0].dns_name))
@@ -94,7 +91,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
                 opts=child,
             )
         ]
-        for z in args.zones:
+        for z in settings.zones:
             az_name = aws.get_availability_zone_output(
                 zone_id=z.az_id, opts=pulumi.InvokeOutputOptions(parent=self)
             ).name

@@ -10,13 +10,16 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError, Node
 from core.limits import MAX_CFU_VALUES
 from core.naming import DEFAULT_ROUTES_FILE, KAFKA_TOPIC
 from core.raw_record import RAW_TOPIC, SOURCE_TABLE
+
+if TYPE_CHECKING:
+    import pulumi
 
 NAMESPACE = "cdc-platform"
 LAYERS = ("global", "region", "all-in-one")
@@ -36,6 +39,7 @@ PROVIDER_SECRET_KEYS = ("confluentcloud:cloudApiKey", "confluentcloud:cloudApiSe
 CDC_PASSWORD_KEY = f"{NAMESPACE}:cdcDatabasePassword"
 APP_PASSWORD_KEY = f"{NAMESPACE}:appDatabasePassword"
 PROGRAM_SECRET_KEYS = (CDC_PASSWORD_KEY, APP_PASSWORD_KEY)
+LAYER_KEY = f"{NAMESPACE}:layer"
 SSL_MODES = ("require", "verify-ca", "verify-full")
 SNAPSHOT_MODES = ("initial", "no_data", "when_needed")
 PG_NAME = r"[a-z_][a-z0-9_]{0,62}"
@@ -73,12 +77,13 @@ class Zone:
 
 
 @dataclass(frozen=True)
-class NetworkSettings:
-    type: str  # PUBLIC | PRIVATELINK
-    aws_account_id: str | None = None
-    vpc_id: str | None = None
-    vpc_cidr: str | None = None
-    zones: tuple[Zone, ...] = ()
+class PrivateLinkSettings:
+    """A PRIVATELINK Confluent network reached from one VPC of this account (absent: public endpoints)."""
+
+    aws_account_id: str
+    vpc_id: str
+    vpc_cidr: str
+    zones: tuple[Zone, ...]
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class RegionSettings:
 
     region: str
     kafka: KafkaSettings
-    network: NetworkSettings
+    private_link: PrivateLinkSettings | None  # None: public endpoints (dev, pr-N)
     raw_topic: str
     raw_topic_settings: TopicSettings
     routed_topic_settings: TopicSettings
@@ -125,19 +130,66 @@ class RegionSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """A stack's validated settings. `environment` is set for global/all-in-one, `region` for
-    region/all-in-one, `global_stack` for region stacks."""
+class GlobalSettings:
+    """What a global layer deploys: the environment, and the principals of these regions."""
+
+    environment: EnvironmentSettings
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What every stack has, whatever its layer."""
 
     stack: str
     file: str
-    layer: str
     protect: bool
     routes_file: str
-    environment: EnvironmentSettings | None
-    regions: tuple[str, ...]
-    region: RegionSettings | None
-    global_stack: str | None
+
+
+@dataclass(frozen=True)
+class GlobalStackSettings(StackSettings):
+    """A global stack (`prod`): the global layer alone."""
+
+    glob: GlobalSettings
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.glob.regions
+
+
+@dataclass(frozen=True)
+class RegionStackSettings(StackSettings):
+    """A region stack (`prod-east`): one region layer, reading `global_stack`."""
+
+    region: RegionSettings
+    global_stack: str
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return (self.region.region,)
+
+
+@dataclass(frozen=True)
+class AllInOneStackSettings(StackSettings):
+    """One stack holding both layers (`dev`, `pr-N`)."""
+
+    glob: GlobalSettings
+    region: RegionSettings
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.glob.regions
+
+
+Settings = GlobalStackSettings | RegionStackSettings | AllInOneStackSettings
+
+
+def region_settings(settings: Settings) -> RegionSettings:
+    """The stack's region layer; a global stack has none (no cluster, no connector)."""
+    if isinstance(settings, GlobalStackSettings):
+        raise ConfigError(settings.file, LAYER_KEY, "is global: this stack deploys no region (cluster, connector)")
+    return settings.region
 
 
 def stack_file(stack: str) -> str:
@@ -152,7 +204,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[st
     for key in (*PROVIDER_SECRET_KEYS, *PROGRAM_SECRET_KEYS):
         if key in raw and key not in secret_keys:
             Node(raw[key], file, key).fail(f"must be set with `pulumi config set --secret {key}`")
-    layer_node = Node(raw.get(f"{NAMESPACE}:layer"), file, f"{NAMESPACE}:layer")
+    layer_node = Node(raw.get(LAYER_KEY), file, LAYER_KEY)
     if not layer_node.present:
         layer_node.fail(f"is required: one of {', '.join(LAYERS)}")
     layer = layer_node.choice(LAYERS)
@@ -163,39 +215,45 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[st
             continue
         node.value = _parse_json(node)
 
-    environment = _environment(f["environment"], stack) if "environment" in f else None
-    region = _region(f, stack) if "region" in f else None
-    if region is not None:
-        _require_secrets(region, raw, file)
-    regions: tuple[str, ...] = ()
+    # Each layer reads only its own keys (`fields` refused the others) into that layer's own type.
     if layer == "global":
-        if not f["regions"].present:
-            f["regions"].fail("is required: the regions whose stacks use this global layer")
-        regions = tuple(
-            r.string(AWS_REGION, "an AWS region such as us-east-1") for r in f["regions"].items(min_items=1)
-        )
-        if len(set(regions)) != len(regions):
-            f["regions"].fail("lists a region twice")
-    elif region is not None:
-        regions = (region.region,)
-    global_stack = None
+        glob = GlobalSettings(_environment(f["environment"], stack), _regions(f["regions"]))
+        return GlobalStackSettings(glob=glob, **_common(f, stack, file))
     if layer == "region":
-        if not f["globalStack"].present:
-            f["globalStack"].fail("is required for a region stack: the global stack, e.g. acme/cdc-platform/prod")
-        global_stack = f["globalStack"].string(STACK_REFERENCE, "org/project/stack")
-        if global_stack.rsplit("/", 1)[-1] == stack:
-            f["globalStack"].fail("a region stack cannot reference itself as its global stack")
-    return Settings(
-        stack=stack,
-        file=file,
-        layer=layer,
-        protect=_boolean(f["protect"], default=False),
-        routes_file=f["routesFile"].string(default=DEFAULT_ROUTES_FILE),
-        environment=environment,
-        regions=regions,
-        region=region,
-        global_stack=global_stack,
-    )
+        region = _region(f, stack, raw)
+        return RegionStackSettings(region=region, global_stack=_global_stack(f, stack), **_common(f, stack, file))
+    environment = _environment(f["environment"], stack)
+    region = _region(f, stack, raw)
+    glob = GlobalSettings(environment, (region.region,))
+    return AllInOneStackSettings(glob=glob, region=region, **_common(f, stack, file))
+
+
+def _common(f: dict[str, Node], stack: str, file: str) -> dict[str, Any]:
+    return {
+        "stack": stack,
+        "file": file,
+        "protect": _boolean(f["protect"], default=False),
+        "routes_file": f["routesFile"].string(default=DEFAULT_ROUTES_FILE),
+    }
+
+
+def _regions(node: Node) -> tuple[str, ...]:
+    if not node.present:
+        node.fail("is required: the regions whose stacks use this global layer")
+    regions = tuple(r.string(AWS_REGION, "an AWS region such as us-east-1") for r in node.items(min_items=1))
+    if len(set(regions)) != len(regions):
+        node.fail("lists a region twice")
+    return regions
+
+
+def _global_stack(f: dict[str, Node], stack: str) -> str:
+    node = f["globalStack"]
+    if not node.present:
+        node.fail("is required for a region stack: the global stack, e.g. acme/cdc-platform/prod")
+    global_stack = node.string(STACK_REFERENCE, "org/project/stack")
+    if global_stack.rsplit("/", 1)[-1] == stack:
+        node.fail("a region stack cannot reference itself as its global stack")
+    return global_stack
 
 
 def _parse_json(node: Node) -> Any:
@@ -232,17 +290,17 @@ def _require_secrets(region: RegionSettings, raw: Mapping[str, Any], file: str) 
             Node(None, file, key).fail(f"is required: set it with `pulumi config set --secret {key}`")
 
 
-def _region(f: dict[str, Node], stack: str) -> RegionSettings:
+def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any]) -> RegionSettings:
     if not f["region"].present:
         f["region"].fail("is required: the AWS region of this stack, e.g. us-east-1")
     region = f["region"].string(AWS_REGION, "an AWS region such as us-east-1")
     topics = f["topics"].fields(optional=["raw", "routed"])
     raw_topic = topics["raw"].fields(optional=["name", "partitions", "retentionMs"])
     aurora = _aurora(f["aurora"]) if f["aurora"].present else None
-    return RegionSettings(
+    settings = RegionSettings(
         region=region,
         kafka=_kafka(f["kafka"]),
-        network=_network(f["network"]),
+        private_link=_private_link(f["network"]),
         raw_topic=raw_topic["name"].string(KAFKA_TOPIC, "a Kafka topic name", default=RAW_TOPIC),
         raw_topic_settings=_topic(raw_topic),
         routed_topic_settings=_topic(topics["routed"].fields(optional=["partitions", "retentionMs"])),
@@ -250,6 +308,8 @@ def _region(f: dict[str, Node], stack: str) -> RegionSettings:
         cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None),
         aurora=aurora,
     )
+    _require_secrets(settings, raw, f["region"].file)
+    return settings
 
 
 def _cdc(node: Node, stack: str, has_aurora: bool) -> CdcSettings:
@@ -348,16 +408,17 @@ def _kafka(node: Node) -> KafkaSettings:
     return KafkaSettings(type=cluster_type, availability=availability, cku=cku)
 
 
-def _network(node: Node) -> NetworkSettings:
+def _private_link(node: Node) -> PrivateLinkSettings | None:
+    """None for public endpoints (no `network`, or type PUBLIC)."""
     if not node.present:
-        return NetworkSettings(type="PUBLIC")
+        return None
     f = node.fields(required=["type"], optional=["awsAccountId", "vpcId", "vpcCidr", "zones"])
     network_type = f["type"].choice(NETWORK_TYPES)
     if network_type == "PUBLIC":
         for key in ("awsAccountId", "vpcId", "vpcCidr", "zones"):
             if f[key].present:
                 f[key].fail("applies to PRIVATELINK networks only")
-        return NetworkSettings(type="PUBLIC")
+        return None
     for key in ("awsAccountId", "vpcId", "vpcCidr", "zones"):
         if not f[key].present:
             f[key].fail("is required for a PRIVATELINK network")
@@ -372,8 +433,7 @@ def _network(node: Node) -> NetworkSettings:
         )
     if len({z.az_id for z in zones}) != len(zones):
         f["zones"].fail("lists an availability zone twice")
-    return NetworkSettings(
-        type=network_type,
+    return PrivateLinkSettings(
         aws_account_id=f["awsAccountId"].string(r"\d{12}", "a 12-digit AWS account id (quote it in YAML)"),
         vpc_id=f["vpcId"].string(VPC_ID, "an AWS VPC id"),
         vpc_cidr=f["vpcCidr"].string(CIDR, "an IPv4 CIDR such as 10.0.0.0/16"),
@@ -389,6 +449,14 @@ def _topic(f: dict[str, Node]) -> TopicSettings:
     return TopicSettings(partitions=f["partitions"].integer(minimum=1, default=6), retention_ms=retention)
 
 
+def read_secret(key: str) -> pulumi.Output[str]:
+    """One of PROGRAM_SECRET_KEYS as a Pulumi secret output (parse_settings checked it is set, as a secret)."""
+    import pulumi
+
+    namespace, name = key.split(":", 1)
+    return pulumi.Config(namespace).require_secret(name)
+
+
 def load_settings() -> Settings:
     """Read and validate the running stack's config (real engine or mock runtime)."""
     import pulumi
@@ -399,4 +467,4 @@ def load_settings() -> Settings:
     return parse_settings(raw, pulumi.get_stack(), secret_keys)
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "parse_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "parse_settings", "read_secret", "region_settings"]

@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 from cdcctl.cdc_rehearsal import capture_changes
-from cdcctl.plan import stack_settings
 from cdcctl.rehearse import rehearse
+from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
+from infra.settings import region_settings
 
 REPO = Path(__file__).resolve().parent.parent
 EVENT_TYPES = ("LoanCreated", "LoanPaymentSubmitted", "CarCreated", "CarServiceDone", "Other")
@@ -35,8 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=10_000)
     args = parser.parse_args()
-    region = stack_settings("dev", REPO).region
-    assert region is not None
+    region = region_settings(stack_settings("dev", REPO))
     routes = load_routes(REPO / "flink_sql/routes.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         changes = Path(tmp, "changes.sql")

@@ -12,11 +12,10 @@ import argparse
 import time
 
 from cdcctl.engine import explain, run
-from core.raw_record import RAW_COLUMNS
+from core.raw_record import RAW_COLUMNS, RAW_TOPIC
 from flink_sql.compiler import compile_routes, identifier, string_literal
 from flink_sql.routes import parse_routes
 
-RAW = "raw-business-events"
 HOURS_PER_MONTH = 730
 
 
@@ -46,7 +45,7 @@ def generator_tables(records: int, types: int) -> list[str]:
     with_clause = ", ".join(f"{string_literal(k)} = {string_literal(v)}" for k, v in options.items())
     return [
         f"CREATE TABLE `generator` (`seq` BIGINT) WITH ({with_clause})",
-        f"CREATE VIEW {identifier(RAW)} AS SELECT {columns} FROM `generator`",
+        f"CREATE VIEW {identifier(RAW_TOPIC)} AS SELECT {columns} FROM `generator`",
     ]
 
 
@@ -74,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
 
     routes = parse_routes(benchmark_routes(args.routes), "benchmark")
-    compiled = compile_routes(routes, RAW, {"connector": "blackhole"}, {"connector": "blackhole"})
+    compiled = compile_routes(routes, RAW_TOPIC, {"connector": "blackhole"}, {"connector": "blackhole"})
     tables = [*generator_tables(args.records, args.routes + 5), *compiled.sink_ddl]
 
     # The EXPLAIN text holds the AST and two plans; count scans in the optimized execution plan only.

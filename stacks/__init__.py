@@ -6,10 +6,17 @@ import pulumi
 
 from core.config_node import ConfigError
 from flink_sql.routes import Route, load_routes
-from infra.settings import NAMESPACE, Settings, load_settings
+from infra.settings import (
+    NAMESPACE,
+    AllInOneStackSettings,
+    GlobalStackSettings,
+    RegionStackSettings,
+    Settings,
+    load_settings,
+)
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports, global_layer
-from stacks.region_layer import region_layer, region_principal_names
+from stacks.region_layer import RegionLayer, region_principal_names
 
 
 def load() -> tuple[Settings, tuple[Route, ...]]:
@@ -29,7 +36,8 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
             raise ConfigError(
                 settings.routes_file, f"routes[{index}].consumer", f"{route.consumer!r} is a platform principal's name"
             )
-        if settings.region and route.enabled and route.output_topic == settings.region.raw_topic:
+        region = None if isinstance(settings, GlobalStackSettings) else settings.region
+        if region and route.enabled and route.output_topic == region.raw_topic:
             raise ConfigError(
                 settings.file,
                 f"{NAMESPACE}:topics.raw.name",
@@ -39,16 +47,17 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
 
 def compose(settings: Settings, routes: tuple[Route, ...]) -> None:
     """Build the stack's layer(s): global, region (reading the global stack), or both in one stack."""
-    if settings.layer == "global":
-        global_layer(settings, routes).export()
-        return
-    if settings.layer == "region":
-        assert settings.global_stack is not None
-        exports = GlobalExports.from_stack(settings.global_stack, region_principal_names(settings, routes))
-    else:
-        exports = global_layer(settings, routes)
-        exports.export()
-    region_layer(settings, routes, exports, previous_deployment())
+    match settings:
+        case GlobalStackSettings():
+            global_layer(settings, routes).export()
+        case RegionStackSettings():
+            names = region_principal_names(settings.region, routes)
+            exports = GlobalExports.from_stack(settings.global_stack, names)
+            RegionLayer(settings, routes, exports, previous_deployment()).export()
+        case AllInOneStackSettings():
+            exports = global_layer(settings, routes)
+            exports.export()
+            RegionLayer(settings, routes, exports, previous_deployment()).export()
 
 
 def previous_deployment() -> pulumi.StackReference:

@@ -16,7 +16,7 @@ from flink_sql.routes import Route
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
 from infra.schemas import TopicSchemas, TopicSchemasArgs
-from infra.settings import Settings
+from infra.settings import AllInOneStackSettings, GlobalStackSettings
 from stacks.access_policy import access_policy
 
 
@@ -34,24 +34,11 @@ class GlobalExports:
     in_stack: list[pulumi.Resource] = field(default_factory=list)
 
     def export(self) -> None:
-        registry = self.schema_registry
         pulumi.export("organizationId", self.organization_id)
         pulumi.export("environmentId", self.environment_id)
         pulumi.export("environmentName", self.environment_name)
-        pulumi.export(
-            "schemaRegistry",
-            {
-                "id": registry.id,
-                "crn": registry.crn,
-                "restEndpoint": registry.rest_endpoint,
-                "apiVersion": registry.api_version,
-                "kind": registry.kind,
-            },
-        )
-        pulumi.export(
-            "principals",
-            {name: {"id": p.id, "apiVersion": p.api_version, "kind": p.kind} for name, p in self.principals.items()},
-        )
+        pulumi.export("schemaRegistry", self.schema_registry.to_export())
+        pulumi.export("principals", {name: p.to_export() for name, p in self.principals.items()})
 
     @classmethod
     def from_stack(cls, stack_name: str, principal_names: list[str]) -> GlobalExports:
@@ -60,59 +47,42 @@ class GlobalExports:
         principals = ref.require_output("principals")
 
         def principal(name: str) -> PrincipalRef:
-            def field(key: str) -> pulumi.Output[str]:
-                return principals.apply(lambda p: _principal_field(p, name, key, stack_name))
+            return PrincipalRef.from_export(principals.apply(lambda p: _exported_principal(p, name, stack_name)))
 
-            return PrincipalRef(field("id"), field("apiVersion"), field("kind"))
-
-        registry = ref.require_output("schemaRegistry")
         return cls(
             organization_id=ref.require_output("organizationId"),
             environment_id=ref.require_output("environmentId"),
             environment_name=ref.require_output("environmentName"),
-            schema_registry=RegistryRef(
-                id=registry["id"],
-                crn=registry["crn"],
-                rest_endpoint=registry["restEndpoint"],
-                api_version=registry["apiVersion"],
-                kind=registry["kind"],
-            ),
+            schema_registry=RegistryRef.from_export(ref.require_output("schemaRegistry")),
             principals={name: principal(name) for name in principal_names},
         )
 
 
-def _principal_field(principals: dict[str, Any], name: str, key: str, stack_name: str) -> str:
+def _exported_principal(principals: dict[str, Any], name: str, stack_name: str) -> dict[str, str]:
     if name not in principals:
         raise pulumi.RunError(
             f"global stack {stack_name} exports no principal {name!r}: "
             "run `pulumi up` on the global stack first (its routes and regions must cover this stack)"
         )
-    return str(principals[name][key])
+    return {key: str(value) for key, value in principals[name].items()}
 
 
-def global_layer(settings: Settings, routes: tuple[Route, ...]) -> GlobalExports:
+def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: tuple[Route, ...]) -> GlobalExports:
     """Environment -> organization -> service accounts with their environment/org-scoped grants."""
-    assert settings.environment is not None
-    env_name = settings.environment.name
+    environment = settings.glob.environment
+    env_name = environment.name
     governed = GovernedEnvironment(
         "environment",
         GovernedEnvironmentArgs(
             display_name=env_name,
-            stream_governance=settings.environment.stream_governance,
+            stream_governance=environment.stream_governance,
             protect=settings.protect,
         ),
     )
     organization = confluent.get_organization_output()
-    lookup = governed.schema_registry
-    registry = RegistryRef(
-        id=lookup.id,
-        crn=lookup.resource_name,
-        rest_endpoint=lookup.rest_endpoint,
-        api_version=lookup.api_version,
-        kind=lookup.kind,
-    )
+    registry = governed.schema_registry
     # Cluster-scoped grants (the only ones naming topics) are bound by the region layers.
-    policy = access_policy(routes, settings.regions)
+    policy = access_policy(routes, settings.glob.regions)
     principals: dict[str, Principal] = {}
     for name, grants in policy.items():
         principals[name] = Principal(

@@ -1,4 +1,5 @@
-"""Region layer: network -> Kafka cluster and topics -> workload access and keys -> Flink compute."""
+"""Region layer, in data-flow order: AWS side -> network -> Kafka cluster and topics -> workload access
+and keys -> CDC connector -> Flink compute and the routing statement; the exports come last."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from flink_sql.compiler import compile_routes, registry_options
 from flink_sql.routes import Route, consumers
 from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
-from infra.database import AuroraDatabase, AuroraDatabaseArgs
+from infra.database import AuroraDatabase, AuroraDatabaseArgs, ProxyArgs
 from infra.flink import FlinkCompute, FlinkComputeArgs, RoutingStatement, RoutingStatementArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
-from infra.settings import NAMESPACE, Settings
+from infra.settings import (
+    APP_PASSWORD_KEY,
+    CDC_PASSWORD_KEY,
+    AllInOneStackSettings,
+    RegionSettings,
+    RegionStackSettings,
+    read_secret,
+)
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
 
@@ -22,183 +30,219 @@ from stacks.global_layer import GlobalExports
 ROUTING_EXPORT = "routingStatement"
 
 
-def region_principal_names(settings: Settings, routes: tuple[Route, ...]) -> list[str]:
+def region_principal_names(region: RegionSettings, routes: tuple[Route, ...]) -> list[str]:
     """The principals a region layer binds: what it reads from the global layer."""
-    assert settings.region is not None
-    return list(access_policy(routes, (settings.region.region,), settings.region.raw_topic))
+    return list(access_policy(routes, (region.region,), region.raw_topic))
 
 
-def region_layer(
-    settings: Settings,
-    routes: tuple[Route, ...],
-    glob: GlobalExports,
-    previous_deployment: pulumi.StackReference,
-) -> None:
-    assert settings.region is not None
-    rs = settings.region
-    region = rs.region
-    # Confluent display names start with the environment name (unique per stack, see naming).
-    display = pulumi.Output.from_input(glob.environment_name).apply(lambda env: naming.display_name(env, region))
+class RegionLayer:
+    """One region's resources. Each step builds one part of the diagram and keeps what later steps
+    (and the exports) need; `export()` publishes the stack outputs."""
 
-    # AWS resources of this layer live in its region, whatever the deployer's default region is.
-    in_region = None
-    if rs.aurora is not None or rs.network.type == "PRIVATELINK":
-        in_region = pulumi.ResourceOptions(providers={"aws": aws.Provider(f"aws-{region}", region=region)})
-    database = None
-    if rs.aurora is not None:
-        database = AuroraDatabase(
-            f"{region}-aurora",
-            AuroraDatabaseArgs(
-                aurora=rs.aurora,
-                name_prefix=f"{settings.stack}-{region}",
-                app_password=pulumi.Config(NAMESPACE).require_secret("appDatabasePassword")
-                if rs.aurora.proxy
-                else None,
-            ),
-            opts=in_region,
+    def __init__(
+        self,
+        settings: RegionStackSettings | AllInOneStackSettings,
+        routes: tuple[Route, ...],
+        glob: GlobalExports,
+        previous_deployment: pulumi.StackReference,
+    ) -> None:
+        self.stack = settings.stack
+        self.protect = settings.protect
+        self.settings = settings.region
+        self.region = settings.region.region
+        self.routes = routes
+        self.glob = glob
+        self.policy = access_policy(routes, (self.region,), self.settings.raw_topic)
+        self.consumers = consumers(routes)
+        # Confluent display names start with the environment name (unique per stack, see naming).
+        self.display = pulumi.Output.from_input(glob.environment_name).apply(
+            lambda env: naming.display_name(env, self.region)
+        )
+        self.in_region = self._aws_provider()
+        self.database = self._aws_side()
+        self.network = self._network()
+        self.kafka = self._kafka()
+        self.workload_access = self._workload_access()
+        self.consumer_credentials = self._consumer_keys()
+        self.connector = self._connector()
+        self.flink = self._flink_compute()
+        self.routing = self._routing_statement(previous_deployment)
+
+    def _aws_provider(self) -> pulumi.ResourceOptions | None:
+        """AWS resources of this layer live in its region, whatever the deployer's default region is."""
+        if self.settings.aurora is None and self.settings.private_link is None:
+            return None
+        return pulumi.ResourceOptions(providers={"aws": aws.Provider(f"aws-{self.region}", region=self.region)})
+
+    def _aws_side(self) -> AuroraDatabase | None:
+        """The existing Aurora cluster's CDC parameter group and the applications' RDS Proxy."""
+        aurora = self.settings.aurora
+        if aurora is None:
+            return None
+        proxy = ProxyArgs(aurora.proxy, read_secret(APP_PASSWORD_KEY)) if aurora.proxy else None
+        return AuroraDatabase(
+            f"{self.region}-aurora",
+            AuroraDatabaseArgs(aurora=aurora, name_prefix=f"{self.stack}-{self.region}", proxy=proxy),
+            opts=self.in_region,
         )
 
-    network = None
-    if rs.network.type == "PRIVATELINK":
-        assert rs.network.aws_account_id and rs.network.vpc_id and rs.network.vpc_cidr
-        network = PrivateLinkNetwork(
-            f"{region}-privatelink",
+    def _network(self) -> PrivateLinkNetwork | None:
+        """PrivateLink in prod; public endpoints (no network resources) in dev and pr-N."""
+        private_link = self.settings.private_link
+        if private_link is None:
+            return None
+        return PrivateLinkNetwork(
+            f"{self.region}-privatelink",
             PrivateLinkArgs(
-                display_name=display,
-                environment_id=glob.environment_id,
-                region=region,
-                aws_account_id=rs.network.aws_account_id,
-                vpc_id=rs.network.vpc_id,
-                vpc_cidr=rs.network.vpc_cidr,
-                zones=rs.network.zones,
+                display_name=self.display,
+                environment_id=self.glob.environment_id,
+                region=self.region,
+                network=private_link,
             ),
-            opts=in_region,
+            opts=self.in_region,
         )
 
-    policy = access_policy(routes, (region,), rs.raw_topic)
-    manager = naming.cluster_manager(region)
-    # Flink infers the tables from these topics and their registry schemas (the connector registers
-    # the raw topic's, the global layer the routed topics'): no CREATE TABLE is deployed.
-    topics = [TopicSpec(rs.raw_topic, rs.raw_topic_settings.partitions, rs.raw_topic_settings.retention_ms)]
-    topics += [
-        TopicSpec(r.output_topic, rs.routed_topic_settings.partitions, rs.routed_topic_settings.retention_ms)
-        for r in routes
-        if r.enabled
-    ]
-    kafka = KafkaCluster(
-        f"{region}-kafka",
-        KafkaClusterArgs(
-            display_name=display,
-            environment_id=glob.environment_id,
-            region=region,
-            kafka=rs.kafka,
-            manager=glob.principals[manager],
-            manager_grants=policy[manager],
-            schema_registry=glob.schema_registry,
-            topics=topics,
-            protect=settings.protect,
-            network_id=network.network.id if network else None,
-            reachable_after=network.ready if network else [],
-        ),
-    )
-    cluster = kafka.cluster
+    @property
+    def _reachable_after(self) -> list[pulumi.Resource]:
+        """What a Kafka key must wait for before it can reach the cluster (PrivateLink endpoint + DNS)."""
+        return self.network.ready if self.network else []
 
-    route_consumers = consumers(routes)
-    workload_access = {
-        name: ClusterAccess(
-            f"{region}-{name}",
-            ClusterAccessArgs(
-                principal=glob.principals[name],
-                grants=grants,
-                cluster=cluster,
-                environment_id=glob.environment_id,
-                schema_registry=glob.schema_registry,
-                # Consumer apps authenticate with keys; the connector and Flink run as the account.
-                key_display_name=pulumi.Output.concat(display, "-", name) if name in route_consumers else None,
-                key_waits_for=network.ready if network else [],
+    def _kafka(self) -> KafkaCluster:
+        rs = self.settings
+        manager = naming.cluster_manager(self.region)
+        # Flink infers the tables from these topics and their registry schemas (the connector registers
+        # the raw topic's, the global layer the routed topics'): no CREATE TABLE is deployed.
+        raw, routed = rs.raw_topic_settings, rs.routed_topic_settings
+        topics = [TopicSpec(rs.raw_topic, raw.partitions, raw.retention_ms)]
+        topics += [TopicSpec(r.output_topic, routed.partitions, routed.retention_ms) for r in self.routes if r.enabled]
+        return KafkaCluster(
+            f"{self.region}-kafka",
+            KafkaClusterArgs(
+                display_name=self.display,
+                environment_id=self.glob.environment_id,
+                region=self.region,
+                kafka=rs.kafka,
+                manager=self.glob.principals[manager],
+                manager_grants=self.policy[manager],
+                schema_registry=self.glob.schema_registry,
+                topics=topics,
+                protect=self.protect,
+                network_id=self.network.network.id if self.network else None,
+                reachable_after=self._reachable_after,
             ),
         )
-        for name, grants in policy.items()
-        if grants.cluster_scoped and name != manager
-    }
 
-    connector = None
-    if rs.cdc.enabled:
-        connector = CdcConnector(
-            f"{region}-postgres-cdc",
+    def _workload_access(self) -> dict[str, ClusterAccess]:
+        """Every workload principal's topic/group/subject grants on this cluster (deployers excluded:
+        the cluster manager's grant belongs to the cluster)."""
+        manager = naming.cluster_manager(self.region)
+        return {
+            name: ClusterAccess(
+                f"{self.region}-{name}",
+                ClusterAccessArgs(
+                    principal=self.glob.principals[name],
+                    grants=grants,
+                    cluster=self.kafka.cluster,
+                    environment_id=self.glob.environment_id,
+                    schema_registry=self.glob.schema_registry,
+                ),
+            )
+            for name, grants in self.policy.items()
+            if grants.cluster_scoped and name != manager
+        }
+
+    def _consumer_keys(self) -> dict[str, dict[str, pulumi.Output[str]]]:
+        """Consumer apps authenticate with keys (Kafka + registry); the connector and Flink run as the
+        account itself. What each app configures, by consumer."""
+        credentials = {}
+        for consumer in self.consumers:
+            access = self.workload_access[consumer]
+            display = pulumi.Output.concat(self.display, "-", consumer)
+            kafka_key = access.kafka_key(display, waits_for=self._reachable_after)
+            registry_key = access.registry_key(
+                pulumi.Output.concat(display, "-registry"), waits_for=self._reachable_after
+            )
+            credentials[consumer] = {
+                "kafkaApiKey": kafka_key.id,
+                "kafkaApiSecret": kafka_key.secret,
+                "schemaRegistryApiKey": registry_key.id,
+                "schemaRegistryApiSecret": registry_key.secret,
+            }
+        return credentials
+
+    def _connector(self) -> CdcConnector | None:
+        """Managed Postgres CDC from Aurora's writer (or the configured host) into the raw topic."""
+        rs = self.settings
+        if not rs.cdc.enabled:
+            return None
+        return CdcConnector(
+            f"{self.region}-postgres-cdc",
             CdcConnectorArgs(
                 cdc=rs.cdc,
-                display_name=pulumi.Output.concat(display, "-postgres-cdc"),
-                environment_id=glob.environment_id,
-                cluster_id=cluster.id,
-                service_account_id=glob.principals[naming.CDC_CONNECTOR].id,
-                writer_endpoint=database.writer_endpoint if database else str(rs.cdc.hostname),
-                password=pulumi.Config(NAMESPACE).require_secret("cdcDatabasePassword"),
+                display_name=pulumi.Output.concat(self.display, "-postgres-cdc"),
+                environment_id=self.glob.environment_id,
+                cluster_id=self.kafka.cluster.id,
+                service_account_id=self.glob.principals[naming.CDC_CONNECTOR].id,
+                writer_endpoint=self.database.writer_endpoint if self.database else str(rs.cdc.hostname),
+                password=read_secret(CDC_PASSWORD_KEY),
                 raw_topic=rs.raw_topic,
-                depends_on=[kafka.topics[rs.raw_topic], *workload_access[naming.CDC_CONNECTOR].bindings],
+                depends_on=[
+                    self.kafka.topics[rs.raw_topic],
+                    *self.workload_access[naming.CDC_CONNECTOR].bindings,
+                ],
             ),
         )
 
-    flink_access = workload_access[naming.FLINK_STATEMENTS]
-    flink = FlinkCompute(
-        f"{region}-flink",
-        FlinkComputeArgs(
-            display_name=display,
-            environment_id=glob.environment_id,
-            region=region,
-            max_cfu=rs.flink_max_cfu,
-            deployer=glob.principals[naming.FLINK_DEPLOYER],
-        ),
-    )
+    def _flink_compute(self) -> FlinkCompute:
+        return FlinkCompute(
+            f"{self.region}-flink",
+            FlinkComputeArgs(
+                display_name=self.display,
+                environment_id=self.glob.environment_id,
+                region=self.region,
+                max_cfu=self.settings.flink_max_cfu,
+                deployer=self.glob.principals[naming.FLINK_DEPLOYER],
+            ),
+        )
 
-    pulumi.export("region", region)
-    pulumi.export("clusterId", cluster.id)
-    pulumi.export("bootstrapEndpoint", cluster.bootstrap_endpoint)
-    pulumi.export("restEndpoint", cluster.rest_endpoint)
-    routing = RoutingStatement(
-        f"{region}-routing",
-        RoutingStatementArgs(
-            name_prefix=settings.stack,
-            sql=compile_routes(routes, rs.raw_topic, registry_options(rs.cdc.value_format)).statement_set,
-            organization_id=glob.organization_id,
-            environment_id=glob.environment_id,
-            compute_pool=flink.pool,
-            principal_id=glob.principals[naming.FLINK_STATEMENTS].id,
-            catalog=glob.environment_name,
-            database=display,
-            rest_endpoint=flink.region.rest_endpoint,
-            deployer_key=flink.deployer_key,
-            previous=previous_deployment.get_output(ROUTING_EXPORT),
-            # The connector registers the raw topic's schema, from which Flink infers the source table.
-            depends_on=[
-                *kafka.topics.values(),
-                *glob.in_stack,
-                *flink_access.bindings,
-                *([connector] if connector else []),
-            ],
-        ),
-    )
+    def _routing_statement(self, previous_deployment: pulumi.StackReference) -> RoutingStatement:
+        rs = self.settings
+        sql = compile_routes(self.routes, rs.raw_topic, registry_options(rs.cdc.value_format)).statement_set
+        return RoutingStatement(
+            f"{self.region}-routing",
+            RoutingStatementArgs(
+                name_prefix=self.stack,
+                sql=sql,
+                organization_id=self.glob.organization_id,
+                environment_id=self.glob.environment_id,
+                compute_pool=self.flink.pool,
+                principal_id=self.glob.principals[naming.FLINK_STATEMENTS].id,
+                catalog=self.glob.environment_name,
+                database=self.display,
+                rest_endpoint=self.flink.region.rest_endpoint,
+                deployer_key=self.flink.deployer_key,
+                previous=previous_deployment.get_output(ROUTING_EXPORT),
+                # The connector registers the raw topic's schema, from which Flink infers the source table.
+                depends_on=[
+                    *self.kafka.topics.values(),
+                    *self.glob.in_stack,
+                    *self.workload_access[naming.FLINK_STATEMENTS].bindings,
+                    *([self.connector] if self.connector else []),
+                ],
+            ),
+        )
 
-    pulumi.export("computePoolId", flink.pool.id)
-    pulumi.export(ROUTING_EXPORT, routing.current)
-    if database is not None:
-        pulumi.export("databaseWriterEndpoint", database.writer_endpoint)
-        if database.proxy_endpoint is not None:
-            pulumi.export("databaseProxyEndpoint", database.proxy_endpoint)  # what the applications use
-    if connector is not None:
-        pulumi.export("cdcConnectorId", connector.connector.id)
-    pulumi.export(
-        "consumerCredentials",
-        pulumi.Output.secret({c: client_credentials(workload_access[c]) for c in route_consumers}),
-    )
-
-
-def client_credentials(access: ClusterAccess) -> dict[str, pulumi.Output[str]]:
-    """What a consumer application configures: its Kafka and Schema Registry API keys."""
-    assert access.api_key is not None and access.registry_key is not None
-    return {
-        "kafkaApiKey": access.api_key.id,
-        "kafkaApiSecret": access.api_key.secret,
-        "schemaRegistryApiKey": access.registry_key.id,
-        "schemaRegistryApiSecret": access.registry_key.secret,
-    }
+    def export(self) -> None:
+        pulumi.export("region", self.region)
+        pulumi.export("clusterId", self.kafka.cluster.id)
+        pulumi.export("bootstrapEndpoint", self.kafka.cluster.bootstrap_endpoint)
+        pulumi.export("restEndpoint", self.kafka.cluster.rest_endpoint)
+        pulumi.export("computePoolId", self.flink.pool.id)
+        pulumi.export(ROUTING_EXPORT, self.routing.current)
+        if self.database is not None:
+            pulumi.export("databaseWriterEndpoint", self.database.writer_endpoint)
+            if self.database.proxy_endpoint is not None:
+                pulumi.export("databaseProxyEndpoint", self.database.proxy_endpoint)  # what the applications use
+        if self.connector is not None:
+            pulumi.export("cdcConnectorId", self.connector.connector.id)
+        pulumi.export("consumerCredentials", pulumi.Output.secret(self.consumer_credentials))

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdcctl.rehearse import EngineError, FlinkPlanner, flink_planner, local_table_options
+from cdcctl.errors import EngineError
+from cdcctl.rehearse import FlinkPlanner, flink_planner, local_table_options
 from core.raw_record import RAW_COLUMNS
 from flink_sql.compiler import CompiledRoutes, compile_routes
 from flink_sql.routes import OPERATIONS, load_routes, parse_routes

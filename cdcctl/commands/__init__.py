@@ -1,0 +1,1 @@
+"""One module per `cdcctl` command, each with `run(args) -> exit code`; `cdcctl.__main__` dispatches."""

@@ -1,0 +1,15 @@
+"""Errors cdcctl reports in one line: bad input (exit 2) and a missing or failing engine (exit 1)."""
+
+from __future__ import annotations
+
+from core.config_node import ConfigError
+
+EXIT_BAD_INPUT = 2
+EXIT_ENGINE_FAILED = 1
+
+
+class EngineError(Exception):
+    """The rehearsal engine is missing or failed."""
+
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_ENGINE_FAILED", "ConfigError", "EngineError"]
