@@ -9,9 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.config_node import ConfigError
+from core.yaml_file import load_yaml
 from infra.settings import PROGRAM_SECRET_KEYS, PROVIDER_SECRET_KEYS, Settings, parse_settings, stack_file
 
 SECRET = "[secret]"
@@ -26,8 +25,8 @@ def stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, str], 
     path = root / stack_file(stack)
     if not path.is_file():
         raise ConfigError(stack_file(stack), "config", f"no stack file for stack {stack!r} in {root}")
-    project = _read_yaml(root / "Pulumi.yaml", "Pulumi.yaml")
-    document = _read_yaml(path, stack_file(stack)) or {}
+    project = load_yaml(root / "Pulumi.yaml", "Pulumi.yaml")
+    document = load_yaml(path, stack_file(stack)) or {}
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise ConfigError(stack_file(stack), "config", "must be a mapping of config keys")
     config: dict[str, str] = {}
@@ -54,13 +53,6 @@ def stack_settings(stack: str, root: Path | None = None) -> Settings:
     """A stack's validated settings, from its files alone (no program run)."""
     config, secret_keys = stack_config(stack, root)
     return parse_settings(config, stack, frozenset(secret_keys))
-
-
-def _read_yaml(path: Path, name: str) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(name, "config", f"invalid YAML: {error}") from None
 
 
 def _full_key(key: str, project: str) -> str:

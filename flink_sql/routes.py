@@ -6,11 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from core.config_node import ConfigError, Node
+from core.config_node import Node
 from core.naming import KAFKA_TOPIC
 from core.raw_record import COLUMNS_BY_NAME, JSON_COLUMN
+from core.yaml_file import load_yaml
 
 OPERATIONS: dict[str, str] = {"create": "c", "update": "u", "delete": "d", "snapshot": "r"}
 SCALAR_OPERATORS = ("equals", "notEquals")
@@ -70,13 +69,7 @@ def consumers(routes: tuple[Route, ...]) -> tuple[str, ...]:
 
 def load_routes(path: str | Path) -> tuple[Route, ...]:
     """Read and validate a routes file; ConfigError names the file and key path of any mistake."""
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(str(path), "routes", f"cannot read file: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(str(path), "routes", f"invalid YAML: {error}") from None
-    return parse_routes(document, str(path))
+    return parse_routes(load_yaml(Path(path), str(path)), str(path))
 
 
 def parse_routes(document: object, file: str) -> tuple[Route, ...]:

@@ -6,15 +6,18 @@ Every error names the stack file and the key path, e.g.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError, Node
-from core.limits import MAX_CFU_VALUES
+from core.limits import MAX_CFU_VALUES, MAX_PARTITIONS_PER_TOPIC
 from core.naming import DEFAULT_ROUTES_FILE, KAFKA_TOPIC
 from core.raw_record import RAW_TOPIC, SOURCE_TABLE
 
@@ -22,15 +25,16 @@ if TYPE_CHECKING:
     import pulumi
 
 NAMESPACE = "cdc-platform"
+# Config namespaces a stack may use: the program's own, its providers' and Pulumi's.
+KNOWN_NAMESPACES = (NAMESPACE, "confluentcloud", "aws", "pulumi")
 LAYERS = ("global", "region", "all-in-one")
-CLUSTER_TYPES = ("BASIC", "STANDARD", "DEDICATED")
+CLUSTER_TYPES = ("STANDARD", "DEDICATED")
 AVAILABILITIES = ("SINGLE_ZONE", "MULTI_ZONE")
 STREAM_GOVERNANCE_PACKAGES = ("ESSENTIALS", "ADVANCED")
 NETWORK_TYPES = ("PUBLIC", "PRIVATELINK")
 # Flink reads only Schema Registry formats: plain JSON is what broke the seeds (json-sr-investigation).
 CDC_VALUE_FORMATS = ("JSON_SR", "AVRO", "PROTOBUF")
 AWS_REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
-AZ_ID = r"[a-z]{2,4}\d-az\d"
 STACK_REFERENCE = r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+"
 ENVIRONMENT_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
 # Provider credentials the user sets with `pulumi config set --secret`; never in a stack file.
@@ -45,7 +49,6 @@ SNAPSHOT_MODES = ("initial", "no_data", "when_needed")
 PG_NAME = r"[a-z_][a-z0-9_]{0,62}"
 SUBNET_ID = r"subnet-[0-9a-f]{8,17}"
 VPC_ID = r"vpc-[0-9a-f]{8,17}"
-CIDR = r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}"
 
 # Top-level keys of the cdc-platform namespace: how each is stored and which layers use it.
 _REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "aurora", "routesFile")
@@ -199,6 +202,7 @@ def stack_file(stack: str) -> str:
 def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()) -> Settings:
     """Validate a stack's config (full keys such as `cdc-platform:kafka`, values already parsed)."""
     file = stack_file(stack)
+    _check_namespaces(raw, file)
     own = {k: v for k, v in raw.items() if k.startswith(NAMESPACE + ":") and k not in PROGRAM_SECRET_KEYS}
     root = Node(own, file, "")
     for key in (*PROVIDER_SECRET_KEYS, *PROGRAM_SECRET_KEYS):
@@ -228,13 +232,42 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[st
     return AllInOneStackSettings(glob=glob, region=region, **_common(f, stack, file))
 
 
+def _check_namespaces(raw: Mapping[str, Any], file: str) -> None:
+    """A misspelt namespace (`cdc-platfrom:protect`) would be silently ignored: refuse it."""
+    for key in raw:
+        namespace = key.split(":", 1)[0] if ":" in key else ""
+        if namespace not in KNOWN_NAMESPACES:
+            close = difflib.get_close_matches(namespace, KNOWN_NAMESPACES, n=1)
+            hint = f"; did you mean {close[0]}:?" if close else ""
+            Node(None, file, key).fail(
+                f"unknown config namespace {namespace!r} (allowed: {', '.join(KNOWN_NAMESPACES)}){hint}"
+            )
+
+
 def _common(f: dict[str, Node], stack: str, file: str) -> dict[str, Any]:
     return {
         "stack": stack,
         "file": file,
         "protect": _boolean(f["protect"], default=False),
-        "routes_file": f["routesFile"].string(default=DEFAULT_ROUTES_FILE),
+        "routes_file": _routes_file(f["routesFile"]),
     }
+
+
+def _routes_file(node: Node) -> str:
+    """A path inside the project directory (where Pulumi runs the program): never `..` out of it."""
+    if not node.present:
+        return DEFAULT_ROUTES_FILE
+    path = node.string()
+    try:
+        structured = json.loads(path)
+    except ValueError:
+        structured = path
+    if not isinstance(structured, str):
+        node.fail("must be a file path (a string), not a structured value")
+    project = Path.cwd().resolve()
+    if Path(path).is_absolute() or not (project / path).resolve().is_relative_to(project):
+        node.fail(f"{path!r} must be a path inside the project directory")
+    return path
 
 
 def _regions(node: Node) -> tuple[str, ...]:
@@ -296,11 +329,12 @@ def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any]) -> RegionSet
     region = f["region"].string(AWS_REGION, "an AWS region such as us-east-1")
     topics = f["topics"].fields(optional=["raw", "routed"])
     raw_topic = topics["raw"].fields(optional=["name", "partitions", "retentionMs"])
-    aurora = _aurora(f["aurora"]) if f["aurora"].present else None
+    protect = _boolean(f["protect"], default=False)
+    aurora = _aurora(f["aurora"], protect) if f["aurora"].present else None
     settings = RegionSettings(
         region=region,
         kafka=_kafka(f["kafka"]),
-        private_link=_private_link(f["network"]),
+        private_link=_private_link(f["network"], region, protect),
         raw_topic=raw_topic["name"].string(KAFKA_TOPIC, "a Kafka topic name", default=RAW_TOPIC),
         raw_topic_settings=_topic(raw_topic),
         routed_topic_settings=_topic(topics["routed"].fields(optional=["partitions", "retentionMs"])),
@@ -348,7 +382,19 @@ def _slot_name(stack: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", f"cdc_{stack}".lower())[:63]
 
 
-def _aurora(node: Node) -> AuroraSettings:
+def _cidr(node: Node, protect: bool) -> str:
+    """An IPv4 network (10.0.0.0/16); a protected stack never opens to everyone (/0)."""
+    text = node.string()
+    try:
+        network = ipaddress.IPv4Network(text, strict=True)
+    except ValueError as error:
+        node.fail(f"{text!r} is not an IPv4 CIDR such as 10.0.0.0/16 ({error})")
+    if protect and network.prefixlen == 0:
+        node.fail(f"{text} is open to every address: a protected stack names its networks")
+    return text
+
+
+def _aurora(node: Node, protect: bool) -> AuroraSettings:
     f = node.fields(required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy"])
     proxy = None
     if f["proxy"].present:
@@ -367,7 +413,7 @@ def _aurora(node: Node) -> AuroraSettings:
         proxy = ProxySettings(
             vpc_id=p["vpcId"].string(VPC_ID, "an AWS VPC id"),
             subnet_ids=subnets,
-            client_cidrs=tuple(c.string(CIDR, "an IPv4 CIDR") for c in p["clientCidrs"].items(min_items=1)),
+            client_cidrs=tuple(_cidr(c, protect) for c in p["clientCidrs"].items(min_items=1)),
             app_user=p["appUser"].string(PG_NAME, "a PostgreSQL role name", default="app_writer"),
             max_connections_percent=max_connections,
             max_idle_connections_percent=max_idle,
@@ -393,6 +439,10 @@ def _kafka(node: Node) -> KafkaSettings:
     if not node.present:
         node.fail("is required: {type, availability, cku}")
     f = node.fields(required=["type"], optional=["availability", "cku"])
+    if f["type"].value == "BASIC":
+        # cluster-types.html: "RBAC roles for resources within the Kafka cluster (DeveloperRead,
+        # DeveloperWrite, ...) are not available on Basic clusters"; every workload grant here is one.
+        f["type"].fail("BASIC clusters have no topic-level RBAC, which every workload grant uses: use STANDARD")
     cluster_type = f["type"].choice(CLUSTER_TYPES)
     availability = f["availability"].choice(AVAILABILITIES, default="SINGLE_ZONE")
     cku = None
@@ -401,14 +451,24 @@ def _kafka(node: Node) -> KafkaSettings:
         cku = f["cku"].integer(default=minimum)
         if cku < minimum:
             f["cku"].fail(f"must be >= {minimum} for a {availability} dedicated cluster, got {cku}")
-    elif cluster_type == "BASIC" and availability != "SINGLE_ZONE":
-        f["availability"].fail("BASIC clusters are SINGLE_ZONE only")
     elif f["cku"].present:
         f["cku"].fail(f"applies to DEDICATED clusters only, not {cluster_type}")
     return KafkaSettings(type=cluster_type, availability=availability, cku=cku)
 
 
-def _private_link(node: Node) -> PrivateLinkSettings | None:
+def az_id_prefix(region: str) -> str:
+    """The prefix of a region's availability-zone ids: us-east-1 -> use1, ap-southeast-2 -> apse2,
+    us-gov-west-1 -> usgw1 (AWS's AZ-id scheme)."""
+    *words, number = region.split("-")
+    country, rest = words[0], words[1:]
+    initials = "".join("g" if w == "gov" else "".join(d[0] for d in _DIRECTIONS.findall(w)) for w in rest)
+    return f"{country}{initials}{number}"
+
+
+_DIRECTIONS = re.compile(r"north|south|east|west|central")
+
+
+def _private_link(node: Node, region: str, protect: bool) -> PrivateLinkSettings | None:
     """None for public endpoints (no `network`, or type PUBLIC)."""
     if not node.present:
         return None
@@ -425,18 +485,17 @@ def _private_link(node: Node) -> PrivateLinkSettings | None:
     zones = []
     for zone_node in f["zones"].items(min_items=1):
         z = zone_node.fields(required=["azId", "subnetId"])
-        zones.append(
-            Zone(
-                az_id=z["azId"].string(AZ_ID, "an AWS availability-zone id such as use1-az1"),
-                subnet_id=z["subnetId"].string(SUBNET_ID, "an AWS subnet id"),
-            )
-        )
+        prefix = az_id_prefix(region)
+        az_id = z["azId"].string(rf"{prefix}-az\d+", f"an availability-zone id of {region} ({prefix}-az1, ...)")
+        zones.append(Zone(az_id=az_id, subnet_id=z["subnetId"].string(SUBNET_ID, "an AWS subnet id")))
     if len({z.az_id for z in zones}) != len(zones):
         f["zones"].fail("lists an availability zone twice")
+    if len({z.subnet_id for z in zones}) != len(zones):
+        f["zones"].fail("lists a subnet twice: one subnet per zone")
     return PrivateLinkSettings(
         aws_account_id=f["awsAccountId"].string(r"\d{12}", "a 12-digit AWS account id (quote it in YAML)"),
         vpc_id=f["vpcId"].string(VPC_ID, "an AWS VPC id"),
-        vpc_cidr=f["vpcCidr"].string(CIDR, "an IPv4 CIDR such as 10.0.0.0/16"),
+        vpc_cidr=_cidr(f["vpcCidr"], protect),
         zones=tuple(zones),
     )
 
@@ -446,7 +505,10 @@ def _topic(f: dict[str, Node]) -> TopicSettings:
     retention = f["retentionMs"].integer(default=7 * 24 * 3600 * 1000)
     if retention < -1 or retention == 0:
         f["retentionMs"].fail(f"must be a positive number of milliseconds, or -1 to keep forever; got {retention}")
-    return TopicSettings(partitions=f["partitions"].integer(minimum=1, default=6), retention_ms=retention)
+    partitions = f["partitions"].integer(minimum=1, default=6)
+    if partitions > MAX_PARTITIONS_PER_TOPIC:
+        f["partitions"].fail(f"must be <= {MAX_PARTITIONS_PER_TOPIC} (Kafka's int32)")
+    return TopicSettings(partitions=partitions, retention_ms=retention)
 
 
 def read_secret(key: str) -> pulumi.Output[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from core.config_node import ConfigError
+from core.limits import MAX_PARTITIONS_PER_CLUSTER
 from flink_sql.routes import Route, load_routes
 from infra.settings import (
     NAMESPACE,
@@ -29,20 +30,35 @@ def load() -> tuple[Settings, tuple[Route, ...]]:
 
 
 def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> None:
-    """What neither file can check alone: topic names and principal names must not collide."""
+    """What neither file can check alone: topic and principal names must not collide, and the region's
+    topics must fit its cluster's partition limit."""
     builtin = set(access_policy((), settings.regions))
     for index, route in enumerate(routes):
         if route.consumer in builtin:
             raise ConfigError(
                 settings.routes_file, f"routes[{index}].consumer", f"{route.consumer!r} is a platform principal's name"
             )
-        region = None if isinstance(settings, GlobalStackSettings) else settings.region
-        if region and route.enabled and route.output_topic == region.raw_topic:
+    if isinstance(settings, GlobalStackSettings):
+        return
+    region = settings.region
+    for index, route in enumerate(routes):
+        if route.enabled and route.output_topic == region.raw_topic:
             raise ConfigError(
                 settings.file,
                 f"{NAMESPACE}:topics.raw.name",
                 f"{route.output_topic!r} is also routes[{index}].outputTopic in {settings.routes_file}",
             )
+    routed = sum(1 for r in routes if r.enabled)
+    raw, per_route = region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
+    total = raw + routed * per_route
+    limit = MAX_PARTITIONS_PER_CLUSTER[region.kafka.type]
+    if total > limit:
+        raise ConfigError(
+            settings.file,
+            f"{NAMESPACE}:topics.routed.partitions",
+            f"{routed} routed topics x {per_route} + raw {raw} = {total} partitions, "
+            f"over a {region.kafka.type} cluster's {limit}",
+        )
 
 
 def compose(settings: Settings, routes: tuple[Route, ...]) -> None:
