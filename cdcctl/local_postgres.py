@@ -1,9 +1,13 @@
-"""A throw-away PostgreSQL 15 for the rehearsal: loopback only, logical WAL, TLS, removed afterwards."""
+"""A throw-away PostgreSQL 15 for the rehearsal: loopback only, logical WAL, TLS, removed afterwards.
+
+Not open to other local users: its directory (with the socket) is 0700 and every login, over the
+socket too, needs a password (SCRAM); the superuser's is random, held in memory and a 0600 file."""
 
 from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -41,6 +45,7 @@ class LocalPostgres:
     socket_dir: Path
     port: int
     database: str
+    superuser_password: str
 
     def psql(self, *args: str, database: str | None = None) -> str:
         command = [
@@ -59,7 +64,8 @@ class LocalPostgres:
             database or self.database,
             *args,
         ]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        env = {**os.environ, "PGPASSWORD": self.superuser_password}
+        result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         if result.returncode != 0:
             raise EngineError(f"psql failed: {result.stderr.strip()}")
         return result.stdout
@@ -93,12 +99,16 @@ def local_postgres(database: str) -> Iterator[LocalPostgres]:
     with wal_level=logical and TLS (self-signed: the connector's sslmode=require applies unchanged)."""
     bin_dir = _bin_dir()
     as_user = ["runuser", "-u", SUPERUSER, "--"] if os.geteuid() == 0 else []
-    work = Path(tempfile.mkdtemp(prefix="cdc-rehearsal-pg-"))
-    work.chmod(0o755)
+    work = Path(tempfile.mkdtemp(prefix="cdc-rehearsal-pg-"))  # 0700: the socket lives here
     data = work / "data"
+    password = secrets.token_urlsafe(24)
+    password_file = work / "superuser-password"
+    password_file.write_text(password, encoding="utf-8")
+    password_file.chmod(0o600)
     try:
         if as_user:
             shutil.chown(work, SUPERUSER)
+            shutil.chown(password_file, SUPERUSER)
         _run(
             [
                 *as_user,
@@ -109,10 +119,12 @@ def local_postgres(database: str) -> Iterator[LocalPostgres]:
                 SUPERUSER,
                 "-E",
                 "UTF8",
-                "--auth-local=trust",
+                "--auth-local=scram-sha-256",
                 "--auth-host=scram-sha-256",
+                f"--pwfile={password_file}",
             ]
         )
+        password_file.unlink()
         _run(
             [
                 *as_user,
@@ -142,7 +154,7 @@ def local_postgres(database: str) -> Iterator[LocalPostgres]:
             [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(work / "log"), "-w", "start"]
         )
         try:
-            yield LocalPostgres(bin_dir, work, port, database)
+            yield LocalPostgres(bin_dir, work, port, database, password)
         finally:
             _run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
     finally:
