@@ -90,21 +90,46 @@ def flink_planner() -> Iterator[FlinkPlanner]:
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """JSONL raw records; a malformed line fails with file and line, before Flink starts."""
+    """JSONL raw records; a missing, non-UTF-8 or malformed file fails with file and line, before Flink
+    starts. Lines end at "\n" only: U+2028 and friends are legal inside JSON strings."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ConfigError(str(path), "--records", f"cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), "--records", f"is not UTF-8 text (offset {error.start})") from None
     records = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as error:
-                raise ConfigError(str(path), f"line {number}", f"invalid JSON: {error}") from None
-            problems = record_problems(record)
-            if problems:
-                raise ConfigError(str(path), f"line {number}", "; ".join(problems))
-            records.append(record)
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            raise ConfigError(str(path), f"line {number}", f"invalid JSON: {error}") from None
+        problems = record_problems(record)
+        if problems:
+            raise ConfigError(str(path), f"line {number}", "; ".join(problems))
+        records.append(record)
     return records
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Where the results go, checked before any engine starts (nothing is created yet): never a file,
+    never a pre-placed symlink, never a directory holding earlier results (they would mix with the
+    new), and creatable where it does not exist yet."""
+    if out_dir.is_symlink():
+        raise ConfigError(str(out_dir), "--out", "is a symbolic link: name a real directory")
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise ConfigError(str(out_dir), "--out", "is not a directory")
+        if any(out_dir.iterdir()):
+            raise ConfigError(str(out_dir), "--out", "is not empty: name a new or empty directory")
+        return
+    ancestor = out_dir.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(str(out_dir), "--out", f"cannot be created: {ancestor} is not a writable directory")
 
 
 def rehearse(routes: Iterable[Route], records: list[dict[str, Any]], out_dir: Path) -> dict[str, int]:
@@ -137,6 +162,8 @@ def _collect(sink_dir: Path, target: Path) -> int:
     rows = []
     if sink_dir.is_dir():
         for part in sorted(p for p in sink_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
-            rows += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
-    target.write_text("".join(json.dumps({c: row.get(c) for c in RAW_COLUMN_NAMES}) + "\n" for row in rows))
+            rows += [json.loads(line) for line in part.read_text(encoding="utf-8").split("\n") if line.strip()]
+    # "x": a file (or symlink) placed there meanwhile is an error, never followed or overwritten.
+    with target.open("x", encoding="utf-8") as out:
+        out.writelines(json.dumps({c: row.get(c) for c in RAW_COLUMN_NAMES}) + "\n" for row in rows)
     return len(rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cdcctl.rehearse import read_records, rehearse
+from cdcctl.rehearse import check_out_dir, read_records, rehearse
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
 from infra.settings import region_settings
@@ -14,6 +14,8 @@ from infra.settings import region_settings
 
 def run(args: argparse.Namespace) -> int:
     routes = load_routes(args.routes)
+    out = Path(args.out)
+    check_out_dir(out)
     if args.records:
         records = read_records(Path(args.records))
         source = "raw records"
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         before = Path(args.before) if args.before else None
         records = capture_changes(region.cdc, region.raw_topic, before, Path(args.changes))
         source = f"records captured by Debezium (connector settings of stack {args.stack})"
-    counts = rehearse(routes, records, Path(args.out))
+    counts = rehearse(routes, records, out)
     print(f"{len(records)} {source} routed on Apache Flink; output in {args.out}")
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
