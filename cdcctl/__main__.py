@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     routes_commands = routes.add_subparsers(dest="routes_command", required=True)
     check = routes_commands.add_parser("check", help="validate a routes file")
     check.add_argument("file", nargs="?", default=DEFAULT_ROUTES_FILE)
+    check.add_argument("--stack", help="also check against this stack's settings (raw topic, principals, limits)")
     check.set_defaults(command_module="routes_check")
     return parser
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from core.config_node import Node
+from core.config_node import ConfigError, Node
 from core.naming import KAFKA_TOPIC
 from core.raw_record import COLUMNS_BY_NAME, JSON_COLUMN
 from core.yaml_file import load_yaml
@@ -31,6 +34,9 @@ _JSON_SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*"
 JSON_PATH = rf"{_JSON_SEGMENT}(\.{_JSON_SEGMENT})*"
 
 Scalar = str | int | float
+# Python's regex parser (no public API; Python 3.11+ names): the routes tests fail if it moves.
+re_parser: Any = importlib.import_module("re._parser")
+re_constants: Any = importlib.import_module("re._constants")
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,16 @@ def parse_routes(document: object, file: str) -> tuple[Route, ...]:
     routes = tuple(_route(node) for node in root.items(min_items=1))
     _unique(root, routes, lambda r: r.id, "id")
     _unique(root, routes, lambda r: r.output_topic, "outputTopic")
+    _no_metric_name_clash(root, routes)
+    _no_overlapping_group_prefixes(root, routes)
     return routes
+
+
+def check_output_is_not_raw(routes: tuple[Route, ...], raw_topic: str, file: str) -> None:
+    """A route writing the raw topic would feed the statement its own output."""
+    for index, route in enumerate(routes):
+        if route.enabled and route.output_topic == raw_topic:
+            raise ConfigError(file, f"routes[{index}].outputTopic", f"{raw_topic!r} is the raw topic routes read")
 
 
 def _unique(root: Node, routes: tuple[Route, ...], key: object, name: str) -> None:
@@ -88,6 +103,36 @@ def _unique(root: Node, routes: tuple[Route, ...], key: object, name: str) -> No
         if value in seen:
             Node(value, root.file, f"routes[{index}].{name}").fail(f"{value!r} duplicates routes[{seen[value]}].{name}")
         seen[value] = index
+
+
+def _no_metric_name_clash(root: Node, routes: tuple[Route, ...]) -> None:
+    """Kafka's metric names replace '.' by '_': `a.b` and `a_b` would report as one topic."""
+    seen: dict[str, int] = {}
+    for index, route in enumerate(routes):
+        metric_name = route.output_topic.replace(".", "_")
+        if metric_name in seen:
+            other = routes[seen[metric_name]].output_topic
+            Node(route.output_topic, root.file, f"routes[{index}].outputTopic").fail(
+                f"{route.output_topic!r} and routes[{seen[metric_name]}].outputTopic {other!r} differ only in "
+                "'.' vs '_', which collide in Kafka's metric names"
+            )
+        seen[metric_name] = index
+
+
+def _no_overlapping_group_prefixes(root: Node, routes: tuple[Route, ...]) -> None:
+    """A consumer reads groups `<name>-*`: `loan` would also read `loan-consumer`'s groups."""
+    first: dict[str, int] = {}
+    for index, route in enumerate(routes):
+        if not route.consumer or route.consumer in first:
+            continue
+        for other, other_index in first.items():
+            shorter, longer = sorted((other, route.consumer), key=len)
+            if f"{longer}-".startswith(f"{shorter}-"):
+                Node(route.consumer, root.file, f"routes[{index}].consumer").fail(
+                    f"{route.consumer!r} and routes[{other_index}].consumer {other!r} have overlapping group "
+                    f"prefixes: {shorter}-* also matches {longer}'s groups"
+                )
+        first[route.consumer] = index
 
 
 def _route(node: Node) -> Route:
@@ -164,12 +209,62 @@ def _condition(node: Node) -> Condition:
         return Condition(field, operator, (numeric(value),))
     if operator == "matches":
         pattern = value.string()
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            value.fail(f"invalid regular expression: {error}")
+        problem = java_portable_problem(pattern)
+        if problem:
+            value.fail(problem)
         return Condition(field, operator, (pattern,))
     return Condition(field, operator, (scalar(value),))
+
+
+def java_portable_problem(pattern: str) -> str | None:
+    """Why `pattern` is not in the regex subset that means the same to Python (which checks it here)
+    and Java (which runs it: Flink's REGEXP), or is prone to catastrophic backtracking; None if fine.
+
+    Refused: syntax Java reads differently or not at all (named groups `(?P<x>..)`, conditionals,
+    `{,n}`, `\\Z`, the a/L/u flags, `&&` or nested sets in a class) and a repeated group that itself
+    contains a repeat (`(a+)+`, `(\\w+\\s?)*`) unless made atomic/possessive. Uses Python's own parser
+    (re._parser): a change there fails the routes tests, not silently.
+    """
+    if re.search(r"(?<!\\)\{,\d", pattern):
+        return "'{,n}' is Python syntax; Java (Flink) needs '{0,n}'"
+    if re.search(r"\(\?[a-zA-Z]*[aLu]", pattern):
+        return "the inline flags a, L and u mean different things to Java (Flink): leave them out"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # FutureWarning: a set operation Java reads differently
+            parsed = re_parser.parse(pattern)
+    except FutureWarning:
+        return "a set operation in a class ('&&', '--', '~~', a nested '[') that Java reads differently"
+    except re.error as error:
+        return f"invalid regular expression: {error}"
+    if parsed.state.groupdict:
+        return "named groups (?P<name>...) are Python syntax; Flink's REGEXP is Java's: use (...)"
+    return _portable_items(parsed, repeated=False)
+
+
+_REPEATS = (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT)
+
+
+def _portable_items(items: Any, repeated: bool) -> str | None:
+    for op, arg in items:
+        if op == re_constants.GROUPREF_EXISTS:
+            return "conditional groups (?(1)...) are Python syntax, unknown to Java (Flink)"
+        if op == re_constants.AT and arg == re_constants.AT_END_STRING:
+            return "\\Z means 'end of input' to Python but 'before a final line break' to Java: use $"
+        if op in _REPEATS:
+            _low, high, body = arg
+            if repeated and high > 1:
+                return "a repeated group contains a repeat (catastrophic backtracking): make it atomic (?>...)"
+            problem = _portable_items(body, repeated or high > 1)
+        elif op == re_constants.SUBPATTERN:
+            problem = _portable_items(arg[-1], repeated)
+        elif op == re_constants.BRANCH:
+            problem = next(filter(None, (_portable_items(b, repeated) for b in arg[1])), None)
+        else:  # atomic groups and possessive repeats never backtrack; the rest holds no subpattern
+            problem = None
+        if problem:
+            return problem
+    return None
 
 
 def _field(node: Node) -> str:
