@@ -1,0 +1,67 @@
+"""`matches` patterns are checked by Python but run by Java (Flink's REGEXP): the accepted subset must
+mean the same on both, and what is refused really differs. Proven on real Apache Flink."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from cdcctl.rehearse import rehearse
+from flink_sql.routes import Condition, Route, java_portable_problem
+from tests.test_rehearsal_input import raw_record
+
+SUBJECTS = ["LoanCreated", "loancreated", "Loan Created", "CarCreated", "LoanUpdated", "A123", "x\nLoanCreated", ""]
+# Accepted: Python and Java agree on every subject.
+PORTABLE = [
+    "^Loan",
+    "Created$",
+    "Loan(Created|Updated)",
+    "[A-Z][a-z]+Created",
+    "(?i)^loancreated$",
+    "^[A-Z]\\d{3}$",
+    "Loan\\s",
+    "a{0,2}n",
+    "(?>Loan)+C",
+    "^$",
+]
+# Refused, with a subject where Python and Java disagree (or Java rejects the pattern outright).
+PYTHON_ONLY = ["(?P<kind>Loan)Created", "^A\\d{,3}$"]
+
+
+def route(index: int, pattern: str) -> Route:
+    return Route(f"r{index}", f"t{index}", ("c",), "all", (Condition("event_type", "matches", (pattern,)),))
+
+
+def routed_ids(patterns: list[str], tmp_path: Path) -> dict[str, set[str]]:
+    records = [raw_record(f"s{i}", event_type=subject) for i, subject in enumerate(SUBJECTS)]
+    routes = [route(i, p) for i, p in enumerate(patterns)]
+    rehearse(routes, records, tmp_path / "out")
+    return {
+        p: {json.loads(line)["id"] for line in (tmp_path / f"out/t{i}.jsonl").read_text().split("\n") if line}
+        for i, p in enumerate(patterns)
+    }
+
+
+def python_ids(pattern: str) -> set[str]:
+    return {f"s{i}" for i, subject in enumerate(SUBJECTS) if re.search(pattern, subject)}
+
+
+def test_accepted_patterns_match_the_same_records_on_flink_as_in_python(tmp_path: Path) -> None:
+    assert [p for p in PORTABLE if java_portable_problem(p)] == []
+    flink = routed_ids(PORTABLE, tmp_path)
+    assert {p: flink[p] for p in PORTABLE} == {p: python_ids(p) for p in PORTABLE}
+
+
+@pytest.mark.parametrize("pattern", PYTHON_ONLY)
+def test_refused_patterns_really_differ_on_flink(tmp_path: Path, pattern: str) -> None:
+    assert java_portable_problem(pattern)
+    assert python_ids(pattern)  # Python would happily route something
+    try:
+        flink = routed_ids([pattern], tmp_path)[pattern]
+    except Exception as error:  # Java rejects the syntax: the job fails
+        assert "Flink job failed" in str(error)
+    else:
+        assert flink != python_ids(pattern)
