@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from core import naming
 from core.naming import COMPONENT
+from flink_sql.statement import StatementSpec, statement_generations
 from infra.access import ApiKeyArgs, PrincipalRef, api_key
 
 
@@ -54,50 +54,14 @@ class FlinkCompute(pulumi.ComponentResource):
         self.register_outputs({"pool_id": self.pool.id})
 
 
-CARRY_OVER = "sql.tables.initial-offset-from"
-
-
-@dataclass(frozen=True)
-class StatementSpec:
-    """One generation of the routing statement as declared to Confluent."""
-
-    name: str
-    sql: str
-    properties: dict[str, str]
-    stopped: bool = False
-
-    def export(self) -> dict[str, Any]:
-        return {"name": self.name, "sql": self.sql, "properties": self.properties}
-
-
-def statement_generations(previous: Mapping[str, Any] | None, current: StatementSpec) -> list[StatementSpec]:
-    """The statements to declare, given what the last deployment exported.
-
-    Unchanged SQL keeps the running statement exactly as deployed. Changed SQL declares the new
-    statement reading from the old one's offsets and the old one STOPPED (not deleted: the new one
-    stays pending until it is stopped); anything older is dropped, so Pulumi deletes it. Statements
-    hold stateless routes, which is what carry-over supports.
-    """
-    if not previous:
-        return [current]
-    if previous["name"] == current.name:
-        carried = {k: v for k, v in previous["properties"].items() if k == CARRY_OVER}
-        return [StatementSpec(current.name, current.sql, {**current.properties, **carried})]
-    stopped = StatementSpec(previous["name"], previous["sql"], dict(previous["properties"]), stopped=True)
-    successor = StatementSpec(current.name, current.sql, {**current.properties, CARRY_OVER: previous["name"]})
-    return [stopped, successor]
-
-
 @dataclass
 class RoutingStatementArgs:
-    name_prefix: str
-    sql: str
+    # This deployment's statement (flink_sql.statement.routing_statement).
+    current: pulumi.Input[StatementSpec]
     organization_id: pulumi.Input[str]
     environment_id: pulumi.Input[str]
     compute_pool: confluent.FlinkComputePool
     principal_id: pulumi.Input[str]
-    catalog: pulumi.Input[str]  # environment display name
-    database: pulumi.Input[str]  # cluster display name
     rest_endpoint: pulumi.Input[str]
     deployer_key: confluent.ApiKey
     # The last deployment's export of this statement (None on the first deployment).
@@ -110,15 +74,9 @@ class RoutingStatement(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RoutingStatementArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:RoutingStatement", name, None, opts)
-        statement_name = naming.statement_name(args.name_prefix, args.sql)
 
         def declare(values: list[Any]) -> dict[str, Any]:
-            previous, catalog, database = values
-            current = StatementSpec(
-                statement_name,
-                args.sql,
-                {"sql.current-catalog": catalog, "sql.current-database": database},
-            )
+            previous, current = values
             specs = statement_generations(previous, current)
             declared: list[pulumi.Resource] = []
             for spec in specs:
@@ -127,7 +85,7 @@ class RoutingStatement(pulumi.ComponentResource):
 
         # Which generations exist depends on the last deployment's export, so they are declared once
         # it is known (it is, in preview too: stack references are read, not created).
-        self.current = pulumi.Output.all(args.previous, args.catalog, args.database).apply(declare)
+        self.current = pulumi.Output.all(args.previous, args.current).apply(declare)
         self.register_outputs({"current": self.current})
 
     def _statement(

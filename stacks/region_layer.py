@@ -7,8 +7,8 @@ import pulumi
 import pulumi_aws as aws
 
 from core import naming
-from flink_sql.compiler import compile_routes, registry_options
 from flink_sql.routes import Route, consumers
+from flink_sql.statement import routing_statement
 from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
 from infra.database import AuroraDatabase, AuroraDatabaseArgs, ProxyArgs
@@ -207,18 +207,17 @@ class RegionLayer:
 
     def _routing_statement(self, previous_deployment: pulumi.StackReference) -> RoutingStatement:
         rs = self.settings
-        sql = compile_routes(self.routes, rs.raw_topic, registry_options(rs.cdc.value_format)).statement_set
+        current = pulumi.Output.from_input(self.glob.environment_name).apply(
+            lambda env: routing_statement(self.stack, env, self.region, self.routes, rs.raw_topic, rs.cdc.value_format)
+        )
         return RoutingStatement(
             f"{self.region}-routing",
             RoutingStatementArgs(
-                name_prefix=self.stack,
-                sql=sql,
+                current=current,
                 organization_id=self.glob.organization_id,
                 environment_id=self.glob.environment_id,
                 compute_pool=self.flink.pool,
                 principal_id=self.glob.principals[naming.FLINK_STATEMENTS].id,
-                catalog=self.glob.environment_name,
-                database=self.display,
                 rest_endpoint=self.flink.region.rest_endpoint,
                 deployer_key=self.flink.deployer_key,
                 previous=previous_deployment.get_output(ROUTING_EXPORT),
