@@ -20,6 +20,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import get_root_resource
 
+from cdcctl.fast_mocks import fast_mock_run
 from cdcctl.mocks import PlanMocks
 from cdcctl.stack_config import SECRET, stack_config
 from core.config_node import ConfigError
@@ -169,7 +170,8 @@ def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], moc
         return pulumi.Output.from_input(asyncio.ensure_future(serialize_exports()))
 
     try:
-        program()
+        with fast_mock_run():
+            program()
     except pulumi.RunError as error:
         if isinstance(error.__cause__, ConfigError):
             if monitor.planned:

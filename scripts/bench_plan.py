@@ -1,7 +1,9 @@
-"""Offline-plan wall time: each stack of the repo, then synthetic route files of 100 and 1,000 routes.
+"""Offline-plan wall time: each stack of the repo, then synthetic route files of 100 to 2,000 routes,
+with the growth fitted as t = a + b*n + c*n^2 over all sizes (least squares).
 
-Prints numbers; asserts nothing (targets: prod-east < 2 s, 1,000 routes < 15 s, linear growth).
-Each measurement is a fresh `python -m cdcctl plan` process, as an operator would run it.
+Prints numbers; asserts nothing (targets: prod-east < 2 s, 1,000 routes <= 6 s, linear growth: the
+quadratic term's share of the 2,000-route time near zero). Each measurement is a fresh
+`python -m cdcctl plan` process, as an operator would run it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod", "prod-east", "prod-west")
+SIZES = (100, 250, 500, 1000, 2000)
 
 
 def timed_plan(stack: str, cwd: Path) -> tuple[float, int]:
@@ -57,32 +60,52 @@ def synthetic_routes(count: int) -> dict[str, object]:
     }
 
 
+def fit(points: list[tuple[int, float]]) -> tuple[float, float, float]:
+    """Least-squares (a, b, c) of t = a + b*n + c*n^2 (normal equations, Cramer's rule)."""
+    sums = [sum(n**k for n, _ in points) for k in range(5)]
+    rhs = [sum(t * n**k for n, t in points) for k in range(3)]
+    matrix = [[sums[i + j] for j in range(3)] for i in range(3)]
+
+    def det(m: list[list[float]]) -> float:
+        return (
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        )
+
+    whole = det(matrix)
+    a, b, c = (
+        det([[rhs[i] if j == k else matrix[i][j] for j in range(3)] for i in range(3)]) / whole for k in range(3)
+    )
+    return a, b, c
+
+
 def main() -> None:
     print("offline plan wall time (fresh process, includes interpreter and SDK start-up)")
     for stack in STACKS:
         seconds, resources = timed_plan(stack, REPO)
         print(f"  stack {stack:<10} {resources:>6} resources  {seconds:6.2f} s")
+    points = []
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
         for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
             shutil.copy(REPO / name, project / name)
-        baseline, _ = timed_plan("dev", REPO)
-        rows = []
-        for count in (100, 1000):
+        stack_file = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+        stack_file["config"]["cdc-platform:routesFile"] = "routes.yaml"
+        # Thousands of routed topics need a dedicated cluster's partition limit (a STANDARD one: 4,096).
+        stack_file["config"]["cdc-platform:kafka"] = {"type": "DEDICATED", "cku": 1}
+        (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file))
+        for count in SIZES:
             (project / "routes.yaml").write_text(yaml.safe_dump(synthetic_routes(count)))
-            stack_file = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
-            stack_file["config"]["cdc-platform:routesFile"] = "routes.yaml"
-            (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file))
             seconds, resources = timed_plan("dev", project)
-            rows.append((count, seconds, resources))
+            points.append((count, seconds))
             print(f"  dev with {count:>5} routes {resources:>6} resources  {seconds:6.2f} s")
-        (n1, t1, _), (n2, t2, _) = rows
-        per_route_small = (t1 - baseline) / n1 * 1000
-        per_route_large = (t2 - baseline) / n2 * 1000
-        print(
-            f"  marginal cost per route: {per_route_small:.1f} ms at {n1}, {per_route_large:.1f} ms at {n2}"
-            f" (ratio {per_route_large / per_route_small:.2f}; 1.0 = linear)"
-        )
+    a, b, c = fit(points)
+    largest = SIZES[-1]
+    print(
+        f"  fit: t = {a:.2f} s + {b * 1000:.2f} ms*n + {c * 1e6:.3f} us*n^2"
+        f"  (at {largest} routes the n^2 term is {c * largest**2:.2f} s of {a + b * largest + c * largest**2:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -120,5 +120,5 @@ def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: 
         environment_name=env_name,
         schema_registry=registry,
         principals={name: p.ref for name, p in principals.items()},
-        in_stack=list(schemas.schemas.values()),
+        in_stack=[schemas],
     )

@@ -221,11 +221,13 @@ class RegionLayer:
                 rest_endpoint=self.flink.region.rest_endpoint,
                 deployer_key=self.flink.deployer_key,
                 previous=previous_deployment.get_output(ROUTING_EXPORT),
-                # The connector registers the raw topic's schema, from which Flink infers the source table.
+                # What the statement waits for, as components (Pulumi waits for each one's children): the
+                # topics (KafkaCluster), the routed topics' schemas (global layer, when in this stack), its
+                # principal's grants, and the connector, which registers the raw topic's schema.
                 depends_on=[
-                    *self.kafka.topics.values(),
+                    self.kafka,
                     *self.glob.in_stack,
-                    *self.workload_access[naming.FLINK_STATEMENTS].bindings,
+                    self.workload_access[naming.FLINK_STATEMENTS],
                     *([self.connector] if self.connector else []),
                 ],
             ),
