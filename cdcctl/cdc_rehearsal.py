@@ -90,7 +90,9 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
         managed = connector_config(
             cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
         )
-        properties = open_source_properties(managed, hostname=LOCALHOST, port=pg.port, password=password)
+        properties = open_source_properties(
+            managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
+        )
         out = Path(work, "captured.jsonl")
         with debezium_capture(properties, out) as capture:
             # Streaming has begun (slot active) and the snapshot is in: changes from now on stream.
@@ -102,7 +104,7 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
             expected = snapshot_rows + pg.row_changes(cdc.table) - baseline
             capture.wait_until(lambda: capture.count() >= expected, f"{expected} change records")
             time.sleep(0.5)  # anything beyond (a key update is a delete and a create) arrives too
-        lines = out.read_text(encoding="utf-8").splitlines()
+        lines = [line for line in out.read_text(encoding="utf-8").split("\n") if line]
     return [_raw_record(number, line, raw_topic) for number, line in enumerate(lines, start=1)]
 
 

@@ -46,9 +46,12 @@ ENGINE_PROPERTIES = {
 }
 
 
-def open_source_properties(managed: Mapping[str, str], *, hostname: str, port: int, password: str) -> dict[str, str]:
+def open_source_properties(
+    managed: Mapping[str, str], *, hostname: str, port: int, password: str, root_cert: str
+) -> dict[str, str]:
     """Map a managed PostgresCdcSourceV2 config to Debezium's; unknown keys are an error, so a new
-    managed setting cannot silently go missing from the rehearsal."""
+    managed setting cannot silently go missing from the rehearsal. `root_cert`: the local server's CA
+    file, used where the sslmode verifies (the managed connector gets the RDS bundle's content)."""
     properties: dict[str, str] = {}
     for key, value in managed.items():
         if key in MANAGED_ONLY:
@@ -59,5 +62,7 @@ def open_source_properties(managed: Mapping[str, str], *, hostname: str, port: i
     properties.update(
         {"database.hostname": hostname, "database.port": str(port), "database.password": password},
     )
+    if properties.get("database.sslmode", "").startswith("verify-"):
+        properties["database.sslrootcert"] = root_cert
     properties.update(ENGINE_PROPERTIES)
     return properties

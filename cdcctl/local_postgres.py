@@ -46,6 +46,7 @@ class LocalPostgres:
     port: int
     database: str
     superuser_password: str
+    certificate: Path  # self-signed: also the CA a verifying client trusts
 
     def psql(self, *args: str, database: str | None = None) -> str:
         command = [
@@ -138,6 +139,9 @@ def local_postgres(database: str) -> Iterator[LocalPostgres]:
                 "1",
                 "-subj",
                 "/CN=localhost",
+                # Names the connector may dial, so sslmode verify-full holds against this server too.
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
                 "-keyout",
                 str(data / "server.key"),
                 "-out",
@@ -154,7 +158,7 @@ def local_postgres(database: str) -> Iterator[LocalPostgres]:
             [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(work / "log"), "-w", "start"]
         )
         try:
-            yield LocalPostgres(bin_dir, work, port, database, password)
+            yield LocalPostgres(bin_dir, work, port, database, password, data / "server.crt")
         finally:
             _run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
     finally:

@@ -143,6 +143,12 @@ LOOKUPS: dict[str, Callable[[Inputs], Inputs]] = {
     },
     "getCluster": _aurora_cluster,
     "getAvailabilityZone": _availability_zone,
+    "getCallerIdentity": lambda args: {
+        "accountId": "111122223333",
+        "arn": "arn:aws:sts::111122223333:assumed-role/deployer/cdc-platform",
+        "userId": "AROAEXAMPLE:cdc-platform",
+        "id": "111122223333",
+    },
 }
 
 

@@ -21,6 +21,8 @@ class CdcConnectorArgs:
     service_account_id: pulumi.Input[str]
     writer_endpoint: pulumi.Input[str]  # Aurora's writer: RDS Proxy rejects logical replication
     password: pulumi.Input[str]  # a Pulumi secret
+    # PEM CA bundle the server's certificate is verified against (sslmode verify-*), a Pulumi secret.
+    root_cert: pulumi.Input[str] | None
     raw_topic: str
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -35,12 +37,16 @@ class CdcConnector(pulumi.ComponentResource):
                 args.cdc, name=v[0], hostname=v[1], service_account_id=v[2], raw_topic=args.raw_topic
             )
         )
+        sensitive = {"database.password": pulumi.Output.secret(args.password)}
+        if args.root_cert is not None:
+            # Secret-typed on PostgresCdcSourceV2 ("SSL Root Certificate"), so never in clear config.
+            sensitive["database.sslrootcert"] = pulumi.Output.secret(args.root_cert)
         self.connector = confluent.Connector(
             f"{name}-connector",
             environment=confluent.ConnectorEnvironmentArgs(id=args.environment_id),
             kafka_cluster=confluent.ConnectorKafkaClusterArgs(id=args.cluster_id),
             config_nonsensitive=config,
-            config_sensitive={"database.password": pulumi.Output.secret(args.password)},
+            config_sensitive=sensitive,
             # Topics and grants first: the connector writes as its service account from the start.
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )

@@ -14,9 +14,30 @@ from infra.settings import AuroraSettings, ProxySettings
 POSTGRES_PORT = 5432
 
 
+def proxy_trust_policy(partition: str, account_id: str, region: str) -> dict[str, object]:
+    """Only RDS, acting for a DB proxy of this account and region, may assume the proxy's role: the
+    confused-deputy guard (aws:SourceAccount / aws:SourceArn) AWS recommends for service roles. The
+    proxy's own ARN does not exist before the role, hence the `db-proxy:*` pattern."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "rds.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:rds:{region}:{account_id}:db-proxy:*"},
+                },
+            }
+        ],
+    }
+
+
 @dataclass
 class ProxyArgs:
     settings: ProxySettings
+    region: str
     app_password: pulumi.Input[str]  # a Pulumi secret: the login the proxy presents to Aurora
 
 
@@ -66,6 +87,7 @@ class AuroraDatabase(pulumi.ComponentResource):
         cluster: pulumi.Output[aws.rds.GetClusterResult],
     ) -> pulumi.Output[str]:
         proxy_settings = proxy_args.settings
+        region = proxy_args.region
         child = pulumi.ResourceOptions(parent=self)
         secret = aws.secretsmanager.Secret(
             f"{name}-proxy-credentials",
@@ -84,13 +106,8 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-proxy-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
+            assume_role_policy=aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).apply(
+                lambda caller: json.dumps(proxy_trust_policy(caller.arn.split(":")[1], caller.account_id, region))
             ),
             opts=child,
         )

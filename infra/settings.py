@@ -42,7 +42,11 @@ PROVIDER_SECRET_KEYS = ("confluentcloud:cloudApiKey", "confluentcloud:cloudApiSe
 # The program's own secrets (database passwords), likewise set with --secret, read as Pulumi secrets.
 CDC_PASSWORD_KEY = f"{NAMESPACE}:cdcDatabasePassword"
 APP_PASSWORD_KEY = f"{NAMESPACE}:appDatabasePassword"
-PROGRAM_SECRET_KEYS = (CDC_PASSWORD_KEY, APP_PASSWORD_KEY)
+# The CA bundle (PEM) the connector verifies the database's certificate against (sslmode verify-*):
+# `pulumi config set --secret cdc-platform:cdcDatabaseRootCert < global-bundle.pem`. The connector
+# takes it as `database.sslrootcert`, a secret-typed setting.
+CDC_ROOT_CERT_KEY = f"{NAMESPACE}:cdcDatabaseRootCert"
+PROGRAM_SECRET_KEYS = (CDC_PASSWORD_KEY, APP_PASSWORD_KEY, CDC_ROOT_CERT_KEY)
 LAYER_KEY = f"{NAMESPACE}:layer"
 SSL_MODES = ("require", "verify-ca", "verify-full")
 SNAPSHOT_MODES = ("initial", "no_data", "when_needed")
@@ -316,6 +320,8 @@ def _environment(node: Node, stack: str) -> EnvironmentSettings:
 
 def _require_secrets(region: RegionSettings, raw: Mapping[str, Any], file: str) -> None:
     needed = [CDC_PASSWORD_KEY] if region.cdc.enabled else []
+    if region.cdc.enabled and region.cdc.sslmode.startswith("verify-"):
+        needed.append(CDC_ROOT_CERT_KEY)
     if region.aurora and region.aurora.proxy:
         needed.append(APP_PASSWORD_KEY)
     for key in needed:
@@ -339,14 +345,14 @@ def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any]) -> RegionSet
         raw_topic_settings=_topic(raw_topic),
         routed_topic_settings=_topic(topics["routed"].fields(optional=["partitions", "retentionMs"])),
         flink_max_cfu=f["flink"].fields(optional=["maxCfu"])["maxCfu"].choice(MAX_CFU_VALUES, default=5),
-        cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None),
+        cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None, protect=protect),
         aurora=aurora,
     )
     _require_secrets(settings, raw, f["region"].file)
     return settings
 
 
-def _cdc(node: Node, stack: str, has_aurora: bool) -> CdcSettings:
+def _cdc(node: Node, stack: str, has_aurora: bool, protect: bool) -> CdcSettings:
     f = node.fields(
         optional=["enabled", "valueFormat", "database", "slotName", "publicationName", "topicPrefix", "snapshotMode"]
     )
@@ -357,6 +363,11 @@ def _cdc(node: Node, stack: str, has_aurora: bool) -> CdcSettings:
         db["hostname"].fail("the connector reads the Aurora writer endpoint: leave hostname out when aurora is set")
     if enabled and not has_aurora and not hostname:
         db["hostname"].fail("is required when cdc is enabled without an aurora cluster")
+    sslmode = db["sslmode"].choice(SSL_MODES, default="require")
+    if protect and enabled and sslmode != "verify-full":
+        # Encrypted but unverified (require) or unbound to the host name (verify-ca) lets a man in the
+        # middle read the change stream: a protected stack verifies the server fully.
+        db["sslmode"].fail(f"must be verify-full in a protected stack (with {CDC_ROOT_CERT_KEY}), not {sslmode}")
     port = db["port"].integer(minimum=1, default=5432)
     if port > 65535:
         db["port"].fail(f"must be <= 65535, got {port}")
@@ -367,7 +378,7 @@ def _cdc(node: Node, stack: str, has_aurora: bool) -> CdcSettings:
         port=port,
         database=db["name"].string(PG_NAME, "a PostgreSQL identifier", default="events"),
         user=db["user"].string(PG_NAME, "a PostgreSQL role name", default="cdc_replicator"),
-        sslmode=db["sslmode"].choice(SSL_MODES, default="require"),
+        sslmode=sslmode,
         schema=db["schema"].string(PG_NAME, "a PostgreSQL schema", default="public"),
         table=db["table"].string(PG_NAME, "a PostgreSQL table", default=SOURCE_TABLE),
         # One slot per stack: pr-N stacks copied from dev must not share dev's slot.

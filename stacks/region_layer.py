@@ -18,6 +18,7 @@ from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
 from infra.settings import (
     APP_PASSWORD_KEY,
     CDC_PASSWORD_KEY,
+    CDC_ROOT_CERT_KEY,
     AllInOneStackSettings,
     RegionSettings,
     RegionStackSettings,
@@ -79,7 +80,7 @@ class RegionLayer:
         aurora = self.settings.aurora
         if aurora is None:
             return None
-        proxy = ProxyArgs(aurora.proxy, read_secret(APP_PASSWORD_KEY)) if aurora.proxy else None
+        proxy = ProxyArgs(aurora.proxy, self.region, read_secret(APP_PASSWORD_KEY)) if aurora.proxy else None
         return AuroraDatabase(
             f"{self.region}-aurora",
             AuroraDatabaseArgs(aurora=aurora, name_prefix=f"{self.stack}-{self.region}", proxy=proxy),
@@ -185,6 +186,7 @@ class RegionLayer:
                 service_account_id=self.glob.principals[naming.CDC_CONNECTOR].id,
                 writer_endpoint=self.database.writer_endpoint if self.database else str(rs.cdc.hostname),
                 password=read_secret(CDC_PASSWORD_KEY),
+                root_cert=read_secret(CDC_ROOT_CERT_KEY) if rs.cdc.sslmode.startswith("verify-") else None,
                 raw_topic=rs.raw_topic,
                 depends_on=[
                     self.kafka.topics[rs.raw_topic],

@@ -129,7 +129,7 @@ def test_open_source_mapping_keeps_every_setting_but_managed_only_ones() -> None
     )
     assert settings.region is not None
     managed = connector_config(settings.region.cdc, name="n", hostname="h", service_account_id="sa", raw_topic="raw")
-    mapped = open_source_properties(managed, hostname="127.0.0.1", port=5555, password="pw")
+    mapped = open_source_properties(managed, hostname="127.0.0.1", port=5555, password="pw", root_cert="/ca.pem")
     assert mapped["connector.class"] == DEBEZIUM_POSTGRES
     assert not set(MANAGED_ONLY) & set(mapped)
     assert mapped["transforms.routeToRawTopic.type"] == "org.apache.kafka.connect.transforms.RegexRouter"
@@ -142,4 +142,6 @@ def test_open_source_mapping_keeps_every_setting_but_managed_only_ones() -> None
         if key not in MANAGED_ONLY and key not in ("connector.class", "database.hostname", "database.port"):
             assert mapped[key] == value or "RegexRouter" in mapped[key], key
     with pytest.raises(ValueError, match=r"heartbeat\.interval\.ms"):
-        open_source_properties({**managed, "heartbeat.interval.ms": "1000"}, hostname="h", port=1, password="p")
+        open_source_properties(
+            {**managed, "heartbeat.interval.ms": "1000"}, hostname="h", port=1, password="p", root_cert="/ca.pem"
+        )
