@@ -25,6 +25,24 @@ class ConfigError(Exception):
         self.message = message
 
 
+def kind(value: Any) -> str:
+    """What a value is, for an error message that must not echo the value itself (it may be huge, or
+    a secret typed into the wrong key)."""
+    if value is None or value is _MISSING:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
 class Node:
     """A value read from `file` at `path`; its typed readers raise ConfigError naming both."""
 
@@ -64,7 +82,7 @@ class Node:
 
     def items(self, min_items: int = 0) -> list[Node]:
         if not isinstance(self.value, list):
-            self.fail("must be a list")
+            self.fail(f"must be a list, not {kind(self.value)}")
         if len(self.value) < min_items:
             self.fail(f"must have at least {min_items} item{'s' if min_items > 1 else ''}")
         return [Node(v, self.file, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
@@ -72,7 +90,9 @@ class Node:
     def string(self, pattern: str | None = None, hint: str = "", default: Any = _MISSING) -> str:
         if not self.present and default is not _MISSING:
             return default  # type: ignore[no-any-return]
-        if not isinstance(self.value, str) or not self.value:
+        if not isinstance(self.value, str):
+            self.fail(f"must be a non-empty string, not {kind(self.value)}")
+        if not self.value:
             self.fail("must be a non-empty string")
         if pattern is not None and not re.fullmatch(pattern, self.value):
             self.fail(f"{self.value!r} is not valid{': ' + hint if hint else ''}")
@@ -82,27 +102,34 @@ class Node:
         if not self.present and default is not _MISSING:
             return default  # type: ignore[no-any-return]
         if isinstance(self.value, bool) or not isinstance(self.value, int):
-            self.fail(f"must be an integer, got {self.value!r}")
+            self.fail(f"must be an integer, not {kind(self.value)}")
         if minimum is not None and self.value < minimum:
             self.fail(f"must be >= {minimum}, got {self.value}")
         return self.value
 
     def number(self) -> int | float:
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)) or not math.isfinite(self.value):
-            self.fail(f"must be a finite number, got {self.value!r}")
+            self.fail(f"must be a finite number, not {kind(self.value)}")
         return self.value
 
     def boolean(self, default: Any = _MISSING) -> bool:
         if not self.present and default is not _MISSING:
             return default  # type: ignore[no-any-return]
         if not isinstance(self.value, bool):
-            self.fail(f"must be true or false, got {self.value!r}")
+            self.fail(f"must be true or false, not {kind(self.value)}")
         return self.value
 
     def choice(self, options: Iterable[Any], default: Any = _MISSING) -> Any:
         if not self.present and default is not _MISSING:
             return default
         options = tuple(options)
-        if isinstance(self.value, bool) or self.value not in options:
-            self.fail(f"{self.value!r} is not one of {', '.join(map(str, options))}")
+        same_type = type(self.value) in {type(option) for option in options}
+        if not same_type or self.value not in options:
+            # A wrong value of the right type is shown (shortened); a wrong type only named.
+            got = (
+                repr(self.value if not isinstance(self.value, str) else self.value[:40])
+                if same_type
+                else kind(self.value)
+            )
+            self.fail(f"{got} is not one of {', '.join(map(str, options))}")
         return self.value
