@@ -15,8 +15,15 @@ EQUIVALENT_VALUES = {
     "PostgresCdcSourceV2": DEBEZIUM_POSTGRES,
     "io.confluent.connect.cloud.transforms.TopicRegexRouter": "org.apache.kafka.connect.transforms.RegexRouter",
 }
-# Managed-only settings: auth to Confluent Cloud and the registry formats of the produced records.
-MANAGED_ONLY = ("kafka.auth.mode", "kafka.service.account.id", "output.data.format", "output.key.format")
+# Managed-only settings: auth to Confluent Cloud, the registry formats of the produced records, and
+# the managed connector's own unwrapping (off: the SMT below does it, in both).
+MANAGED_ONLY = (
+    "kafka.auth.mode",
+    "kafka.service.account.id",
+    "output.data.format",
+    "output.key.format",
+    "after.state.only",
+)
 # Keys Debezium reads as they are.
 SAME_MEANING = (
     "connector.class",

@@ -40,6 +40,8 @@ def connector_config(
     """The connector's non-secret config. One definition: the stack deploys it and the rehearsal maps
     it to open-source Debezium (cdcctl/debezium.py). The password goes in config_sensitive only."""
     captured = f"{cdc.schema}.{cdc.table}"
+    # Allowed values below are from the connector's config definitions (Confluent's
+    # connect-migration-utility, PostgresCdcSourceV2 templates) and its V2 docs page.
     return {
         "connector.class": "PostgresCdcSourceV2",
         "name": name,
@@ -49,23 +51,33 @@ def connector_config(
         "database.port": str(cdc.port),
         "database.user": cdc.user,
         "database.dbname": cdc.database,
+        # disable | prefer (default) | require | verify-ca | verify-full (verify-*: database.sslrootcert).
         "database.sslmode": cdc.sslmode,
         "topic.prefix": cdc.topic_prefix,
         "table.include.list": captured,
         "plugin.name": "pgoutput",
         "slot.name": cdc.slot_name,
         "publication.name": cdc.publication_name,
-        # The publication is a database prerequisite (db/migrations): the role needs no CREATE.
+        # all_tables (default) | disabled | filtered. The publication is a database prerequisite
+        # (db/migrations): the role needs no CREATE.
         "publication.autocreate.mode": "disabled",
+        # initial (default) | no_data | when_needed | initial_only | never (deprecated).
         "snapshot.mode": cdc.snapshot_mode,
-        # One setting drives the connector's format and the Flink tables' (compiler.registry_options).
+        # AVRO | JSON_SR | PROTOBUF | JSON (default); keys also STRING. One setting drives the
+        # connector's format and the Flink tables' (compiler.registry_options); Flink needs a registry one.
         "output.data.format": cdc.value_format,
         "output.key.format": cdc.value_format,
-        # Deletes arrive as rewritten records (__deleted=true), never as tombstones.
+        # true | false (default; it was true before V2). Explicitly false: when true the connector
+        # unwraps records itself (as `unwrap`) and our ExtractNewRecordState below adds no
+        # __op/__table/__ts_ms/__deleted, so no route would ever match.
+        "after.state.only": "false",
+        # true (default) | false: deletes arrive as rewritten records (__deleted=true), no tombstones.
         "tombstones.on.delete": "false",
         "transforms": f"{EXTRACT},{ROUTE}",
         f"transforms.{EXTRACT}.type": "io.debezium.transforms.ExtractNewRecordState",
+        # Debezium: __op, __table (source.table), __ts_ms (when the connector processed the change).
         f"transforms.{EXTRACT}.add.fields": "op,table,ts_ms",
+        # drop | tombstone (default) | rewrite | rewrite-with-tombstone | delete-to-tombstone.
         f"transforms.{EXTRACT}.delete.tombstone.handling.mode": "rewrite",
         # RegexRouter is not available on managed connectors; TopicRegexRouter is.
         f"transforms.{ROUTE}.type": "io.confluent.connect.cloud.transforms.TopicRegexRouter",

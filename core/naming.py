@@ -49,3 +49,16 @@ def statement_name(prefix: str, sql: str) -> str:
     digest = hashlib.sha256(sql.encode()).hexdigest()[:10]
     stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len("-routes-") - len(digest)]
     return f"{stem.rstrip('-') or 'cdc'}-routes-{digest}"
+
+
+def aws_name(*parts: str, limit: int = 63) -> str:
+    """A name for RDS/IAM-style AWS resources from free-form parts (stack names may hold capitals, dots,
+    underscores): lowercase letters, digits and single hyphens, starting with a letter, no trailing
+    hyphen, at most `limit` characters (the RDS Proxy rule, the strictest of those used here; a short
+    hash keeps truncated names distinct)."""
+    text = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower())).strip("-")
+    text = text if text[:1].isalpha() else f"x-{text}".rstrip("-")
+    if len(text) > limit:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+        text = f"{text[: limit - 7].rstrip('-')}-{digest}"
+    return text

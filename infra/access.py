@@ -105,6 +105,8 @@ class PrincipalArgs:
     schema_registry_crn: pulumi.Input[str]
     # Ids of the principals named in grants.may_assign.
     assignable: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Prod: the account outlives a mistaken delete (its keys and role bindings hang off it).
+    protect: bool = False
 
 
 def subject_crn(registry_crn: pulumi.Output[str], subject: str) -> pulumi.Output[str]:
@@ -119,7 +121,10 @@ class Principal(pulumi.ComponentResource):
         super().__init__(f"{COMPONENT}:Principal", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.account = confluent.ServiceAccount(
-            f"{name}-sa", display_name=args.display_name, description=args.grants.description, opts=child
+            f"{name}-sa",
+            display_name=args.display_name,
+            description=args.grants.description,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.ref = PrincipalRef(self.account.id, self.account.api_version, self.account.kind)
         if args.grants.flink_developer:

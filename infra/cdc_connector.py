@@ -24,6 +24,7 @@ class CdcConnectorArgs:
     # PEM CA bundle the server's certificate is verified against (sslmode verify-*), a Pulumi secret.
     root_cert: pulumi.Input[str] | None
     raw_topic: str
+    protect: bool  # prod: deleting the connector loses its offsets (the slot's position)
     depends_on: Sequence[pulumi.Resource] = ()
 
 
@@ -48,6 +49,6 @@ class CdcConnector(pulumi.ComponentResource):
             config_nonsensitive=config,
             config_sensitive=sensitive,
             # Topics and grants first: the connector writes as its service account from the start.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=list(args.depends_on)),
         )
         self.register_outputs({"connector_id": self.connector.id})

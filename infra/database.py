@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from core import naming
 from core.naming import COMPONENT
 from infra.settings import AuroraSettings, ProxySettings
 
@@ -44,7 +45,8 @@ class ProxyArgs:
 @dataclass
 class AuroraDatabaseArgs:
     aurora: AuroraSettings
-    name_prefix: str  # AWS names: unique per stack and region
+    name_prefix: str  # AWS names: unique per stack and region (made valid by naming.aws_name)
+    protect: bool  # prod: the proxy and its login secret survive a mistaken delete
     proxy: ProxyArgs | None  # RDS Proxy for the applications, if the settings ask for one
 
 
@@ -64,7 +66,7 @@ class AuroraDatabase(pulumi.ComponentResource):
         self.writer_endpoint: pulumi.Output[str] = cluster.endpoint
         self.parameter_group = aws.rds.ClusterParameterGroup(
             f"{name}-cdc-params",
-            name=f"{args.name_prefix}-cdc",
+            name=naming.aws_name(args.name_prefix, "cdc"),
             family=aurora.parameter_group_family,
             description="Logical replication for the CDC connector (attach to the cluster, reboot the writer)",
             parameters=[
@@ -76,24 +78,28 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
         self.proxy_endpoint: pulumi.Output[str] | None = None
         if args.proxy is not None:
-            self.proxy_endpoint = self._proxy(name, args.name_prefix, args.proxy, cluster)
+            self.proxy_endpoint = self._proxy(name, args, args.proxy, cluster)
         self.register_outputs({"writer_endpoint": self.writer_endpoint, "proxy_endpoint": self.proxy_endpoint})
 
     def _proxy(
         self,
         name: str,
-        name_prefix: str,
+        args: AuroraDatabaseArgs,
         proxy_args: ProxyArgs,
         cluster: pulumi.Output[aws.rds.GetClusterResult],
     ) -> pulumi.Output[str]:
         proxy_settings = proxy_args.settings
         region = proxy_args.region
         child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         secret = aws.secretsmanager.Secret(
             f"{name}-proxy-credentials",
-            name=f"{name_prefix}/rds-proxy/{proxy_settings.app_user}",
+            name=f"{naming.aws_name(args.name_prefix)}/rds-proxy/{proxy_settings.app_user}",
             description="Database login RDS Proxy uses for the applications",
-            opts=child,
+            # 0 = delete at once (allowed: 0 or 7-30 days, default 30): an unprotected stack can be
+            # re-created right after a destroy; a deleted name stays taken for the whole window.
+            recovery_window_in_days=None if args.protect else 0,
+            opts=kept,
         )
         aws.secretsmanager.SecretVersion(
             f"{name}-proxy-credentials-value",
@@ -146,7 +152,7 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
         proxy = aws.rds.Proxy(
             f"{name}-proxy",
-            name=f"{name_prefix}-apps",
+            name=naming.aws_name(args.name_prefix, "apps"),
             engine_family="POSTGRESQL",
             role_arn=role.arn,
             vpc_subnet_ids=list(proxy_settings.subnet_ids),
@@ -160,7 +166,7 @@ class AuroraDatabase(pulumi.ComponentResource):
                     client_password_auth_type="POSTGRES_SCRAM_SHA_256",
                 )
             ],
-            opts=child,
+            opts=kept,
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-pool",

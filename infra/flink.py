@@ -21,6 +21,11 @@ class FlinkComputeArgs:
     region: str
     max_cfu: int
     deployer: PrincipalRef
+    # The deployer's FlinkDeveloper/Assigner bindings when they are in this stack (dev): its key is
+    # used at once, and a key acting before its bindings propagate gets 403s. Across stacks the
+    # deploy order (global first) does the same.
+    deployer_grants: Sequence[pulumi.Resource]
+    protect: bool  # prod: the pool the running statement lives in
 
 
 class FlinkCompute(pulumi.ComponentResource):
@@ -35,7 +40,7 @@ class FlinkCompute(pulumi.ComponentResource):
             region=args.region,
             max_cfu=args.max_cfu,
             environment=confluent.FlinkComputePoolEnvironmentArgs(id=args.environment_id),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.region = confluent.get_flink_region_output(
             cloud="AWS", region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
@@ -49,7 +54,7 @@ class FlinkCompute(pulumi.ComponentResource):
                 resource=self.region,
                 environment_id=args.environment_id,
             ),
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.deployer_grants)),
         )
         self.register_outputs({"pool_id": self.pool.id})
 
@@ -66,6 +71,8 @@ class RoutingStatementArgs:
     deployer_key: confluent.ApiKey
     # The last deployment's export of this statement (None on the first deployment).
     previous: pulumi.Input[Any]
+    # Prod: the running generation is protected; a stopped predecessor is not (the next run drops it).
+    protect: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
 
 
@@ -107,6 +114,7 @@ class RoutingStatement(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                protect=args.protect and not spec.stopped,
                 # A properties change plans as an update and then fails at apply (provider PR #1118):
                 # replace instead; the old one must go first, the name is the same.
                 replace_on_changes=["properties"],

@@ -21,6 +21,7 @@ class PrivateLinkArgs:
     environment_id: pulumi.Input[str]
     region: str
     network: PrivateLinkSettings
+    protect: bool  # prod: deleting the network, endpoint or DNS cuts every client off
 
 
 class PrivateLinkNetwork(pulumi.ComponentResource):
@@ -29,6 +30,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
     def __init__(self, name: str, args: PrivateLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:PrivateLinkNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         settings = args.network
         self.network = confluent.Network(
             f"{name}-network",
@@ -39,7 +41,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
             zones=[z.az_id for z in settings.zones],
             environment=confluent.NetworkEnvironmentArgs(id=args.environment_id),
             dns_config=confluent.NetworkDnsConfigArgs(resolution="PRIVATE"),
-            opts=child,
+            opts=kept,
         )
         access = confluent.PrivateLinkAccess(
             f"{name}-access",
@@ -47,7 +49,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
             aws=confluent.PrivateLinkAccessAwsArgs(account=settings.aws_account_id),
             environment=confluent.PrivateLinkAccessEnvironmentArgs(id=args.environment_id),
             network=confluent.PrivateLinkAccessNetworkArgs(id=self.network.id),
-            opts=child,
+            opts=kept,
         )
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
@@ -71,13 +73,13 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
             # Confluent's names resolve through the private zone below, not AWS private DNS.
             private_dns_enabled=False,
             # The endpoint service accepts this account only once the access exists.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[access]),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[access]),
         )
         zone = aws.route53.Zone(
             f"{name}-dns",
             name=self.network.dns_domain,
             vpcs=[aws.route53.ZoneVpcArgs(vpc_id=settings.vpc_id)],
-            opts=child,
+            opts=kept,
         )
         endpoint_dns = self.endpoint.dns_entries.apply(lambda entries: str(entries[0].dns_name))
         self.records = [
@@ -88,7 +90,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
                 type="CNAME",
                 ttl=60,
                 records=[endpoint_dns],
-                opts=child,
+                opts=kept,
             )
         ]
         for z in settings.zones:
@@ -108,7 +110,7 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
                             lambda parts: parts[0].replace(".", f"-{parts[1]}.", 1)
                         )
                     ],
-                    opts=child,
+                    opts=kept,
                 )
             )
         self.ready: list[pulumi.Resource] = [self.endpoint, *self.records]

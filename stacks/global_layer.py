@@ -32,6 +32,8 @@ class GlobalExports:
     # Global resources that region resources wait for when both layers are in one stack (dev);
     # across stacks, the deploy order (global first) provides the same.
     in_stack: list[pulumi.Resource] = field(default_factory=list)
+    # The Flink deployer's FlinkDeveloper/Assigner bindings, when in this stack.
+    deployer_grants: list[pulumi.Resource] = field(default_factory=list)
 
     def export(self) -> None:
         pulumi.export("organizationId", self.organization_id)
@@ -94,6 +96,7 @@ def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: 
                 organization_crn=organization.resource_name,
                 schema_registry_crn=registry.crn,
                 assignable={t: principals[t].account.id for t in grants.may_assign},
+                protect=settings.protect,
             ),
         )
     schema_manager = principals[naming.SCHEMA_MANAGER]
@@ -121,4 +124,5 @@ def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: 
         schema_registry=registry,
         principals={name: p.ref for name, p in principals.items()},
         in_stack=[schemas],
+        deployer_grants=[principals[naming.FLINK_DEPLOYER]],
     )

@@ -83,7 +83,9 @@ class RegionLayer:
         proxy = ProxyArgs(aurora.proxy, self.region, read_secret(APP_PASSWORD_KEY)) if aurora.proxy else None
         return AuroraDatabase(
             f"{self.region}-aurora",
-            AuroraDatabaseArgs(aurora=aurora, name_prefix=f"{self.stack}-{self.region}", proxy=proxy),
+            AuroraDatabaseArgs(
+                aurora=aurora, name_prefix=f"{self.stack}-{self.region}", proxy=proxy, protect=self.protect
+            ),
             opts=self.in_region,
         )
 
@@ -99,6 +101,7 @@ class RegionLayer:
                 environment_id=self.glob.environment_id,
                 region=self.region,
                 network=private_link,
+                protect=self.protect,
             ),
             opts=self.in_region,
         )
@@ -188,6 +191,7 @@ class RegionLayer:
                 password=read_secret(CDC_PASSWORD_KEY),
                 root_cert=read_secret(CDC_ROOT_CERT_KEY) if rs.cdc.sslmode.startswith("verify-") else None,
                 raw_topic=rs.raw_topic,
+                protect=self.protect,
                 depends_on=[
                     self.kafka.topics[rs.raw_topic],
                     *self.workload_access[naming.CDC_CONNECTOR].bindings,
@@ -204,6 +208,8 @@ class RegionLayer:
                 region=self.region,
                 max_cfu=self.settings.flink_max_cfu,
                 deployer=self.glob.principals[naming.FLINK_DEPLOYER],
+                deployer_grants=self.glob.deployer_grants,
+                protect=self.protect,
             ),
         )
 
@@ -223,6 +229,7 @@ class RegionLayer:
                 rest_endpoint=self.flink.region.rest_endpoint,
                 deployer_key=self.flink.deployer_key,
                 previous=previous_deployment.get_output(ROUTING_EXPORT),
+                protect=self.protect,
                 # What the statement waits for, as components (Pulumi waits for each one's children): the
                 # topics (KafkaCluster), the routed topics' schemas (global layer, when in this stack), its
                 # principal's grants, and the connector, which registers the raw topic's schema.
