@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,15 @@ from cdcctl.plan import Plan, PlannedResource
 REPO = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod", "prod-east", "prod-west")
 GOLDEN = REPO / "tests" / "golden"
+
+
+def copy_project(target: Path, stacks: tuple[str, ...] = STACKS) -> Path:
+    """The program, these stacks' files and the shipped routes, copied to `target` (a test's project)."""
+    for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{stack}.yaml" for stack in stacks)):
+        shutil.copy(REPO / name, target / name)
+    (target / "flink_sql").mkdir(exist_ok=True)
+    shutil.copy(REPO / "flink_sql/routes.yaml", target / "flink_sql/routes.yaml")
+    return target
 
 
 def of_type(p: Plan, kind: str) -> list[PlannedResource]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import yaml
 
 from cdcctl.plan import Plan, plan
 from core.naming import aws_name
-from tests.helpers import REPO, of_type, one, principal_ids
+from tests.helpers import REPO, copy_project, of_type, one, principal_ids
 from tests.test_statement_generations import NEW_ROUTE, add_route, statements
 
 # What a deletion in prod would break or lose (besides environment, clusters, topics and schemas).
@@ -57,10 +56,7 @@ def test_role_bindings_stay_unprotected_so_routes_can_be_removed(plans: dict[str
 def test_a_stopped_statement_generation_is_unprotected_so_the_next_run_can_drop_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.prod.yaml", "Pulumi.prod-east.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    (tmp_path / "flink_sql").mkdir()
-    shutil.copy(REPO / "flink_sql/routes.yaml", tmp_path / "flink_sql/routes.yaml")
+    copy_project(tmp_path, ("prod", "prod-east"))
     monkeypatch.chdir(tmp_path)
     first = plan("prod-east", tmp_path)
     add_route(tmp_path, NEW_ROUTE)
@@ -74,10 +70,7 @@ def test_a_stopped_statement_generation_is_unprotected_so_the_next_run_can_drop_
 @pytest.fixture
 def unprotected_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """prod-east's shape (proxy, PrivateLink) as an unprotected stack with an awkward name."""
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.prod.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    (tmp_path / "flink_sql").mkdir()
-    shutil.copy(REPO / "flink_sql/routes.yaml", tmp_path / "flink_sql/routes.yaml")
+    copy_project(tmp_path, ("prod",))
     document = yaml.safe_load((REPO / "Pulumi.prod-east.yaml").read_text())
     document["config"]["cdc-platform:protect"] = False
     (tmp_path / "Pulumi.Team_B.Try--1.yaml").write_text(yaml.safe_dump(document))

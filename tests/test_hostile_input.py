@@ -5,14 +5,13 @@ planned, and no secret echoed."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cdcctl.__main__ import main
-from tests.helpers import REPO
+from tests.helpers import copy_project
 
 EAST = "Pulumi.prod-east.yaml"
 PROD = "Pulumi.prod.yaml"
@@ -318,10 +317,7 @@ ROUTES_FILE_CASES: list[tuple[str, str, str]] = [
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("Pulumi.yaml", "__main__.py", DEV, PROD, EAST, "Pulumi.prod-west.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    (tmp_path / "flink_sql").mkdir()
-    shutil.copy(REPO / ROUTES, tmp_path / ROUTES)
+    copy_project(tmp_path)
     os.mkfifo(tmp_path / "pipe")  # reading it would block forever
     monkeypatch.chdir(tmp_path)
     return tmp_path
