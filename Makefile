@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 ENGINE_VENV := .engine-venv
 STACK ?= prod-east
 
-.PHONY: plan test lint engine java postgres golden bench-plan bench-routing bench-cdc clean
+.PHONY: plan test lint engine java postgres golden bench-plan bench-cli bench-routing bench-cdc clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ golden: $(VENV)/.installed
 bench-plan: $(VENV)/.installed
 	$(PY) scripts/bench_plan.py
 
+bench-cli: $(VENV)/.installed
+	$(PY) scripts/bench_cli.py
+
 bench-routing: engine
 	PYTHONPATH=. $(ENGINE_VENV)/bin/python scripts/bench_routing.py
 
@@ -59,3 +62,21 @@ bench-cdc: engine $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(ENGINE_VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Mutation testing (mutmut, pinned in requirements-dev.txt: never part of what a deploy installs) of the
+# modules the fast tests must pin down: compiler, routes, settings, policy rules. Only the fast tier runs
+# (pyproject.toml [tool.mutmut]); prints killed/total per module and fails below MUTATION_MIN percent.
+MUTATION_MIN ?= 85
+MUTATION_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+.PHONY: mutation
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+mutation: $(VENV)/.dev-installed
+	rm -rf mutants  # a fresh copy: mutmut keeps stale copies of files it does not mutate
+	mkdir mutants
+	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) > mutants/mutmut-run.log 2>&1 || \
+	  { tail -c 3000 mutants/mutmut-run.log; exit 1; }
+	$(PY) scripts/mutation_report.py --min $(MUTATION_MIN)
