@@ -19,7 +19,7 @@ class ConfigError(Exception):
     """Bad input, located by file and key path."""
 
     def __init__(self, file: str, path: str, message: str) -> None:
-        super().__init__(f"{file}: {path}: {message}")
+        super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")
         self.file = file
         self.path = path
         self.message = message
@@ -108,8 +108,14 @@ class Node:
         return self.value
 
     def number(self) -> int | float:
-        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)) or not math.isfinite(self.value):
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
             self.fail(f"must be a finite number, not {kind(self.value)}")
+        try:
+            finite = math.isfinite(self.value)  # an int beyond a double's range overflows
+        except OverflowError:
+            finite = False
+        if not finite:
+            self.fail("must be a finite number within a double's range (Flink compares as DOUBLE)")
         return self.value
 
     def boolean(self, default: Any = _MISSING) -> bool:

@@ -208,6 +208,9 @@ def _condition(node: Node) -> Condition:
     if operator in NUMERIC_OPERATORS:
         return Condition(field, operator, (numeric(value),))
     if operator == "matches":
+        if column is not None and column.numeric:
+            # Flink: "Cannot apply 'REGEXP' to arguments of type 'REGEXP(<BIGINT>, ...)'".
+            f["field"].fail(f"operator matches needs a string field; {field} is {column.flink_type}")
         pattern = value.string()
         problem = java_portable_problem(pattern)
         if problem:

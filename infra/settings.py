@@ -313,9 +313,20 @@ def _environment(node: Node, stack: str) -> EnvironmentSettings:
     f = node.fields(optional=["name", "streamGovernance"])
     return EnvironmentSettings(
         # Default derives from the stack so `pr-N` stacks copied from dev never collide.
-        name=f["name"].string(ENVIRONMENT_NAME, "lowercase [a-z0-9-], <= 32 chars", default=f"cdc-{stack}"),
+        name=f["name"].string(ENVIRONMENT_NAME, "lowercase [a-z0-9-], <= 32 chars")
+        if f["name"].present
+        else _default_environment_name(f["name"], stack),
         stream_governance=f["streamGovernance"].choice(STREAM_GOVERNANCE_PACKAGES, default="ESSENTIALS"),
     )
+
+
+def _default_environment_name(node: Node, stack: str) -> str:
+    name = f"cdc-{stack}"
+    if not re.fullmatch(ENVIRONMENT_NAME, name):
+        node.fail(
+            f"the default {name!r} (from the stack name) is not valid: set a lowercase [a-z0-9-] name, <= 32 chars"
+        )
+    return name
 
 
 def _require_secrets(region: RegionSettings, raw: Mapping[str, Any], file: str) -> None:
@@ -400,6 +411,8 @@ def _cidr(node: Node, protect: bool) -> str:
         network = ipaddress.IPv4Network(text, strict=True)
     except ValueError as error:
         node.fail(f"{text!r} is not an IPv4 CIDR such as 10.0.0.0/16 ({error})")
+    if "/" not in text:  # ipaddress reads a bare address as /32; AWS wants the prefix written
+        node.fail(f"{text!r} has no prefix length: write an IPv4 CIDR such as 10.0.0.0/16")
     if protect and network.prefixlen == 0:
         node.fail(f"{text} is open to every address: a protected stack names its networks")
     return text

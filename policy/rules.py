@@ -52,6 +52,9 @@ def check_resource(resource_type: str, props: Mapping[str, Any]) -> list[str]:
 
 def _role_binding(props: Mapping[str, Any]) -> list[str]:
     role, crn = str(props.get("roleName")), str(props.get("crnPattern"))
+    if crn.rsplit("=", 1)[-1] == "*":
+        # `topic=*` / `subject=*` name a scope but grant all of it: as wide as the cluster or registry.
+        return [f"{role} on every resource of a kind ({crn}): name a resource or a prefix"]
     if role in WORKLOAD_ROLES:
         if not any(scope in crn for scope in WORKLOAD_SCOPES):
             return [f"{role} must be scoped to a topic, group, subject or transactional id, not {crn}"]

@@ -47,6 +47,13 @@ def whole(text: str) -> Callable[[str], str]:
 
 # (case id, stack planned, file edited, edit of its text, the one error line must start with this)
 STACK_FILE_CASES: list[tuple[str, str, str, Callable[[str], str], str]] = [
+    (
+        "cidr-without-prefix",
+        "prod-east",
+        EAST,
+        replace("vpcCidr: 10.10.0.0/16", "vpcCidr: 10.10.0.0"),
+        f"error: {EAST}: cdc-platform:network.vpcCidr: '10.10.0.0' has no prefix length",
+    ),
     ("duplicate-protect", "prod", PROD, append("  cdc-platform:protect: false\n"), f"{PROD}:11:3: duplicate key"),
     ("duplicate-nested-key", "prod-east", EAST, replace("    cku: 2\n", "    cku: 2\n    cku: 4\n"), f"{EAST}:"),
     (
@@ -252,7 +259,18 @@ STACK_FILE_CASES: list[tuple[str, str, str, Callable[[str], str], str]] = [
 ]
 
 # (case id, routes file text, the one error line must start with this, after "error: <file>")
-ROUTES_FILE_CASES: list[tuple[str, str, str]] = [
+ROUTES_FILE_CASES: list[tuple[str, str, str | None]] = [
+    (
+        "regex-on-a-number-column",
+        one_condition("{field: __ts_ms, operator: matches, value: '^17'}"),
+        ": routes[0].conditions[0].field: operator matches needs a string field; __ts_ms is BIGINT",
+    ),
+    (
+        "integer-beyond-a-double",
+        one_condition("{field: event_data.amount, operator: greaterThan, value: 1" + "0" * 400 + "}"),
+        ": routes[0].conditions[0].value: must be a finite number within a double's range",
+    ),
+    ("top-level-a-list", "- routes\n", ": must be a mapping with keys routes"),
     (
         "duplicate-enabled",
         "routes:\n  - id: a\n    outputTopic: t-a\n    enabled: true\n    enabled: false\n",
@@ -389,6 +407,17 @@ def test_routes_check_with_a_stack_uses_that_stacks_raw_topic(
     write(east, east.read_text().replace("    raw:\n", "    raw:\n      name: cdc-raw\n", 1))
     assert main(["routes", "check", ROUTES, "--stack", "prod-east"]) == 2
     assert one_line_error(capsys).startswith(f"error: {EAST}: cdc-platform:topics.raw.name: 'cdc-raw' is also")
+
+
+def test_a_stack_name_that_makes_no_valid_environment_name_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = "Feature_Branch_With_A_Very_Long_Name"
+    (project / f"Pulumi.{stack}.yaml").write_text((project / DEV).read_text())
+    assert main(["plan", "--stack", stack]) == 2
+    assert one_line_error(capsys).startswith(
+        f"error: Pulumi.{stack}.yaml: cdc-platform:environment.name: the default 'cdc-{stack}' (from the stack name)"
+    )
 
 
 def test_the_untouched_copies_plan(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

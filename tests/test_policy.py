@@ -261,3 +261,23 @@ def test_other_compute_pool_sizes_are_refused(cfu: Any) -> None:
 
 def test_other_resource_types_have_no_rules() -> None:
     assert check_resource("confluentcloud:index/serviceAccount:ServiceAccount", {"maxCfu": 7, "roleName": "X"}) == []
+
+
+@pytest.mark.parametrize(
+    ("role", "crn"),
+    [
+        ("DeveloperRead", f"{KAFKA}/topic=*"),
+        ("DeveloperWrite", f"{KAFKA}/transactional-id=*"),
+        ("DeveloperRead", f"{KAFKA}/group=*"),
+        ("DeveloperWrite", f"{REGISTRY}/subject=*"),
+        ("ResourceOwner", f"{REGISTRY}/subject=*"),
+    ],
+)
+def test_a_bare_wildcard_grants_the_whole_kind_and_is_refused(role: str, crn: str) -> None:
+    assert check_resource(ROLE_BINDING, binding(role, crn)) == [
+        f"{role} on every resource of a kind ({crn}): name a resource or a prefix"
+    ]
+
+
+def test_a_prefix_wildcard_stays_allowed() -> None:
+    assert check_resource(ROLE_BINDING, binding("DeveloperRead", f"{KAFKA}/group=loan-consumer-*")) == []
