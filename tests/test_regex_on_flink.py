@@ -4,12 +4,17 @@ mean the same on both, and what is refused really differs. Proven on real Apache
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from cdcctl.rehearse import rehearse
+from cdcctl.rehearse import engine_command, rehearse
+from flink_sql.compiler import string_literal
 from flink_sql.routes import Condition, Route, java_portable_problem
 from tests.test_rehearsal_input import raw_record
 
@@ -65,3 +70,39 @@ def test_refused_patterns_really_differ_on_flink(tmp_path: Path, pattern: str) -
         assert "Flink job failed" in str(error)
     else:
         assert flink != python_ids(pattern)
+
+
+def flink_regexp_outcome(pattern: str, subject: str, seconds: float) -> str:
+    """How a Flink job evaluating REGEXP(subject, pattern) ends: "finished", "failed", or "timeout"
+    (then the job, JVM included, is killed)."""
+    spec = Path(tempfile.mkdtemp(prefix="cdc-regex-")) / "spec.json"
+    rows = f"(VALUES ({string_literal(subject)})) AS t(s)"
+    spec.write_text(
+        json.dumps(
+            {
+                "tables": ["CREATE TABLE sink (matched BOOLEAN) WITH ('connector' = 'blackhole')"],
+                "statement": f"INSERT INTO sink SELECT REGEXP(s, {string_literal(pattern)}) FROM {rows}",
+                "batch": True,
+            }
+        )
+    )
+    command, env = engine_command("run", str(spec))
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        return "finished" if process.wait(timeout=seconds) == 0 else "failed"
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the JVM too
+        process.wait()
+        return "timeout"
+
+
+def test_a_nested_repeat_can_backtrack_catastrophically_on_flink() -> None:
+    """Why nested repeats are refused. Java 17 memoizes plain `(a+)+$`, but a backreference turns that
+    off: `(a+)+\\1b` on 32 characters does not finish (~2^32 steps); an accepted pattern on the same
+    subject finishes at once."""
+    subject = "a" * 32
+    assert java_portable_problem("(a+)+\\1b") and not java_portable_problem("a+b")
+    assert flink_regexp_outcome("a+b", subject, seconds=120) == "finished"
+    assert flink_regexp_outcome("(a+)+\\1b", subject, seconds=45) == "timeout"
