@@ -223,17 +223,19 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[st
             continue
         node.value = _parse_json(node)
 
+    protect = _boolean(f["protect"], default=False)
+    common = _common(f, stack, file, protect)
     # Each layer reads only its own keys (`fields` refused the others) into that layer's own type.
     if layer == "global":
         glob = GlobalSettings(_environment(f["environment"], stack), _regions(f["regions"]))
-        return GlobalStackSettings(glob=glob, **_common(f, stack, file))
+        return GlobalStackSettings(glob=glob, **common)
     if layer == "region":
-        region = _region(f, stack, raw)
-        return RegionStackSettings(region=region, global_stack=_global_stack(f, stack), **_common(f, stack, file))
+        region = _region(f, stack, raw, protect)
+        return RegionStackSettings(region=region, global_stack=_global_stack(f, stack), **common)
     environment = _environment(f["environment"], stack)
-    region = _region(f, stack, raw)
+    region = _region(f, stack, raw, protect)
     glob = GlobalSettings(environment, (region.region,))
-    return AllInOneStackSettings(glob=glob, region=region, **_common(f, stack, file))
+    return AllInOneStackSettings(glob=glob, region=region, **common)
 
 
 def _check_namespaces(raw: Mapping[str, Any], file: str) -> None:
@@ -248,11 +250,11 @@ def _check_namespaces(raw: Mapping[str, Any], file: str) -> None:
             )
 
 
-def _common(f: dict[str, Node], stack: str, file: str) -> dict[str, Any]:
+def _common(f: dict[str, Node], stack: str, file: str, protect: bool) -> dict[str, Any]:
     return {
         "stack": stack,
         "file": file,
-        "protect": _boolean(f["protect"], default=False),
+        "protect": protect,
         "routes_file": _routes_file(f["routesFile"]),
     }
 
@@ -340,13 +342,12 @@ def _require_secrets(region: RegionSettings, raw: Mapping[str, Any], file: str) 
             Node(None, file, key).fail(f"is required: set it with `pulumi config set --secret {key}`")
 
 
-def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any]) -> RegionSettings:
+def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any], protect: bool) -> RegionSettings:
     if not f["region"].present:
         f["region"].fail("is required: the AWS region of this stack, e.g. us-east-1")
     region = f["region"].string(AWS_REGION, "an AWS region such as us-east-1")
     topics = f["topics"].fields(optional=["raw", "routed"])
     raw_topic = topics["raw"].fields(optional=["name", "partitions", "retentionMs"])
-    protect = _boolean(f["protect"], default=False)
     aurora = _aurora(f["aurora"], protect) if f["aurora"].present else None
     settings = RegionSettings(
         region=region,
@@ -507,9 +508,9 @@ def _private_link(node: Node, region: str, protect: bool) -> PrivateLinkSettings
         if not f[key].present:
             f[key].fail("is required for a PRIVATELINK network")
     zones = []
+    prefix = az_id_prefix(region)
     for zone_node in f["zones"].items(min_items=1):
         z = zone_node.fields(required=["azId", "subnetId"])
-        prefix = az_id_prefix(region)
         az_id = z["azId"].string(rf"{prefix}-az\d+", f"an availability-zone id of {region} ({prefix}-az1, ...)")
         zones.append(Zone(az_id=az_id, subnet_id=z["subnetId"].string(SUBNET_ID, "an AWS subnet id")))
     if len({z.az_id for z in zones}) != len(zones):
