@@ -89,11 +89,16 @@ def parse_routes(document: object, file: str) -> tuple[Route, ...]:
     return routes
 
 
+def route_writing(routes: tuple[Route, ...], topic: str) -> int | None:
+    """Index of the first enabled route whose output is `topic` (None if none is)."""
+    return next((i for i, route in enumerate(routes) if route.enabled and route.output_topic == topic), None)
+
+
 def check_output_is_not_raw(routes: tuple[Route, ...], raw_topic: str, file: str) -> None:
     """A route writing the raw topic would feed the statement its own output."""
-    for index, route in enumerate(routes):
-        if route.enabled and route.output_topic == raw_topic:
-            raise ConfigError(file, f"routes[{index}].outputTopic", f"{raw_topic!r} is the raw topic routes read")
+    index = route_writing(routes, raw_topic)
+    if index is not None:
+        raise ConfigError(file, f"routes[{index}].outputTopic", f"{raw_topic!r} is the raw topic routes read")
 
 
 def _unique(root: Node, routes: tuple[Route, ...], key: object, name: str) -> None:

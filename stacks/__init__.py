@@ -6,7 +6,7 @@ import pulumi
 
 from core.config_node import ConfigError
 from core.limits import MAX_PARTITIONS_PER_CLUSTER
-from flink_sql.routes import Route, load_routes
+from flink_sql.routes import Route, load_routes, route_writing
 from infra.settings import (
     NAMESPACE,
     AllInOneStackSettings,
@@ -41,13 +41,13 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
     if isinstance(settings, GlobalStackSettings):
         return
     region = settings.region
-    for index, route in enumerate(routes):
-        if route.enabled and route.output_topic == region.raw_topic:
-            raise ConfigError(
-                settings.file,
-                f"{NAMESPACE}:topics.raw.name",
-                f"{route.output_topic!r} is also routes[{index}].outputTopic in {settings.routes_file}",
-            )
+    writer = route_writing(routes, region.raw_topic)
+    if writer is not None:
+        raise ConfigError(
+            settings.file,
+            f"{NAMESPACE}:topics.raw.name",
+            f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
+        )
     routed = sum(1 for r in routes if r.enabled)
     raw, per_route = region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
     total = raw + routed * per_route
