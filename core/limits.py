@@ -7,7 +7,7 @@ MAX_CFU_VALUES = (5, 10, 20, 30, 40, 50)
 
 # Largest partition count Kafka's protocol carries (int32).
 MAX_PARTITIONS_PER_TOPIC = 2**31 - 1
-# Partitions (pre-replication) one cluster holds, by cluster type: the "Cluster limit comparison" of
-# https://docs.confluent.io/cloud/current/clusters/cluster-types.html (Basic and Standard 4,096,
-# Dedicated 100,000; older revisions of the page list lower Basic/Dedicated figures).
-MAX_PARTITIONS_PER_CLUSTER = {"BASIC": 4096, "STANDARD": 4096, "DEDICATED": 100_000}
+# Partitions (pre-replication) one cluster holds, by the cluster types the settings accept: the
+# "Cluster limit comparison" of https://docs.confluent.io/cloud/current/clusters/cluster-types.html
+# (Standard 4,096, Dedicated 100,000; older revisions of the page list a lower Dedicated figure).
+MAX_PARTITIONS_PER_CLUSTER = {"STANDARD": 4096, "DEDICATED": 100_000}
