@@ -7,6 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from cdcctl.plan import Plan, PlannedResource
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,6 +23,15 @@ def copy_project(target: Path, stacks: tuple[str, ...] = STACKS) -> Path:
     (target / "flink_sql").mkdir(exist_ok=True)
     shutil.copy(REPO / "flink_sql/routes.yaml", target / "flink_sql/routes.yaml")
     return target
+
+
+def the_one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """What a refused command printed: nothing on stdout, exactly one line on stderr, no traceback."""
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
 
 
 def of_type(p: Plan, kind: str) -> list[PlannedResource]:

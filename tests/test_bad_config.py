@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 from cdcctl.__main__ import main
-from tests.helpers import REPO
+from tests.helpers import copy_project, the_one_error_line
 
 Config = dict[str, Any]
 NS = "cdc-platform"
@@ -334,17 +333,7 @@ CASES: list[tuple[str, str, Callable[[Config], None], str, str, str]] = [
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's Pulumi files, stack files and routes, as the working directory."""
-    for name in (
-        "Pulumi.yaml",
-        "__main__.py",
-        "Pulumi.dev.yaml",
-        "Pulumi.prod.yaml",
-        "Pulumi.prod-east.yaml",
-        "Pulumi.prod-west.yaml",
-    ):
-        shutil.copy(REPO / name, tmp_path / name)
-    (tmp_path / "flink_sql").mkdir()
-    shutil.copy(REPO / "flink_sql/routes.yaml", tmp_path / "flink_sql/routes.yaml")
+    copy_project(tmp_path)
     (tmp_path / "broken-routes.yaml").write_text(yaml.safe_dump({"routes": [ROUTE]}))
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -367,11 +356,8 @@ def test_bad_config_exits_2_naming_file_key_and_reason(
     stack_file.write_text(yaml.safe_dump(document))
 
     assert main(["plan", "--stack", stack]) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith(f"error: {file}: {key}: {reason}"), lines[0]
+    line = the_one_error_line(capsys)
+    assert line.startswith(f"error: {file}: {key}: {reason}"), line
 
 
 def test_the_unbroken_copies_plan(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cdcctl.__main__ import main
-from tests.helpers import copy_project
+from tests.helpers import copy_project, the_one_error_line
 
 EAST = "Pulumi.prod-east.yaml"
 PROD = "Pulumi.prod.yaml"
@@ -346,12 +346,9 @@ def write(path: Path, text: str) -> None:
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
-    out, err = capsys.readouterr()
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert SECRET_VALUE not in err
-    return lines[0]
+    line = the_one_error_line(capsys)
+    assert SECRET_VALUE not in line
+    return line
 
 
 @pytest.mark.parametrize("case, stack, file, edit, start", STACK_FILE_CASES, ids=[c[0] for c in STACK_FILE_CASES])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cdcctl.__main__ import main
-from tests.helpers import REPO
+from tests.helpers import REPO, the_one_error_line
 
 ROUTES = REPO / "flink_sql/routes.yaml"
 
@@ -35,13 +35,6 @@ def rehearse_records(records: Path, out: Path) -> int:
     return main(["rehearse", "--routes", str(ROUTES), "--records", str(records), "--out", str(out)])
 
 
-def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
-
-
 @pytest.fixture
 def records(tmp_path: Path) -> Path:
     path = tmp_path / "records.jsonl"
@@ -52,21 +45,21 @@ def records(tmp_path: Path) -> Path:
 def test_missing_records_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "absent.jsonl"
     assert rehearse_records(missing, tmp_path / "out") == 2
-    assert one_error_line(capsys) == f"error: {missing}: --records: cannot read: No such file or directory"
+    assert the_one_error_line(capsys) == f"error: {missing}: --records: cannot read: No such file or directory"
 
 
 def test_non_utf8_records_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(b'{"id": "caf\xe9"}\n')
     assert rehearse_records(path, tmp_path / "out") == 2
-    assert one_error_line(capsys) == f"error: {path}: --records: is not UTF-8 text (offset 11)"
+    assert the_one_error_line(capsys) == f"error: {path}: --records: is not UTF-8 text (offset 11)"
 
 
 def test_out_that_is_a_file_is_refused(records: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out.txt"
     out.write_text("not a directory")
     assert rehearse_records(records, out) == 2
-    assert one_error_line(capsys) == f"error: {out}: --out: is not a directory"
+    assert the_one_error_line(capsys) == f"error: {out}: --out: is not a directory"
     assert out.read_text() == "not a directory"
 
 
@@ -78,7 +71,7 @@ def test_out_symlink_is_refused_and_not_followed(
     out = tmp_path / "out"
     out.symlink_to(target)
     assert rehearse_records(records, out) == 2
-    assert one_error_line(capsys) == f"error: {out}: --out: is a symbolic link: name a real directory"
+    assert the_one_error_line(capsys) == f"error: {out}: --out: is a symbolic link: name a real directory"
     assert list(target.iterdir()) == []
 
 
@@ -87,7 +80,7 @@ def test_out_with_earlier_results_is_refused(records: Path, tmp_path: Path, caps
     out.mkdir()
     (out / "filtered-old-topic.jsonl").write_text("{}\n")
     assert rehearse_records(records, out) == 2
-    assert one_error_line(capsys) == f"error: {out}: --out: is not empty: name a new or empty directory"
+    assert the_one_error_line(capsys) == f"error: {out}: --out: is not empty: name a new or empty directory"
 
 
 def test_out_that_cannot_be_created_is_refused(
@@ -97,7 +90,7 @@ def test_out_that_cannot_be_created_is_refused(
     blocker.write_text("")
     out = blocker / "out"
     assert rehearse_records(records, out) == 2
-    assert one_error_line(capsys).startswith(f"error: {out}: --out: cannot be created: ")
+    assert the_one_error_line(capsys).startswith(f"error: {out}: --out: cannot be created: ")
 
 
 def test_before_without_changes_is_an_argument_error(records: Path, tmp_path: Path) -> None:
