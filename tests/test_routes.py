@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from cdcctl.__main__ import main
 from core.config_node import ConfigError
 from flink_sql.compiler import compile_routes, registry_options
 from flink_sql.routes import Condition, Route, check_output_is_not_raw, consumers, load_routes, parse_routes
-from tests.helpers import REPO
+from tests.helpers import REPO, copy_project
 
 
 def cond(**fields: Any) -> dict[str, Any]:
@@ -506,9 +505,7 @@ def test_plan_of_any_stack_refuses_bad_routes(
     key: str,
     reason: str,
 ) -> None:
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.prod.yaml", "Pulumi.prod-east.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    (tmp_path / "flink_sql").mkdir()
+    copy_project(tmp_path, ("prod", "prod-east"))
     (tmp_path / "flink_sql/routes.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
     monkeypatch.chdir(tmp_path)
     # prod-east plans prod first: whichever stack reads the routes first refuses them.

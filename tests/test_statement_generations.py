@@ -5,14 +5,13 @@ Each run's `previous` is the exports of the run before, as Pulumi would read the
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from cdcctl.plan import Plan, PlannedResource, plan
-from tests.helpers import REPO, of_type
+from tests.helpers import copy_project, of_type
 
 CARRY_OVER = "sql.tables.initial-offset-from"
 NEW_ROUTE = {
@@ -24,10 +23,7 @@ NEW_ROUTE = {
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.prod.yaml", "Pulumi.prod-east.yaml", "Pulumi.dev.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    (tmp_path / "flink_sql").mkdir()
-    shutil.copy(REPO / "flink_sql/routes.yaml", tmp_path / "flink_sql/routes.yaml")
+    copy_project(tmp_path, ("prod", "prod-east", "dev"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
