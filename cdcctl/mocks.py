@@ -54,10 +54,9 @@ def _kafka_cluster(resource_id: str, inputs: Inputs) -> Inputs:
 def _network(resource_id: str, inputs: Inputs) -> Inputs:
     region = _region(inputs)
     service = f"com.amazonaws.vpce.{region}.vpce-svc-{short_hash(resource_id, length=17)}"
-    return {
-        "aws": [{"privateLinkEndpointService": service}],
-        "dnsDomain": f"{resource_id}.{region}.aws.confluent.cloud",
-    }
+    domain = f"{resource_id}.{region}.aws.confluent.cloud"
+    # TF docs confluent_network: endpoint_suffix is the DNS domain with a leading dot.
+    return {"aws": [{"privateLinkEndpointService": service}], "dnsDomain": domain, "endpointSuffix": f".{domain}"}
 
 
 def _vpc_endpoint(resource_id: str, inputs: Inputs) -> Inputs:

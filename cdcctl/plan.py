@@ -43,7 +43,8 @@ class PlannedResource:
     urn: str = ""
     id: str = ""
     dependencies: list[str] = field(default_factory=list)
-    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    outputs: dict[str, Any] = field(default_factory=dict)  # what the mock provider answered
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,7 +95,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.planned: list[PlannedResource] = []
 
-    def _record(self, request: Any, urn: str, resource_id: str, properties: Any) -> None:
+    def _record(self, request: Any, urn: str, resource_id: str, properties: Any, outputs: Any) -> None:
         self.planned.append(
             PlannedResource(
                 type=request.type,
@@ -105,19 +106,20 @@ class RecordingMonitor(MockMonitor):
                 urn=urn,
                 id=resource_id,
                 dependencies=list(getattr(request, "dependencies", [])),
-                replace_on_changes=list(getattr(request, "replaceOnChanges", [])),
+                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+                outputs=json_format.MessageToDict(outputs),
             )
         )
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            self._record(request, response.urn, response.id, request.object)
+            self._record(request, response.urn, response.id, request.object, response.object)
         return response
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
-        self._record(request, response.urn, request.id, request.properties)
+        self._record(request, response.urn, request.id, request.properties, response.properties)
         return response
 
 

@@ -29,10 +29,12 @@ class FlinkComputeArgs:
 
 
 class FlinkCompute(pulumi.ComponentResource):
-    """Compute pool (max_cfu is updatable in place) and one Flink API key per region for the deployer."""
+    """Compute pool (max_cfu is updatable in place) and the deployer's Flink API keys, one per key
+    generation in use (a rotation keeps the old key while a statement submitted with it remains)."""
 
     def __init__(self, name: str, args: FlinkComputeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:FlinkCompute", name, None, opts)
+        self._name = name
         self.pool = confluent.FlinkComputePool(
             f"{name}-pool",
             display_name=args.display_name,
@@ -45,18 +47,26 @@ class FlinkCompute(pulumi.ComponentResource):
         self.region = confluent.get_flink_region_output(
             cloud="AWS", region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
         )
-        # Flink API keys are scoped to the Flink region, not to a pool or cluster.
-        self.deployer_key = api_key(
-            f"{name}-deployer-key",
-            ApiKeyArgs(
-                display_name=pulumi.Output.concat(args.display_name, "-flink-deployer"),
-                owner=args.deployer,
-                resource=self.region,
-                environment_id=args.environment_id,
-            ),
-            pulumi.ResourceOptions(parent=self, depends_on=list(args.deployer_grants)),
-        )
+        self._args = args
+        self._deployer_keys: dict[int, confluent.ApiKey] = {}
         self.register_outputs({"pool_id": self.pool.id})
+
+    def deployer_key(self, generation: int) -> confluent.ApiKey:
+        """The deployer's Flink API key of `generation`, declared once, on first use. Flink API keys are
+        scoped to the Flink region, not to a pool or cluster. Generation 1 keeps the original name."""
+        if generation not in self._deployer_keys:
+            suffix = "" if generation == 1 else f"-g{generation}"
+            self._deployer_keys[generation] = api_key(
+                f"{self._name}-deployer-key{suffix}",
+                ApiKeyArgs(
+                    display_name=pulumi.Output.concat(self._args.display_name, "-flink-deployer", suffix),
+                    owner=self._args.deployer,
+                    resource=self.region,
+                    environment_id=self._args.environment_id,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=list(self._args.deployer_grants)),
+            )
+        return self._deployer_keys[generation]
 
 
 @dataclass
@@ -65,10 +75,10 @@ class RoutingStatementArgs:
     current: pulumi.Input[StatementSpec]
     organization_id: pulumi.Input[str]
     environment_id: pulumi.Input[str]
-    compute_pool: confluent.FlinkComputePool
+    flink: FlinkCompute  # the pool and the deployer's keys
     principal_id: pulumi.Input[str]
+    # Public Flink endpoint, or the private one in PRIVATELINK stacks (its kind is in the statement name).
     rest_endpoint: pulumi.Input[str]
-    deployer_key: confluent.ApiKey
     # The last deployment's export of this statement (None on the first deployment).
     previous: pulumi.Input[Any]
     # Prod: the running generation is protected; a stopped predecessor is not (the next run drops it).
@@ -77,7 +87,12 @@ class RoutingStatementArgs:
 
 
 class RoutingStatement(pulumi.ComponentResource):
-    """The region's single routing statement set, replaced without losing or re-reading records."""
+    """The region's single routing statement set, replaced without losing or re-reading records.
+
+    Key rotation (flink.deployerKeyGeneration + 1) is a statement generation like a SQL change: the new
+    statement is submitted with the new key, the predecessor is stopped with ITS key (a `stopped`-only
+    update, which the provider allows; changed credentials it may not), and the next deployment deletes
+    the predecessor and then its key, which nothing else uses."""
 
     def __init__(self, name: str, args: RoutingStatementArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:RoutingStatement", name, None, opts)
@@ -91,13 +106,18 @@ class RoutingStatement(pulumi.ComponentResource):
             return next(s for s in specs if not s.stopped).export()
 
         # Which generations exist depends on the last deployment's export, so they are declared once
-        # it is known (it is, in preview too: stack references are read, not created).
-        self.current = pulumi.Output.all(args.previous, args.current).apply(declare)
+        # it is known (it is, in preview too: stack references are read, not created). The export adds
+        # the endpoint (unknown before a first private deployment: it must not hold the declaration up).
+        running = pulumi.Output.all(args.previous, args.current).apply(declare)
+        self.current = pulumi.Output.all(running, args.rest_endpoint).apply(
+            lambda values: {**values[0], "restEndpoint": values[1]}
+        )
         self.register_outputs({"current": self.current})
 
     def _statement(
         self, name: str, spec: StatementSpec, args: RoutingStatementArgs, predecessors: list[pulumi.Resource]
     ) -> confluent.FlinkStatement:
+        key = args.flink.deployer_key(spec.key_generation)
         return confluent.FlinkStatement(
             f"{name}-{spec.name}",
             statement_name=spec.name,
@@ -106,20 +126,18 @@ class RoutingStatement(pulumi.ComponentResource):
             stopped=spec.stopped,
             organization=confluent.FlinkStatementOrganizationArgs(id=args.organization_id),
             environment=confluent.FlinkStatementEnvironmentArgs(id=args.environment_id),
-            compute_pool=confluent.FlinkStatementComputePoolArgs(id=args.compute_pool.id),
+            compute_pool=confluent.FlinkStatementComputePoolArgs(id=args.flink.pool.id),
             principal=confluent.FlinkStatementPrincipalArgs(id=args.principal_id),
-            rest_endpoint=args.rest_endpoint,
-            credentials=confluent.FlinkStatementCredentialsArgs(
-                key=args.deployer_key.id, secret=args.deployer_key.secret
-            ),
+            rest_endpoint=spec.rest_endpoint or args.rest_endpoint,
+            credentials=confluent.FlinkStatementCredentialsArgs(key=key.id, secret=key.secret),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect and not spec.stopped,
-                # A properties change plans as an update and then fails at apply (provider PR #1118):
-                # replace instead; the old one must go first, the name is the same.
-                replace_on_changes=["properties"],
+                # Every input the provider cannot change in place is in the statement's name, so a
+                # replacement under the same name is left only for changes outside the program (e.g. a
+                # re-created environment); the old statement must go first, the name is the same.
                 delete_before_replace=True,
                 # The successor starts from the stopped predecessor's offsets.
-                depends_on=[*args.depends_on, args.compute_pool, *predecessors],
+                depends_on=[*args.depends_on, args.flink.pool, key, *predecessors],
             ),
         )

@@ -132,6 +132,7 @@ class RegionSettings:
     raw_topic_settings: TopicSettings
     routed_topic_settings: TopicSettings
     flink_max_cfu: int
+    flink_key_generation: int  # bump to rotate the deployer's Flink API key (infra.flink.RoutingStatement)
     cdc: CdcSettings
     aurora: AuroraSettings | None
 
@@ -349,6 +350,7 @@ def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any], protect: boo
     topics = f["topics"].fields(optional=["raw", "routed"])
     raw_topic = topics["raw"].fields(optional=["name", "partitions", "retentionMs"])
     aurora = _aurora(f["aurora"], protect) if f["aurora"].present else None
+    flink = f["flink"].fields(optional=["maxCfu", "deployerKeyGeneration"])
     settings = RegionSettings(
         region=region,
         kafka=_kafka(f["kafka"]),
@@ -356,7 +358,8 @@ def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any], protect: boo
         raw_topic=raw_topic["name"].string(KAFKA_TOPIC, "a Kafka topic name", default=RAW_TOPIC),
         raw_topic_settings=_topic(raw_topic),
         routed_topic_settings=_topic(topics["routed"].fields(optional=["partitions", "retentionMs"])),
-        flink_max_cfu=f["flink"].fields(optional=["maxCfu"])["maxCfu"].choice(MAX_CFU_VALUES, default=5),
+        flink_max_cfu=flink["maxCfu"].choice(MAX_CFU_VALUES, default=5),
+        flink_key_generation=flink["deployerKeyGeneration"].integer(minimum=1, default=1),
         cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None, protect=protect),
         aurora=aurora,
     )

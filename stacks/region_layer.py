@@ -216,7 +216,16 @@ class RegionLayer:
     def _routing_statement(self, previous_deployment: pulumi.StackReference) -> RoutingStatement:
         rs = self.settings
         current = pulumi.Output.from_input(self.glob.environment_name).apply(
-            lambda env: routing_statement(self.stack, env, self.region, self.routes, rs.raw_topic, rs.cdc.value_format)
+            lambda env: routing_statement(
+                self.stack,
+                env,
+                self.region,
+                self.routes,
+                rs.raw_topic,
+                rs.cdc.value_format,
+                private_endpoint=self.network is not None,
+                key_generation=rs.flink_key_generation,
+            )
         )
         return RoutingStatement(
             f"{self.region}-routing",
@@ -224,23 +233,34 @@ class RegionLayer:
                 current=current,
                 organization_id=self.glob.organization_id,
                 environment_id=self.glob.environment_id,
-                compute_pool=self.flink.pool,
+                flink=self.flink,
                 principal_id=self.glob.principals[naming.FLINK_STATEMENTS].id,
-                rest_endpoint=self.flink.region.rest_endpoint,
-                deployer_key=self.flink.deployer_key,
+                rest_endpoint=self._flink_endpoint(),
                 previous=previous_deployment.get_output(ROUTING_EXPORT),
                 protect=self.protect,
                 # What the statement waits for, as components (Pulumi waits for each one's children): the
                 # topics (KafkaCluster), the routed topics' schemas (global layer, when in this stack), its
-                # principal's grants, and the connector, which registers the raw topic's schema.
+                # principal's grants, the connector, which registers the raw topic's schema, and in
+                # PRIVATELINK stacks the endpoint and DNS its private Flink endpoint resolves through.
                 depends_on=[
                     self.kafka,
                     *self.glob.in_stack,
                     self.workload_access[naming.FLINK_STATEMENTS],
                     *([self.connector] if self.connector else []),
+                    *self._reachable_after,
                 ],
             ),
         )
+
+    def _flink_endpoint(self) -> pulumi.Input[str]:
+        """Where statements are submitted. "Statements running on public endpoints cannot access
+        Confluent Cloud cluster resources running on private endpoints" (CC flink/operate-and-deploy/
+        private-networking), so a PRIVATELINK stack uses the network's private Flink endpoint,
+        `https://flink` + the network's endpoint suffix (TF docs confluent_flink_statement.md), which
+        the zone's `*` record already resolves to the region's VPC endpoint."""
+        if self.network is None:
+            return self.flink.region.rest_endpoint
+        return pulumi.Output.concat("https://flink", self.network.network.endpoint_suffix)
 
     def export(self) -> None:
         pulumi.export("region", self.region)

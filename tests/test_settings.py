@@ -136,6 +136,7 @@ def test_a_minimal_region_stack() -> None:
             raw_topic_settings=TopicSettings(partitions=6, retention_ms=WEEK_MS),
             routed_topic_settings=TopicSettings(partitions=6, retention_ms=WEEK_MS),
             flink_max_cfu=5,
+            flink_key_generation=1,
             cdc=DEFAULT_CDC,
             aurora=None,
         ),
@@ -271,8 +272,13 @@ def test_compute_pool_sizes_confluent_offers_are_accepted(cfu: int) -> None:
     assert region_of({**REGION, "flink": {"maxCfu": cfu}}).flink_max_cfu == cfu
 
 
-def test_an_empty_flink_section_keeps_the_smallest_pool() -> None:
-    assert region_of({**REGION, "flink": {}}).flink_max_cfu == 5
+def test_an_empty_flink_section_keeps_the_smallest_pool_and_the_first_deployer_key() -> None:
+    region = region_of({**REGION, "flink": {}})
+    assert (region.flink_max_cfu, region.flink_key_generation) == (5, 1)
+
+
+def test_a_deployer_key_generation_is_read() -> None:
+    assert region_of({**REGION, "flink": {"deployerKeyGeneration": 3}}).flink_key_generation == 3
 
 
 # --- CDC and Aurora ------------------------------------------------------------------------------------
@@ -857,6 +863,13 @@ REFUSED: list[tuple[str, str, dict[str, Any], str, str]] = [
         {**REGION, "flink": {"maxCfu": 7}},
         f"{NS}:flink.maxCfu",
         "7 is not one of 5, 10, 20, 30, 40, 50",
+    ),
+    (
+        "deployer-key-generation-zero",
+        "prod-east",
+        {**REGION, "flink": {"deployerKeyGeneration": 0}},
+        f"{NS}:flink.deployerKeyGeneration",
+        "must be >= 1, got 0",
     ),
     # CDC
     (

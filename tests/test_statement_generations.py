@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cdcctl.mocks import LOOKUPS
 from cdcctl.plan import Plan, PlannedResource, plan
-from tests.helpers import copy_project, of_type
+from tests.helpers import copy_project, of_type, one
 
 CARRY_OVER = "sql.tables.initial-offset-from"
 NEW_ROUTE = {
@@ -26,6 +27,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     copy_project(tmp_path, ("prod", "prod-east", "dev"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def edit_stack(project: Path, stack: str, key: str, value: object) -> None:
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"][f"cdc-platform:{key}"] = value
+    path.write_text(yaml.safe_dump(document))
 
 
 def add_route(project: Path, route: dict[str, object]) -> None:
@@ -45,7 +53,8 @@ def test_first_deployment_declares_one_running_statement_set(project: Path, stac
     assert statement.inputs["stopped"] is False
     assert CARRY_OVER not in statement.inputs["properties"]
     assert statement.inputs["statement"].startswith("EXECUTE STATEMENT SET")
-    assert statement.replace_on_changes == ["properties"]
+    # A same-named statement cannot exist twice: a replacement Confluent forces deletes first.
+    assert statement.delete_before_replace
 
 
 def test_unchanged_routes_redeclare_the_same_statement(project: Path) -> None:
@@ -103,3 +112,78 @@ def test_statement_names_are_valid_and_carry_a_hash_of_their_sql(project: Path) 
         assert name[0].isalnum() and name[-1].isalnum()
         assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
     assert set(first) != set(second)
+
+
+def assert_carried_over(first: Plan, second: Plan) -> tuple[PlannedResource, PlannedResource]:
+    """The second run stops the first run's statement in place and starts a successor from it."""
+    (old,) = statements(first).values()
+    declared = statements(second)
+    stopped = declared.pop(old.inputs["statementName"])
+    (successor,) = declared.values()
+    assert stopped.name == old.name and stopped.inputs["stopped"] is True
+    assert {k: v for k, v in stopped.inputs.items() if k != "stopped"} == {
+        k: v for k, v in old.inputs.items() if k != "stopped"
+    }
+    assert successor.inputs["properties"][CARRY_OVER] == old.inputs["statementName"]
+    return stopped, successor
+
+
+def test_changed_properties_take_the_carry_over_path_not_a_replacement(project: Path) -> None:
+    """A renamed environment changes `sql.current-catalog`: the provider would fail an update of
+    `properties` (PR #1118), and a same-named replacement would re-read the raw topic."""
+    first = plan("dev", project)
+    edit_stack(project, "dev", "environment", {"name": "cdc-dev-renamed", "streamGovernance": "ESSENTIALS"})
+    second = plan("dev", project, previous=first.raw_outputs)
+    _, successor = assert_carried_over(first, second)
+    assert successor.inputs["properties"]["sql.current-catalog"] == "cdc-dev-renamed"
+
+
+def test_a_new_flink_endpoint_takes_the_carry_over_path(project: Path) -> None:
+    """`rest_endpoint` forces replacement: going private declares a successor on the private endpoint."""
+    first = plan("dev", project)
+    prod_east = yaml.safe_load((project / "Pulumi.prod-east.yaml").read_text())["config"]
+    edit_stack(project, "dev", "network", prod_east["cdc-platform:network"])
+    second = plan("dev", project, previous=first.raw_outputs)
+    stopped, successor = assert_carried_over(first, second)
+    assert stopped.inputs["restEndpoint"] == first_endpoint(first)
+    network = one(second, "Network")
+    assert successor.inputs["restEndpoint"] == "https://flink" + network.outputs["endpointSuffix"]
+
+
+def first_endpoint(p: Plan) -> str:
+    (statement,) = statements(p).values()
+    return str(statement.inputs["restEndpoint"])
+
+
+def test_prod_statements_use_the_private_flink_endpoint_and_dev_the_public_one(project: Path) -> None:
+    prod_east = plan("prod-east", project)
+    suffix = one(prod_east, "Network").outputs["endpointSuffix"]
+    assert first_endpoint(prod_east) == f"https://flink{suffix}"
+    assert ".private." not in suffix and suffix.startswith(".")
+    dev = plan("dev", project)  # the public endpoint is the Flink region's (a lookup)
+    assert first_endpoint(dev) == LOOKUPS["getFlinkRegion"]({"region": "us-east-1"})["restEndpoint"]
+
+
+def deployer_keys(p: Plan) -> dict[str, PlannedResource]:
+    return {r.name: r for r in of_type(p, "ApiKey") if "deployer-key" in r.name}
+
+
+def test_key_rotation_submits_a_successor_with_the_new_key_and_retires_the_old_one(project: Path) -> None:
+    first = plan("dev", project)
+    (old_key,) = deployer_keys(first).values()
+    edit_stack(project, "dev", "flink", {"maxCfu": 5, "deployerKeyGeneration": 2})
+    second = plan("dev", project, previous=first.raw_outputs)
+    stopped, successor = assert_carried_over(first, second)
+    keys = deployer_keys(second)
+    assert set(keys) == {old_key.name, old_key.name + "-g2"}
+    # The predecessor is stopped with the key it was submitted with (its credentials, a secret, are
+    # unchanged: see assert_carried_over); the successor is submitted with the new one.
+    new_key = keys[old_key.name + "-g2"]
+    assert old_key.urn in stopped.dependencies and new_key.urn not in stopped.dependencies
+    assert new_key.urn in successor.dependencies and old_key.urn not in successor.dependencies
+    assert new_key.inputs["owner"] == old_key.inputs["owner"]
+    # The next run drops the predecessor and with it the old key.
+    third = plan("dev", project, previous=second.raw_outputs)
+    assert set(deployer_keys(third)) == {old_key.name + "-g2"}
+    (running,) = statements(third).values()
+    assert running.as_json() == successor.as_json()

@@ -40,7 +40,16 @@ def stack_statements(settings: Settings) -> list[StatementSpec]:
     check_routes_fit_settings(settings, routes)  # what the plan refuses, sql refuses too
     region = settings.region
     return [
-        routing_statement(settings.stack, environment, region.region, routes, region.raw_topic, region.cdc.value_format)
+        routing_statement(
+            settings.stack,
+            environment,
+            region.region,
+            routes,
+            region.raw_topic,
+            region.cdc.value_format,
+            private_endpoint=region.private_link is not None,
+            key_generation=region.flink_key_generation,
+        )
     ]
 
 
