@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from cdcctl.errors import EXIT_BAD_INPUT, EXIT_ENGINE_FAILED, ConfigError, EngineError
-from core.naming import DEFAULT_ROUTES_FILE
+from core.naming import DEFAULT_ROUTES_FILE, PRICE_TABLE_FILE, SAMPLE_RECORDS_FILE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +42,39 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", default=DEFAULT_ROUTES_FILE)
     check.add_argument("--stack", help="also check against this stack's settings (raw topic, principals, limits)")
     check.set_defaults(command_module="routes_check")
+    diff = routes_commands.add_parser("diff", help="routing impact of a routes change against a git revision")
+    diff.add_argument("--base", required=True, help="git revision to compare with (e.g. origin/main)")
+    diff.add_argument("--routes", default=DEFAULT_ROUTES_FILE, help=f"routes file (default {DEFAULT_ROUTES_FILE})")
+    diff.add_argument(
+        "--samples", default=SAMPLE_RECORDS_FILE, help=f"raw records to rehearse on (default {SAMPLE_RECORDS_FILE})"
+    )
+    diff.add_argument("--json", action="store_true", help="the report as JSON")
+    diff.set_defaults(command_module="routes_diff")
+
+    cost = commands.add_parser("cost", help="monthly cost estimate of a stack, from its plan and the price table")
+    cost.add_argument("--stack", required=True)
+    cost.add_argument("--prices", default=PRICE_TABLE_FILE, help=f"price table (default {PRICE_TABLE_FILE})")
+    cost.add_argument("--json", action="store_true", help="JSON with a top-level total (USD per month)")
+    cost.set_defaults(command_module="cost")
+
+    consumer = commands.add_parser("consumer", help="client configuration of a route consumer")
+    consumer.add_argument("name", help="the consumer, as named in the routes file")
+    consumer.add_argument("--stack", required=True, help="the region (or all-in-one) stack it reads from")
+    consumer.add_argument(
+        "--outputs", help="the stack's deployed outputs (`pulumi stack output --json`); default: its offline plan"
+    )
+    consumer.set_defaults(command_module="consumer")
+
+    slots = commands.add_parser("slots", help="replication slots stacks leave on a shared database (libpq env)")
+    slots.add_argument("--psql", help="psql binary (default: from PATH, else Debian's)")
+    slots_commands = slots.add_subparsers(dest="slots_command", required=True)
+    drop = slots_commands.add_parser("drop", help="drop a destroyed stack's slot (waits for it to go inactive)")
+    drop.add_argument("--stack", required=True)
+    drop.add_argument("--wait", type=float, default=60, help="seconds to wait for an active slot (default 60)")
+    orphans = slots_commands.add_parser("orphans", help="list slots no live stack owns; exit 1 when any")
+    orphans.add_argument("--live", required=True, help="`pulumi stack ls --json` output (or names per line); - = stdin")
+    orphans.add_argument("--drop", action="store_true", help="also drop the inactive ones")
+    slots.set_defaults(command_module="slots")
     return parser
 
 

@@ -14,12 +14,18 @@ import re
 COMPONENT = "cdc:infra"
 # Relative to the project directory (where Pulumi.yaml is).
 DEFAULT_ROUTES_FILE = "flink_sql/routes.yaml"
+# The committed raw records `cdcctl routes diff` rehearses both sides of a routes change on.
+SAMPLE_RECORDS_FILE = "flink_sql/samples/raw-records.jsonl"
+# The dated price table `cdcctl cost` prices a stack's plan with.
+PRICE_TABLE_FILE = "cdcctl/prices.yaml"
 # Kafka's legal topic names: [A-Za-z0-9._-], 1-249 chars, not "." or "..".
 KAFKA_TOPIC = r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}"
 CDC_CONNECTOR = "cdc-connector"
 FLINK_STATEMENTS = "flink-statements"
 FLINK_DEPLOYER = "flink-deployer"
 SCHEMA_MANAGER = "schema-manager"
+# Reads the Metrics API export (MetricsViewer) for the stacks' Prometheus.
+METRICS_VIEWER = "metrics-viewer"
 # Prefix of the transactional ids Flink sinks use (they write transactionally).
 FLINK_TRANSACTIONAL_ID_PREFIX = "_confluent-flink_"
 
@@ -50,6 +56,12 @@ def statement_name(prefix: str, *identity: str) -> str:
     digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:10]
     stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len("-routes-") - len(digest)]
     return f"{stem.rstrip('-') or 'cdc'}-routes-{digest}"
+
+
+def replication_slot(stack: str) -> str:
+    """The stack's default PostgreSQL replication slot: one per stack (pr-N stacks copied from dev must
+    not share dev's slot), a PostgreSQL name (lowercase [a-z0-9_], <= 63 chars)."""
+    return re.sub(r"[^a-z0-9_]", "_", f"cdc_{stack}".lower())[:63]
 
 
 def aws_name(*parts: str, limit: int = 63) -> str:

@@ -33,6 +33,11 @@ class Grants:
     cluster_admin: bool = False  # deployer principals only: CloudClusterAdmin on one cluster
     flink_developer: bool = False  # environment scope: may submit Flink statements
     may_assign: tuple[str, ...] = ()  # principals whose identity this one may run statements as
+    metrics_viewer: bool = False  # environment scope: may read the Metrics API for its resources
+    # A writer that registers its topics' value schemas (the connector) holds DeveloperWrite on their
+    # subjects; one writing under schemas declared elsewhere only reads them (Flink statements: CC
+    # flink/operate-and-deploy/flink-rbac, "DeveloperRead on the Schema Registry subject, to validate").
+    registers_schemas: bool = True
 
     @property
     def cluster_scoped(self) -> bool:
@@ -135,6 +140,16 @@ class Principal(pulumi.ComponentResource):
                 crn_pattern=args.environment_crn,
                 opts=child,
             )
+        if args.grants.metrics_viewer:
+            # The environment is the least scope covering all a region exports: its cluster, connector
+            # and compute pool (a cluster binding would not cover the pool, an environment-level object).
+            confluent.RoleBinding(
+                f"{name}-metrics-viewer",
+                principal=self.ref.principal,
+                role_name="MetricsViewer",
+                crn_pattern=args.environment_crn,
+                opts=child,
+            )
         for target in args.grants.may_assign:
             confluent.RoleBinding(
                 f"{name}-assigner-{target}",
@@ -201,10 +216,12 @@ class ClusterAccess(pulumi.ComponentResource):
             ("read", "DeveloperRead", g.read_topics),
             ("write", "DeveloperWrite", g.write_topics),
         ):
+            schema_verb, schema_role = (verb, role) if g.registers_schemas else ("read", "DeveloperRead")
             for topic in topics:
                 bind(f"{verb}-topic-{topic}", role, on_cluster("topic", topic))
                 for part in ("key", "value") if topic in g.keyed_topics else ("value",):
-                    bind(f"{verb}-subject-{topic}-{part}", role, subject_crn(in_registry, naming.subject(topic, part)))
+                    crn = subject_crn(in_registry, naming.subject(topic, part))
+                    bind(f"{schema_verb}-subject-{topic}-{part}", schema_role, crn)
         for prefix in g.group_prefixes:
             bind(f"read-group-{prefix}", "DeveloperRead", on_cluster("group", f"{prefix}*"))
         for prefix in g.transactional_id_prefixes:
@@ -259,5 +276,19 @@ def api_key(name: str, args: ApiKeyArgs, opts: pulumi.ResourceOptions) -> conflu
             kind=args.resource.kind,
             environment=confluent.ApiKeyManagedResourceEnvironmentArgs(id=args.environment_id),
         ),
+        opts=opts,
+    )
+
+
+def cloud_api_key(
+    name: str, display_name: pulumi.Input[str], owner: PrincipalRef, opts: pulumi.ResourceOptions | None = None
+) -> confluent.ApiKey:
+    """A Cloud API key (no managed resource) owned by a service account: what the Metrics API accepts
+    (cluster keys fail there). Its secret is a Pulumi secret output (provider-marked)."""
+    return confluent.ApiKey(
+        name,
+        display_name=display_name,
+        description="Managed by Pulumi (cdc-platform)",
+        owner=confluent.ApiKeyOwnerArgs(id=owner.id, api_version=owner.api_version, kind=owner.kind),
         opts=opts,
     )

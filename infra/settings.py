@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError, Node
 from core.limits import MAX_CFU_VALUES, MAX_PARTITIONS_PER_TOPIC
-from core.naming import DEFAULT_ROUTES_FILE, KAFKA_TOPIC
+from core.naming import DEFAULT_ROUTES_FILE, KAFKA_TOPIC, replication_slot
 from core.raw_record import RAW_TOPIC, SOURCE_TABLE
+from monitoring.targets import Thresholds
 
 if TYPE_CHECKING:
     import pulumi
@@ -55,7 +56,7 @@ SUBNET_ID = r"subnet-[0-9a-f]{8,17}"
 VPC_ID = r"vpc-[0-9a-f]{8,17}"
 
 # Top-level keys of the cdc-platform namespace: how each is stored and which layers use it.
-_REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "aurora", "routesFile")
+_REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "aurora", "monitoring", "routesFile")
 _KEYS_BY_LAYER: dict[str, tuple[str, ...]] = {
     "global": ("layer", "protect", "environment", "regions", "routesFile"),
     "region": ("layer", "protect", "globalStack", *_REGION_KEYS),
@@ -135,6 +136,7 @@ class RegionSettings:
     flink_key_generation: int  # bump to rotate the deployer's Flink API key (infra.flink.RoutingStatement)
     cdc: CdcSettings
     aurora: AuroraSettings | None
+    monitoring: Thresholds = Thresholds()  # alert thresholds (monitoring/prometheus.py)
 
 
 @dataclass(frozen=True)
@@ -362,6 +364,7 @@ def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any], protect: boo
         flink_key_generation=flink["deployerKeyGeneration"].integer(minimum=1, default=1),
         cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None, protect=protect),
         aurora=aurora,
+        monitoring=_monitoring(f["monitoring"]),
     )
     _require_secrets(settings, raw, f["region"].file)
     return settings
@@ -397,15 +400,11 @@ def _cdc(node: Node, stack: str, has_aurora: bool, protect: bool) -> CdcSettings
         schema=db["schema"].string(PG_NAME, "a PostgreSQL schema", default="public"),
         table=db["table"].string(PG_NAME, "a PostgreSQL table", default=SOURCE_TABLE),
         # One slot per stack: pr-N stacks copied from dev must not share dev's slot.
-        slot_name=f["slotName"].string(PG_NAME, "lowercase [a-z0-9_], <= 63 chars", default=_slot_name(stack)),
+        slot_name=f["slotName"].string(PG_NAME, "lowercase [a-z0-9_], <= 63 chars", default=replication_slot(stack)),
         publication_name=f["publicationName"].string(PG_NAME, "a PostgreSQL identifier", default="business_events_pub"),
         topic_prefix=f["topicPrefix"].string(r"[A-Za-z0-9_.-]{1,64}", "[A-Za-z0-9_.-]", default="cdc"),
         snapshot_mode=f["snapshotMode"].choice(SNAPSHOT_MODES, default="initial"),
     )
-
-
-def _slot_name(stack: str) -> str:
-    return re.sub(r"[^a-z0-9_]", "_", f"cdc_{stack}".lower())[:63]
 
 
 def _cidr(node: Node, protect: bool) -> str:
@@ -454,6 +453,44 @@ def _aurora(node: Node, protect: bool) -> AuroraSettings:
         ),
         proxy=proxy,
     )
+
+
+def _monitoring(node: Node) -> Thresholds:
+    """Alert thresholds; every default is documented in README "Monitoring" (and in Thresholds)."""
+    f = node.fields(optional=[*_MONITORING_MINUTES, *_MONITORING_PERCENT, *_MONITORING_COUNTS, "apiSecretFile"])
+    values: dict[str, Any] = {}
+    defaults = Thresholds()
+    for key, (attribute, minimum) in _MONITORING_MINUTES.items():
+        minutes = f[key].integer(minimum=minimum, default=getattr(defaults, attribute))
+        if minutes > 1440:
+            f[key].fail(f"must be <= 1440 minutes (a day), got {minutes}")
+        values[attribute] = minutes
+    for key, attribute in _MONITORING_PERCENT.items():
+        values[attribute] = _percent(f[key], getattr(defaults, attribute))
+    for key, attribute in _MONITORING_COUNTS.items():
+        values[attribute] = f[key].integer(minimum=1, default=getattr(defaults, attribute))
+    # Prometheus reads the key's secret from this file; the path goes into the scrape config as written.
+    values["api_secret_file"] = f["apiSecretFile"].string(
+        r"/[A-Za-z0-9._/-]+", "an absolute path of [A-Za-z0-9._/-]", default=None
+    )
+    return Thresholds(**values)
+
+
+# Config key -> (Thresholds attribute, smallest value). A stall window under 5 minutes would judge a
+# handful of per-minute points that arrive ~3 minutes late.
+_MONITORING_MINUTES = {
+    "flinkPendingMinutes": ("flink_pending_minutes", 1),
+    "consumerLagMinutes": ("consumer_lag_minutes", 1),
+    "missingGroupMinutes": ("missing_group_minutes", 1),
+    "mirrorLagMinutes": ("mirror_lag_minutes", 1),
+    "cdcStallMinutes": ("cdc_stall_minutes", 5),
+}
+_MONITORING_PERCENT = {"clusterLoadPercent": "cluster_load_percent", "flinkCfuPercent": "flink_cfu_percent"}
+_MONITORING_COUNTS = {
+    "consumerLagRecords": "consumer_lag_records",
+    "mirrorLagRecords": "mirror_lag_records",
+    "cdcStallExpectedRecords": "cdc_stall_expected_records",
+}
 
 
 def _percent(node: Node, default: int) -> int:

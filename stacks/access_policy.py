@@ -23,7 +23,13 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
             read_topics=(raw_topic,),
             write_topics=tuple(r.output_topic for r in enabled),
             keyed_topics=(raw_topic,),
+            # Exactly what CC flink/operate-and-deploy/flink-rbac lists for a statement's principal:
+            # DeveloperRead + DeveloperWrite on transactional ids `_confluent-flink_*` (exactly-once),
+            # DeveloperRead/Write on the topics read/written, DeveloperRead on their subjects. No
+            # consumer-group binding: the page's 2025 rewrite dropped the older DeveloperManage on
+            # `_confluent-flink_*` groups (Flink tracks offsets in its own state, not in groups).
             transactional_id_prefixes=(naming.FLINK_TRANSACTIONAL_ID_PREFIX,),
+            registers_schemas=False,
         ),
         naming.SCHEMA_MANAGER: Grants(
             "Deployer: registers the routed topics' value schemas (the connector registers the raw topic's)",
@@ -33,6 +39,10 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
             "Deployer: submits Flink statements as the statement principal",
             flink_developer=True,
             may_assign=(naming.FLINK_STATEMENTS,),
+        ),
+        naming.METRICS_VIEWER: Grants(
+            "Monitoring: reads the Metrics API export of the environment's clusters, connectors and pools",
+            metrics_viewer=True,
         ),
     }
     for region in regions:

@@ -43,6 +43,26 @@ def test_flink_deployer_may_only_develop_flink_and_assign_the_statement_principa
     assert dev_crn.endswith(f"/environment={env_crn}")
 
 
+@pytest.mark.parametrize("stack", ["prod-east", "dev"])
+def test_the_statement_principal_holds_exactly_what_confluents_flink_rbac_page_lists(
+    plans: dict[str, Plan], stack: str
+) -> None:
+    """CC flink/operate-and-deploy/flink-rbac: DeveloperRead + DeveloperWrite on transactional ids
+    `_confluent-flink_*`, DeveloperRead on topics read, DeveloperWrite on topics written, DeveloperRead
+    on the subjects of both; no consumer group."""
+    p = plans[stack]
+    ids = principal_ids(plans["prod"] if stack == "prod-east" else p)
+    held = {(role, crn.rsplit("/", 1)[-1]) for role, crn in bindings_of(p, ids["flink-statements"])}
+    routed = {r.output_topic for r in ROUTES if r.enabled}
+    expected = {("DeveloperRead", "transactional-id=_confluent-flink_*")}
+    expected |= {("DeveloperWrite", "transactional-id=_confluent-flink_*")}
+    expected |= {("DeveloperRead", "topic=raw-business-events")}
+    expected |= {("DeveloperRead", f"subject=raw-business-events-{part}") for part in ("key", "value")}
+    expected |= {("DeveloperWrite", f"topic={topic}") for topic in routed}
+    expected |= {("DeveloperRead", f"subject={topic}-value") for topic in routed}
+    assert held == expected
+
+
 @pytest.mark.parametrize("stack, region", [("prod-east", "us-east-1"), ("prod-west", "us-west-2")])
 def test_region_stack_reads_global_stack_and_registers_no_org_objects(
     plans: dict[str, Plan], stack: str, region: str

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from cdcctl.plan import Plan
-from policy.rules import COMPUTE_POOL, KAFKA_CLUSTER, KAFKA_TOPIC, ROLE_BINDING, check_resource, check_stack
+from policy.rules import (
+    COMPUTE_POOL,
+    KAFKA_CLUSTER,
+    KAFKA_TOPIC,
+    ROLE_BINDING,
+    Resource,
+    check_resource,
+    check_stack,
+)
 from tests.helpers import STACKS
 
 ORG = "crn://confluent.cloud/organization=o"
@@ -24,10 +32,14 @@ def binding(role: str, crn: str, principal: str = "User:sa-1") -> dict[str, Any]
     return {"principal": principal, "roleName": role, "crnPattern": crn}
 
 
+def stack_of(resources: list[tuple[str, dict[str, Any]]], protect: bool = False) -> list[Resource]:
+    return [(kind, props, protect, f"r{i}") for i, (kind, props) in enumerate(resources)]
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_plan_passes_policy(plans: dict[str, Plan], stack: str) -> None:
-    resources = [(r.type, r.inputs) for r in plans[stack].resources]
-    violations = [v for t, props in resources for v in check_resource(t, props)]
+    resources = [(r.type, r.inputs, r.protect, r.name) for r in plans[stack].resources]
+    violations = [v for t, props, protect, _ in resources for v in check_resource(t, props, protect)]
     assert violations + check_stack(resources) == []
 
 
@@ -135,7 +147,9 @@ def test_a_principal_holding_a_deployer_and_a_workload_role_is_refused() -> None
         (ROLE_BINDING, binding("DeveloperRead", f"{KAFKA}/topic=t")),
         (ROLE_BINDING, binding("FlinkDeveloper", ENV, "User:sa-3")),
     ]
-    assert check_stack(resources) == ["User:sa-1 holds deployer and workload roles: CloudClusterAdmin, DeveloperRead"]
+    assert check_stack(stack_of(resources)) == [
+        "User:sa-1 holds deployer and workload roles: CloudClusterAdmin, DeveloperRead"
+    ]
 
 
 @pytest.mark.parametrize("deployer_role", ["CloudClusterAdmin", "FlinkDeveloper", "Assigner", "ResourceOwner"])
@@ -146,7 +160,7 @@ def test_every_deployer_role_is_exclusive_of_every_workload_role(deployer_role: 
         (ROLE_BINDING, binding(deployer_role, CLUSTER, "User:sa-7")),
     ]
     held = ", ".join(sorted([deployer_role, workload_role]))
-    assert check_stack(resources) == [f"User:sa-7 holds deployer and workload roles: {held}"]
+    assert check_stack(stack_of(resources)) == [f"User:sa-7 holds deployer and workload roles: {held}"]
 
 
 def test_each_offending_principal_is_named_with_all_its_roles() -> None:
@@ -157,7 +171,7 @@ def test_each_offending_principal_is_named_with_all_its_roles() -> None:
         (ROLE_BINDING, binding("ResourceOwner", f"{REGISTRY}/subject=s", "User:sa-5")),
         (ROLE_BINDING, binding("DeveloperRead", f"{KAFKA}/topic=t", "User:sa-5")),
     ]
-    assert check_stack(resources) == [
+    assert check_stack(stack_of(resources)) == [
         "User:sa-2 holds deployer and workload roles: Assigner, DeveloperRead, DeveloperWrite",
         "User:sa-5 holds deployer and workload roles: DeveloperRead, ResourceOwner",
     ]
@@ -170,13 +184,13 @@ def test_separate_deployer_and_workload_principals_are_allowed() -> None:
         (ROLE_BINDING, binding("DeveloperRead", f"{KAFKA}/topic=t", "User:sa-2")),
         (ROLE_BINDING, binding("DeveloperWrite", f"{KAFKA}/topic=t", "User:sa-2")),
     ]
-    assert check_stack(resources) == []
+    assert check_stack(stack_of(resources)) == []
 
 
 def test_only_role_bindings_count_towards_a_principals_roles() -> None:
     lookalike = binding("CloudClusterAdmin", CLUSTER)
     resources = [(KAFKA_TOPIC, lookalike), (ROLE_BINDING, binding("DeveloperRead", f"{KAFKA}/topic=t"))]
-    assert check_stack(resources) == []
+    assert check_stack(stack_of(resources)) == []
 
 
 def test_roles_outside_both_sets_do_not_make_a_principal_a_deployer() -> None:
@@ -184,7 +198,7 @@ def test_roles_outside_both_sets_do_not_make_a_principal_a_deployer() -> None:
         (ROLE_BINDING, binding("EnvironmentAdmin", ENV)),
         (ROLE_BINDING, binding("DeveloperRead", f"{KAFKA}/topic=t")),
     ]
-    assert check_stack(resources) == []
+    assert check_stack(stack_of(resources)) == []
 
 
 # --- sizing and declared topics ----------------------------------------------------------------------

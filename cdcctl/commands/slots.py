@@ -1,0 +1,161 @@
+"""`cdcctl slots drop --stack S` / `cdcctl slots orphans --live FILE [--drop]`: the replication slots
+stacks leave on a shared database.
+
+Every stack's connector creates its own logical replication slot (`cdc_<stack>` unless `cdc.slotName`
+says otherwise). Destroying a stack deletes the connector, not the slot, and an unconsumed slot keeps
+every WAL segment from its position on: the shared dev database's disk fills. So destroying an
+ephemeral stack ends with `slots drop`, and a nightly sweep lists (and may drop) slots no live stack
+owns.
+
+The database is the one libpq's environment names (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD or
+PGPASSFILE, PGSSLMODE): credentials never appear on a command line. Dropping a slot needs a superuser
+or, on RDS/Aurora, the master user (rds_superuser). Only inactive slots are dropped: an active one
+still has a connector reading it; right after a destroy the walsender may take a moment to exit, so
+`drop` waits for it (`--wait`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdcctl.errors import EngineError
+from cdcctl.stack_config import stack_settings
+from core.config_node import ConfigError
+from core.naming import replication_slot
+from infra.settings import GlobalStackSettings, stack_file
+
+# Slots this program names (the default and any configured cdc.slotName start this way by convention).
+SLOT_PREFIX = "cdc_"
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    active: bool
+    retained_bytes: int  # WAL the slot holds back from removal
+
+
+def run(args: argparse.Namespace) -> int:
+    database = Database(args.psql)
+    if args.slots_command == "drop":
+        return _drop_stack_slot(database, args.stack, args.wait)
+    return _orphans(database, _live_stacks(args.live), args.drop)
+
+
+def owned_slot(stack: str, root: Path | None = None) -> str:
+    """The slot a stack's connector uses: its file's `cdc.slotName` when the repo has the file, else the
+    default (a pr-N stack's file exists only while its workflow runs)."""
+    root = root or Path.cwd()
+    if not (root / stack_file(stack)).is_file():
+        return replication_slot(stack)
+    settings = stack_settings(stack, root)
+    if isinstance(settings, GlobalStackSettings):
+        return replication_slot(stack)  # a global stack runs no connector; its default name is harmless
+    return settings.region.cdc.slot_name
+
+
+def orphans(slots: list[Slot], live_stacks: list[str], root: Path | None = None) -> list[Slot]:
+    """The program's slots (SLOT_PREFIX) that no live stack owns."""
+    owned = {owned_slot(stack, root) for stack in live_stacks}
+    return [s for s in slots if s.name.startswith(SLOT_PREFIX) and s.name not in owned]
+
+
+class Database:
+    """psql against the database libpq's environment names."""
+
+    def __init__(self, psql: str | None) -> None:
+        found = psql or shutil.which("psql") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))), None)
+        if not found:
+            raise EngineError("psql not found: install postgresql-client or pass --psql PATH")
+        self.psql = str(found)
+
+    def query(self, sql: str, **variables: str) -> list[list[str]]:
+        command = [self.psql, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+        for name, value in variables.items():
+            command += ["-v", f"{name}={value}"]
+        result = subprocess.run(
+            command, input=sql, capture_output=True, text=True, check=False, env=os.environ.copy(), timeout=60
+        )
+        if result.returncode != 0:
+            raise EngineError(f"psql failed: {result.stderr.strip()}")
+        return [line.split("\t") for line in result.stdout.splitlines() if line]
+
+    def slots(self) -> list[Slot]:
+        rows = self.query(
+            "SELECT slot_name, active, COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint "
+            "FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name;"
+        )
+        return [Slot(name, active == "t", int(retained)) for name, active, retained in rows]
+
+    def drop(self, slot: str) -> None:
+        # :'slot' is psql's quoted-literal interpolation: the name is data, never SQL.
+        self.query("SELECT pg_drop_replication_slot(:'slot');", slot=slot)
+
+
+def _drop_stack_slot(database: Database, stack: str, wait_seconds: float) -> int:
+    slot = owned_slot(stack)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        found = {s.name: s for s in database.slots()}.get(slot)
+        if found is None:
+            print(f"{stack}: no replication slot {slot} (already dropped, or the connector never ran)")
+            return 0
+        if not found.active:
+            database.drop(slot)
+            print(f"{stack}: dropped replication slot {slot} (it held {_size(found.retained_bytes)} of WAL)")
+            return 0
+        if time.monotonic() >= deadline:
+            raise EngineError(
+                f"replication slot {slot} of stack {stack} is still active after {wait_seconds:.0f} s: "
+                "a connector still reads it (destroy the stack first)"
+            )
+        time.sleep(2)
+
+
+def _orphans(database: Database, live_stacks: list[str], drop: bool) -> int:
+    found = orphans(database.slots(), live_stacks)
+    if not found:
+        print(f"no orphan replication slots ({len(live_stacks)} live stack(s))")
+        return 0
+    print(f"{'SLOT':<40} {'ACTIVE':<7} RETAINED WAL")
+    for slot in found:
+        print(f"{slot.name:<40} {'yes' if slot.active else 'no':<7} {_size(slot.retained_bytes)}")
+    if drop:
+        for slot in found:
+            if slot.active:
+                print(f"kept {slot.name}: active (a connector outside the live stacks reads it)", file=sys.stderr)
+            else:
+                database.drop(slot.name)
+                print(f"dropped {slot.name}")
+    # Non-zero while anything orphaned remains, so a scheduled run alerts.
+    return 0 if drop and not any(s.active for s in found) else 1
+
+
+def _live_stacks(path: str) -> list[str]:
+    """Stack names from `pulumi stack ls --json` output (or one name per line); `-` reads stdin."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(path, "--live", f"cannot read: {error.strerror}") from None
+    try:
+        listed = json.loads(text)
+    except ValueError:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    else:
+        if not isinstance(listed, list) or not all(isinstance(s, dict) and "name" in s for s in listed):
+            raise ConfigError(path, "--live", "expected the JSON array of `pulumi stack ls --json`")
+        names = [str(s["name"]) for s in listed]
+    # `pulumi stack ls` may print org/project/stack; the stack is the last part.
+    return [name.rsplit("/", 1)[-1] for name in names]
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.1f} MiB"
