@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 ENGINE_VENV := .engine-venv
 STACK ?= prod-east
 
-.PHONY: plan test lint engine java postgres golden bench-plan bench-cli bench-routing bench-cdc clean
+.PHONY: plan test lint engine java postgres promtool golden bench-plan bench-cli bench-routing bench-cdc clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ postgres:
 	@test -x /usr/lib/postgresql/15/bin/initdb && command -v openssl >/dev/null || \
 	  { apt-get update -qq && apt-get install -y -qq postgresql-15 openssl; }
 
+# The alert-rule tests run the real promtool (`check config`, `check rules`, `test rules`), which
+# Debian's prometheus package ships (2.42 on bookworm). No recommends: the node exporter is not needed.
+# On a machine with systemd the package also enables its Prometheus server; the tests never use it.
+promtool:
+	@command -v promtool >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+
 engine: java postgres $(ENGINE_VENV)/.installed
 
 plan: $(VENV)/.installed
@@ -41,7 +48,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint engine
+test: lint engine promtool
 	$(PY) -m pytest
 
 # Deliberately, after an infrastructure change: rewrite the stacks' golden plans (review the diff).

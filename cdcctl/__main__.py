@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     consumer.add_argument(
         "--outputs", help="the stack's deployed outputs (`pulumi stack output --json`); default: its offline plan"
     )
+    consumer.add_argument("--json", action="store_true", help="the configuration as JSON")
     consumer.set_defaults(command_module="consumer")
 
     slots = commands.add_parser("slots", help="replication slots stacks leave on a shared database (libpq env)")
@@ -75,6 +76,26 @@ def build_parser() -> argparse.ArgumentParser:
     orphans.add_argument("--live", required=True, help="`pulumi stack ls --json` output (or names per line); - = stdin")
     orphans.add_argument("--drop", action="store_true", help="also drop the inactive ones")
     slots.set_defaults(command_module="slots")
+
+    monitoring = commands.add_parser("monitoring", help="Prometheus scrape config and alert rules of a stack")
+    monitoring.add_argument("--stack", required=True)
+    monitoring.add_argument("--out", required=True, help="directory for <stack>-scrape.yml and <stack>-rules.yml")
+    monitoring.add_argument(
+        "--outputs", help="the stack's deployed outputs (`pulumi stack output --json`); default: its offline plan"
+    )
+    monitoring.set_defaults(command_module="monitoring")
+
+    status = commands.add_parser(
+        "status",
+        help="phase of a deployed stack's connector and statements; exit 1 when unhealthy",
+        description="Keys from the environment: CONFLUENT_CLOUD_API_KEY/_SECRET (Cloud API key: the connector) "
+        "and CONFLUENT_FLINK_API_KEY/_SECRET (Flink API key of the stack's region: its statements).",
+    )
+    status.add_argument("--stack", required=True)
+    status.add_argument(
+        "--outputs", help="the stack's outputs (`pulumi stack output --json`; - = stdin); default: the Pulumi CLI"
+    )
+    status.set_defaults(command_module="status")
     return parser
 
 

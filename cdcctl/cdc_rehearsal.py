@@ -19,7 +19,8 @@ from cdcctl.errors import EngineError
 from cdcctl.local_postgres import LocalPostgres, local_postgres
 from cdcctl.rehearse import engine_command
 from core.cdc_source import CdcSettings, connector_config
-from core.raw_record import record_problems
+from core.config_node import ConfigError
+from core.raw_record import record_problems, table_drift
 
 CAPTURE_TIMEOUT_S = 180.0
 LOCALHOST = "127.0.0.1"
@@ -85,6 +86,7 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
         pg.apply_prerequisites(cdc, password)
         if before is not None:
             pg.run_script(before)
+        _check_table(pg, cdc, str(before) if before else "db/migrations", "--before")
         table = f'"{cdc.schema}"."{cdc.table}"'
         snapshot_rows = int(pg.scalar(f"SELECT count(*) FROM {table}"))
         managed = connector_config(
@@ -101,11 +103,31 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
             )
             baseline = pg.row_changes(cdc.table)
             pg.run_script(changes)
+            _check_table(pg, cdc, str(changes), "--changes")
             expected = snapshot_rows + pg.row_changes(cdc.table) - baseline
             capture.wait_until(lambda: capture.count() >= expected, f"{expected} change records")
             time.sleep(0.5)  # anything beyond (a key update is a delete and a create) arrives too
         lines = [line for line in out.read_text(encoding="utf-8").split("\n") if line]
     return [_raw_record(number, line, raw_topic) for number, line in enumerate(lines, start=1)]
+
+
+def _check_table(pg: LocalPostgres, cdc: CdcSettings, file: str, argument: str) -> None:
+    """A removed or retyped source column is refused before anything is routed (exit 2, naming the
+    script that changed the table); an added one is left to the records (routing ignores it)."""
+    # Schema and table are PostgreSQL identifiers (settings admit [a-z0-9_] only): safe as literals.
+    rows = pg.psql(
+        "-A",
+        "-t",
+        "-F",
+        "\t",
+        "-c",
+        "SELECT column_name, data_type FROM information_schema.columns "
+        f"WHERE table_schema = '{cdc.schema}' AND table_name = '{cdc.table}'",
+    )
+    columns = dict(line.split("\t", 1) for line in rows.splitlines() if line)
+    problems, _ = table_drift(columns, cdc.table)
+    if problems:
+        raise ConfigError(file, argument, "; ".join(problems))
 
 
 def _slot_active(pg: LocalPostgres, slot: str) -> bool:

@@ -49,11 +49,14 @@ def explain(tables: list[str], statement: str) -> str:
         return "\n".join(str(row[0]) for row in rows)
 
 
-def run(tables: list[str], statement: str, batch: bool = True) -> float:
-    """Execute `statement` to completion; returns the wall time of the job in seconds."""
+def run(tables: list[str], statement: str, batch: bool = True, announce: bool = False) -> float:
+    """Execute `statement` to completion; returns the wall time of the job in seconds. `announce`: tell
+    the parent process (its progress line) when the JVM is up and the job starts."""
     env = table_environment(batch=batch)
     for ddl in tables:
         env.execute_sql(ddl)
+    if announce:
+        print(REPLY_PREFIX + json.dumps({"phase": "routing"}), flush=True)
     start = time.perf_counter()
     env.execute_sql(statement).wait()
     return time.perf_counter() - start
@@ -121,7 +124,7 @@ def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "run":
         with open(argv[1], encoding="utf-8") as spec_file:
             spec = json.load(spec_file)
-        seconds = run(spec["tables"], spec["statement"], batch=spec.get("batch", True))
+        seconds = run(spec["tables"], spec["statement"], batch=spec.get("batch", True), announce=True)
         print(REPLY_PREFIX + json.dumps({"ok": True, "seconds": seconds}), flush=True)
         return 0
     print(__doc__, file=sys.stderr)

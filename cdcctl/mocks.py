@@ -56,7 +56,12 @@ def _network(resource_id: str, inputs: Inputs) -> Inputs:
     service = f"com.amazonaws.vpce.{region}.vpce-svc-{short_hash(resource_id, length=17)}"
     domain = f"{resource_id}.{region}.aws.confluent.cloud"
     # TF docs confluent_network: endpoint_suffix is the DNS domain with a leading dot.
-    return {"aws": [{"privateLinkEndpointService": service}], "dnsDomain": domain, "endpointSuffix": f".{domain}"}
+    return {
+        "aws": [{"privateLinkEndpointService": service}],
+        "dnsDomain": domain,
+        "endpointSuffix": f".{domain}",
+        "gateways": [{"id": f"gw-{short_hash(resource_id)}"}],
+    }
 
 
 def _vpc_endpoint(resource_id: str, inputs: Inputs) -> Inputs:
@@ -81,6 +86,7 @@ RESOURCE_TYPES: dict[str, MockType] = {
         id_of=lambda a: ("MOCK" + short_hash(a.name, length=12)).upper(),
     ),
     "RoleBinding": MockType("rb"),
+    "Connector": MockType("lcc"),  # managed connector ids: lcc-...
     "FlinkComputePool": MockType(
         "lfcp",
         lambda rid, i: {
@@ -98,6 +104,15 @@ RESOURCE_TYPES: dict[str, MockType] = {
         outputs=lambda rid, i: {"endpoint": f"{i.get('name')}.proxy-{short_hash(rid, length=12)}.rds.amazonaws.com"}
     ),
     "ProxyDefaultTargetGroup": MockType(outputs=lambda rid, i: {"name": "default"}),
+    "LoadBalancer": MockType(outputs=_arn("elasticloadbalancing", "loadbalancer/net")),
+    "TargetGroup": MockType(outputs=_arn("elasticloadbalancing", "targetgroup")),
+    "VpcEndpointService": MockType(
+        "vpce-svc", lambda rid, i: {"serviceName": f"com.amazonaws.vpce.{_region(i)}.{rid}"}
+    ),
+    "AccessPoint": MockType("ap"),
+    "DnsRecord": MockType("dnsrec"),
+    "Function": MockType(outputs=lambda rid, i: {**_arn("lambda", "function")(rid, i), "name": rid}),
+    "EventRule": MockType(outputs=lambda rid, i: {**_arn("events", "rule")(rid, i), "name": rid}),
 }
 
 
@@ -110,6 +125,10 @@ def _schema_registry(args: Inputs) -> Inputs:
         "kind": "Cluster",
         "resourceName": f"{ORG_CRN}/environment={env_id}/schema-registry={sr_id}",
         "restEndpoint": f"https://psrc-{short_hash(sr_id)}.us-east-1.aws.confluent.cloud",
+        # Present once a Dedicated cluster on a Confluent network exists in the region.
+        "privateRegionalRestEndpoints": {
+            region: f"https://{sr_id}.{region}.aws.private.confluent.cloud" for region in ("us-east-1", "us-west-2")
+        },
     }
 
 
@@ -121,6 +140,7 @@ def _aurora_cluster(args: Inputs) -> Inputs:
         "endpoint": host,
         "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
         "port": 5432,
+        "vpcSecurityGroupIds": [f"sg-{short_hash(cluster, length=17)}"],
     }
 
 
@@ -142,6 +162,27 @@ LOOKUPS: dict[str, Callable[[Inputs], Inputs]] = {
     },
     "getCluster": _aurora_cluster,
     "getAvailabilityZone": _availability_zone,
+    # The raw subject as the connector registers it with its first record (the first-deploy gate's
+    # open state; tests replace this entry for the closed one).
+    "getSchemas": lambda args: {
+        "schemas": [
+            {
+                "subjectName": args.get("filter", {}).get("subjectPrefix", ""),
+                "format": "JSON",
+                "schema": "{}",
+                "schemaIdentifier": 100001,
+                "schemaReferences": [],
+                "version": 1,
+            }
+        ]
+    },
+    # Confluent's egress principal of a network's gateway (an IAM role in Confluent's account).
+    "getGateway": lambda args: {
+        "id": args["id"],
+        "awsEgressPrivateLinkGateways": [
+            {"principalArn": f"arn:aws:iam::000000000000:role/cc-egress-{short_hash(args['id'])}", "region": ""}
+        ],
+    },
     "getCallerIdentity": lambda args: {
         "accountId": "111122223333",
         "arn": "arn:aws:sts::111122223333:assumed-role/deployer/cdc-platform",

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from cdcctl.engine import REPLY_PREFIX
 from cdcctl.errors import EngineError
+from cdcctl.progress import Progress, report
 from core.config_node import ConfigError
 from core.raw_record import RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
 from flink_sql.compiler import compile_routes
@@ -38,19 +39,39 @@ def engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
     return [str(engine_python()), "-m", "cdcctl.engine", *args], env
 
 
-def run_on_flink(tables: list[str], statement: str, batch: bool = True) -> float:
-    """Run one statement to completion on real Flink; returns the job's wall time in seconds."""
+def run_on_flink(tables: list[str], statement: str, batch: bool = True, progress: Progress | None = None) -> float:
+    """Run one statement to completion on real Flink; returns the job's wall time in seconds. The engine
+    reports when its JVM is up and the job starts, so `progress` shows engine start and routing apart."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
         json.dump({"tables": tables, "statement": statement, "batch": batch}, spec)
+    report(progress, "starting the Flink engine")
+    replies: list[dict[str, Any]] = []
     try:
         command, env = engine_command("run", spec.name)
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        # stderr to a file: the JVM logs a lot, and a full pipe nobody reads would block the engine.
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+            assert process.stdout is not None
+            try:
+                for line in process.stdout:
+                    if line.startswith(REPLY_PREFIX):
+                        reply = json.loads(line.removeprefix(REPLY_PREFIX))
+                        if "phase" in reply:
+                            report(progress, f"engine up; {reply['phase']} on Flink")
+                        else:
+                            replies.append(reply)
+            except BaseException:  # interrupted: never leave a JVM running behind
+                process.kill()
+                process.wait()
+                raise
+            returncode = process.wait()
+            errors.seek(0)
+            stderr = errors.read()
     finally:
         os.unlink(spec.name)
-    replies = [line for line in result.stdout.splitlines() if line.startswith(REPLY_PREFIX)]
-    if result.returncode != 0 or not replies:
-        raise EngineError(f"Flink job failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
-    return float(json.loads(replies[-1].removeprefix(REPLY_PREFIX))["seconds"])
+    if returncode != 0 or not replies:
+        raise EngineError(f"Flink job failed (exit {returncode}):\n{stderr[-4000:]}")
+    return float(replies[-1]["seconds"])
 
 
 class FlinkPlanner:
@@ -89,15 +110,16 @@ def flink_planner() -> Iterator[FlinkPlanner]:
         process.wait(timeout=60)
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """JSONL raw records; a missing, non-UTF-8 or malformed file fails with file and line, before Flink
-    starts. Lines end at "\n" only: U+2028 and friends are legal inside JSON strings."""
+def read_records(path: Path, option: str = "--records") -> list[dict[str, Any]]:
+    """JSONL raw records; a missing, non-UTF-8 or malformed file fails with file and line (or the
+    `option` that named it), before Flink starts. Lines end at "\n" only: U+2028 and friends are legal
+    inside JSON strings."""
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as error:
-        raise ConfigError(str(path), "--records", f"cannot read: {error.strerror}") from None
+        raise ConfigError(str(path), option, f"cannot read: {error.strerror}") from None
     except UnicodeDecodeError as error:
-        raise ConfigError(str(path), "--records", f"is not UTF-8 text (offset {error.start})") from None
+        raise ConfigError(str(path), option, f"is not UTF-8 text (offset {error.start})") from None
     records = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -132,7 +154,9 @@ def check_out_dir(out_dir: Path) -> None:
         raise ConfigError(str(out_dir), "--out", f"cannot be created: {ancestor} is not a writable directory")
 
 
-def rehearse(routes: Iterable[Route], records: list[dict[str, Any]], out_dir: Path) -> dict[str, int]:
+def rehearse(
+    routes: Iterable[Route], records: list[dict[str, Any]], out_dir: Path, progress: Progress | None = None
+) -> dict[str, int]:
     """Route `records` through the compiled statement set on Flink; writes out_dir/<topic>.jsonl."""
     enabled = [r for r in routes if r.enabled]
     with tempfile.TemporaryDirectory(prefix="cdc-rehearsal-") as work:
@@ -147,7 +171,8 @@ def rehearse(routes: Iterable[Route], records: list[dict[str, Any]], out_dir: Pa
             sink_options_for={topic: local_table_options(path) for topic, path in sinks.items()},
         )
         if enabled:
-            run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set)
+            run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, progress=progress)
+        report(progress, f"writing {out_dir}")
         out_dir.mkdir(parents=True, exist_ok=True)
         return {topic: _collect(path, out_dir / f"{topic}.jsonl") for topic, path in sinks.items()}
 

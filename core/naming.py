@@ -40,6 +40,13 @@ def consumer_group_prefix(consumer: str) -> str:
     return f"{consumer}-"
 
 
+def mirror_topic(source_region: str, topic: str) -> str:
+    """A topic's mirror in the peer region's cluster: both regions write topics of the same names, so
+    the bidirectional link prefixes mirrors with their source region (`cluster.link.prefix`,
+    MULTI-REGION-FACTS.md section 8), e.g. `us-east-1.filtered-loan-created-events` in us-west-2."""
+    return f"{source_region}.{topic}"
+
+
 def subject(topic: str, part: str = "value") -> str:
     """Schema Registry subject of a topic's key or value (TopicNameStrategy)."""
     return f"{topic}-{part}"

@@ -32,6 +32,18 @@ RAW_COLUMNS: tuple[Column, ...] = (
 RAW_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in RAW_COLUMNS)
 COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in RAW_COLUMNS}
 
+# How the source table must type each flat column for Debezium to send what the raw record declares
+# (timestamptz -> ISO-8601 string, json/jsonb -> JSON text; a timestamp WITHOUT time zone would arrive
+# as epoch microseconds, a number: a retyped column).
+SOURCE_COLUMN_TYPES: dict[str, tuple[str, ...]] = {
+    "id": ("character varying", "text"),
+    "event_name": ("character varying", "text"),
+    "event_type": ("character varying", "text"),
+    "created_date": ("timestamp with time zone",),
+    "saved_date": ("timestamp with time zone",),
+    "event_data": ("jsonb", "json"),
+}
+
 # The JSON column whose nested paths routes may test with `event_data.<path>`.
 JSON_COLUMN = "event_data"
 RAW_TOPIC = "raw-business-events"
@@ -54,17 +66,16 @@ OPERATION_CODES = ("c", "u", "d", "r")
 
 
 def record_problems(record: object) -> list[str]:
-    """Why a record is not a raw CDC record (empty if it is): a changed column set, a missing or
-    unknown `__op`, or a wrongly typed column must fail loudly, never route silently."""
+    """Why a record is not a raw CDC record (empty if it is): a missing column, a missing or unknown
+    `__op`, or a wrongly typed column must fail loudly, never route silently. Columns beyond the raw
+    ones are not a problem: production's statements read the columns they were created with and
+    ignore the rest (see added_columns)."""
     if not isinstance(record, dict):
         return ["is not a JSON object"]
     problems = []
     missing = [name for name in RAW_COLUMN_NAMES if name not in record]
-    unexpected = sorted(set(record) - set(RAW_COLUMN_NAMES))
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
-    if unexpected:
-        problems.append(f"unexpected column(s) {', '.join(unexpected)}")
     if "__op" in record and record["__op"] not in OPERATION_CODES:
         problems.append(f"__op is {record['__op']!r}, not one of {', '.join(OPERATION_CODES)}")
     for column in RAW_COLUMNS:
@@ -73,3 +84,32 @@ def record_problems(record: object) -> list[str]:
         if value is not None and (isinstance(value, bool) or not isinstance(value, expected)):
             problems.append(f"{column.name} must be {column.json_type} or null, got {value!r}")
     return problems
+
+
+def added_columns(record: dict[str, object]) -> list[str]:
+    """Columns a record carries beyond the raw ones (a column added to the table)."""
+    return sorted(set(record) - set(RAW_COLUMN_NAMES))
+
+
+def as_routed(record: dict[str, object]) -> dict[str, object]:
+    """The record as a running statement sees it: the raw columns only."""
+    return {name: record[name] for name in RAW_COLUMN_NAMES}
+
+
+def table_drift(columns: dict[str, str], table: str = SOURCE_TABLE) -> tuple[list[str], list[str]]:
+    """(problems, added) of the source table's columns (name -> PostgreSQL data type) against what
+    the raw record needs: a removed or retyped flat column breaks every route, the routed schemas and
+    the raw subject's BACKWARD_TRANSITIVE compatibility; an added one is ignored by routing."""
+    problems = []
+    for name, allowed in SOURCE_COLUMN_TYPES.items():
+        if name not in columns:
+            problems.append(
+                f"{table}.{name} was removed or renamed: every route, the routed topics' schemas and the raw "
+                "subject depend on it (restore it, or change core/raw_record.py, the routes and schemas together)"
+            )
+        elif columns[name] not in allowed:
+            problems.append(
+                f"{table}.{name} is {columns[name]}, not {' or '.join(allowed)}: Debezium would send it as a "
+                "different JSON type, which the raw subject refuses and Flink's raw table cannot read"
+            )
+    return problems, sorted(set(columns) - set(SOURCE_COLUMN_TYPES))

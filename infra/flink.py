@@ -81,6 +81,9 @@ class RoutingStatementArgs:
     rest_endpoint: pulumi.Input[str]
     # The last deployment's export of this statement (None on the first deployment).
     previous: pulumi.Input[Any]
+    # First-deploy gate: None when the statement may be submitted, else why not and what to run next.
+    # Only a first statement waits: a running one is never taken down by it.
+    held_back: pulumi.Input[str | None] = None
     # Prod: the running generation is protected; a stopped predecessor is not (the next run drops it).
     protect: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -97,8 +100,11 @@ class RoutingStatement(pulumi.ComponentResource):
     def __init__(self, name: str, args: RoutingStatementArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:RoutingStatement", name, None, opts)
 
-        def declare(values: list[Any]) -> dict[str, Any]:
-            previous, current = values
+        def declare(values: list[Any]) -> dict[str, Any] | None:
+            previous, current, held_back = values
+            if held_back and not previous:
+                pulumi.log.warn(f"routing statement {current.name} not deployed: {held_back}", resource=self)
+                return None
             specs = statement_generations(previous, current)
             declared: list[pulumi.Resource] = []
             for spec in specs:
@@ -108,9 +114,9 @@ class RoutingStatement(pulumi.ComponentResource):
         # Which generations exist depends on the last deployment's export, so they are declared once
         # it is known (it is, in preview too: stack references are read, not created). The export adds
         # the endpoint (unknown before a first private deployment: it must not hold the declaration up).
-        running = pulumi.Output.all(args.previous, args.current).apply(declare)
+        running = pulumi.Output.all(args.previous, args.current, args.held_back).apply(declare)
         self.current = pulumi.Output.all(running, args.rest_endpoint).apply(
-            lambda values: {**values[0], "restEndpoint": values[1]}
+            lambda values: {**values[0], "restEndpoint": values[1]} if values[0] else None
         )
         self.register_outputs({"current": self.current})
 

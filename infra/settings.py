@@ -11,7 +11,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +136,7 @@ class RegionSettings:
     flink_key_generation: int  # bump to rotate the deployer's Flink API key (infra.flink.RoutingStatement)
     cdc: CdcSettings
     aurora: AuroraSettings | None
-    monitoring: Thresholds = Thresholds()  # alert thresholds (monitoring/prometheus.py)
+    monitoring: Thresholds = field(default_factory=Thresholds)  # alert thresholds (monitoring/prometheus.py)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ PROTECTED_IN_PROD = (
     "confluentcloud:index/network:Network",
     "confluentcloud:index/privateLinkAccess:PrivateLinkAccess",
     "aws:ec2/vpcEndpoint:VpcEndpoint",
+    "aws:ec2/vpcEndpointService:VpcEndpointService",
+    "confluentcloud:index/accessPoint:AccessPoint",
+    "confluentcloud:index/dnsRecord:DnsRecord",
     "aws:route53/zone:Zone",
     "aws:route53/record:Record",
     "aws:secretsmanager/secret:Secret",
@@ -55,6 +58,11 @@ DEPLOYER_ROLES = {
     "Assigner": ("/environment=", "/service-account="),
     "ResourceOwner": ("/kafka=", "/subject="),
 }
+# Read-only observers: Prometheus' metrics principal reads the environment's metrics, nothing else
+# (MetricsViewer scopes: organization, environment, cluster; the environment covers cluster,
+# connector and compute pool).
+OBSERVER_ROLES = {"MetricsViewer": ("/cloud-cluster=", "/environment=")}
+SCOPED_ROLES = {**DEPLOYER_ROLES, **OBSERVER_ROLES}
 
 # (type, inputs, protect, name) of one planned resource.
 Resource = tuple[str, Mapping[str, Any], bool, str]
@@ -122,7 +130,7 @@ def _role_binding(props: Mapping[str, Any]) -> list[str]:
     # policy engine skips a check at the first unknown value it reads. A forbidden role is refused
     # before the CRN is read.
     role = str(props.get("roleName"))
-    if role not in WORKLOAD_ROLES and role not in DEPLOYER_ROLES:
+    if role not in WORKLOAD_ROLES and role not in SCOPED_ROLES:
         return [f"role {role} is not allowed: workloads get Developer* on topics/groups/subjects only"]
     crn = str(props.get("crnPattern"))
     if crn.rsplit("=", 1)[-1] == "*":
@@ -132,7 +140,7 @@ def _role_binding(props: Mapping[str, Any]) -> list[str]:
         if not any(scope in crn for scope in WORKLOAD_SCOPES):
             return [f"{role} must be scoped to a topic, group, subject or transactional id, not {crn}"]
         return []
-    forbidden, required = DEPLOYER_ROLES[role]
+    forbidden, required = SCOPED_ROLES[role]
     if forbidden in crn or required not in crn:
         return [f"{role} bound at the wrong scope: {crn}"]
     return []

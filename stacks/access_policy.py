@@ -32,8 +32,9 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
             registers_schemas=False,
         ),
         naming.SCHEMA_MANAGER: Grants(
-            "Deployer: registers the routed topics' value schemas (the connector registers the raw topic's)",
-            owned_subjects=tuple(naming.subject(r.output_topic) for r in enabled),
+            "Deployer: registers the routed topics' value schemas and sets every value subject's "
+            "compatibility (the connector registers the raw topic's schemas)",
+            owned_subjects=(naming.subject(raw_topic), *(naming.subject(r.output_topic) for r in enabled)),
         ),
         naming.FLINK_DEPLOYER: Grants(
             "Deployer: submits Flink statements as the statement principal",

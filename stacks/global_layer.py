@@ -11,7 +11,7 @@ import pulumi
 import pulumi_confluentcloud as confluent
 
 from core import naming
-from core.raw_record import value_json_schema
+from core.raw_record import RAW_TOPIC, value_json_schema
 from flink_sql.routes import Route
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
@@ -113,6 +113,7 @@ def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: 
                 for r in routes
                 if r.enabled
             },
+            raw_subject=naming.subject(RAW_TOPIC),
             ownership=schema_manager.owned_subjects,
             protect=settings.protect,
         ),

@@ -1,10 +1,11 @@
 """Region layer, in data-flow order: AWS side -> network -> Kafka cluster and topics -> workload access
-and keys -> CDC connector -> Flink compute and the routing statement; the exports come last."""
+and keys -> CDC connector -> Flink compute and the routing statement -> monitoring; the exports come last."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_confluentcloud as confluent
 
 from core import naming
 from flink_sql.routes import Route, consumers
@@ -12,8 +13,10 @@ from flink_sql.statement import routing_statement
 from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
 from infra.database import AuroraDatabase, AuroraDatabaseArgs, ProxyArgs
+from infra.database_egress import DatabaseEgress, DatabaseEgressArgs
 from infra.flink import FlinkCompute, FlinkComputeArgs, RoutingStatement, RoutingStatementArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
+from infra.monitoring import RegionMonitoring, RegionMonitoringArgs
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
 from infra.settings import (
     APP_PASSWORD_KEY,
@@ -24,6 +27,8 @@ from infra.settings import (
     RegionStackSettings,
     read_secret,
 )
+from monitoring.targets import EXPORT as MONITORING_EXPORT
+from monitoring.targets import ConnectorWatch, ConsumerWatch, MonitoringTargets
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
 
@@ -62,12 +67,15 @@ class RegionLayer:
         self.in_region = self._aws_provider()
         self.database = self._aws_side()
         self.network = self._network()
+        self.database_egress = self._database_egress()
         self.kafka = self._kafka()
         self.workload_access = self._workload_access()
         self.consumer_credentials = self._consumer_keys()
         self.connector = self._connector()
         self.flink = self._flink_compute()
         self.routing = self._routing_statement(previous_deployment)
+        self.watched = self._monitoring_targets()
+        self.monitoring = self._monitoring()
 
     def _aws_provider(self) -> pulumi.ResourceOptions | None:
         """AWS resources of this layer live in its region, whatever the deployer's default region is."""
@@ -101,6 +109,26 @@ class RegionLayer:
                 environment_id=self.glob.environment_id,
                 region=self.region,
                 network=private_link,
+                protect=self.protect,
+            ),
+            opts=self.in_region,
+        )
+
+    def _database_egress(self) -> DatabaseEgress | None:
+        """In a PRIVATELINK stack the managed connector reaches Aurora only through egress PrivateLink."""
+        private_link = self.settings.private_link
+        if private_link is None or self.database is None or not self.settings.cdc.enabled or self.network is None:
+            return None
+        return DatabaseEgress(
+            f"{self.region}-aurora-egress",
+            DatabaseEgressArgs(
+                display_name=self.display,
+                environment_id=self.glob.environment_id,
+                network=self.network.network,
+                database=self.database,
+                vpc_id=private_link.vpc_id,
+                subnet_ids=[zone.subnet_id for zone in private_link.zones],
+                name_prefix=f"{self.stack}-{self.region}",
                 protect=self.protect,
             ),
             opts=self.in_region,
@@ -195,6 +223,7 @@ class RegionLayer:
                 depends_on=[
                     self.kafka.topics[rs.raw_topic],
                     *self.workload_access[naming.CDC_CONNECTOR].bindings,
+                    *(self.database_egress.ready if self.database_egress else []),
                 ],
             ),
         )
@@ -237,6 +266,7 @@ class RegionLayer:
                 principal_id=self.glob.principals[naming.FLINK_STATEMENTS].id,
                 rest_endpoint=self._flink_endpoint(),
                 previous=previous_deployment.get_output(ROUTING_EXPORT),
+                held_back=self._statement_held_back(),
                 protect=self.protect,
                 # What the statement waits for, as components (Pulumi waits for each one's children): the
                 # topics (KafkaCluster), the routed topics' schemas (global layer, when in this stack), its
@@ -252,6 +282,45 @@ class RegionLayer:
             ),
         )
 
+    def _statement_held_back(self) -> pulumi.Input[str | None]:
+        """First-deploy gate. Flink infers the raw table from the raw value subject, which the connector
+        registers with its first record (the provider returns once the connector is RUNNING, before
+        that); a statement submitted earlier fails. So a first statement waits, with a warning naming
+        what to do, until CDC writes the raw topic and its subject has a schema: read with the statement
+        principal's own read-only registry key (it may read that subject) on the region's registry
+        endpoint. In a first preview the key does not exist yet: the gate is decided during `up`."""
+        rs = self.settings
+        subject = naming.subject(rs.raw_topic)
+        if not rs.cdc.enabled:
+            return (
+                f"cdc.enabled is false, so nothing writes {rs.raw_topic}: enable CDC "
+                "(cdc-platform:cdc.enabled) and `pulumi up` again"
+            )
+        key = self.workload_access[naming.FLINK_STATEMENTS].registry_key(
+            pulumi.Output.concat(self.display, "-raw-schema-check"), waits_for=self._reachable_after
+        )
+        found = confluent.get_schemas_output(
+            filter=confluent.GetSchemasFilterArgs(subject_prefix=subject, latest_only=True),
+            rest_endpoint=self._registry_endpoint(),
+            credentials=pulumi.Output.all(key.id, key.secret).apply(
+                lambda v: confluent.GetSchemasCredentialsArgs(key=v[0], secret=v[1])
+            ),
+            schema_registry_cluster=pulumi.Output.from_input(self.glob.schema_registry.id).apply(
+                lambda i: confluent.GetSchemasSchemaRegistryClusterArgs(id=i)
+            ),
+            opts=pulumi.InvokeOutputOptions(depends_on=[key, *([self.connector] if self.connector else [])]),
+        )
+        return found.schemas.apply(
+            lambda schemas: (
+                None
+                if any(s.subject_name == subject for s in schemas)
+                else (
+                    f"subject {subject} has no schema yet (the connector registers it with its first record): "
+                    f"once a row of {rs.cdc.table} is captured, `pulumi up` again"
+                )
+            )
+        )
+
     def _flink_endpoint(self) -> pulumi.Input[str]:
         """Where statements are submitted. "Statements running on public endpoints cannot access
         Confluent Cloud cluster resources running on private endpoints" (CC flink/operate-and-deploy/
@@ -261,6 +330,63 @@ class RegionLayer:
         if self.network is None:
             return self.flink.region.rest_endpoint
         return pulumi.Output.concat("https://flink", self.network.network.endpoint_suffix)
+
+    def _monitoring_targets(self) -> pulumi.Output[MonitoringTargets]:
+        """What this region's monitoring watches, by id: the scrape config and rules are built from it."""
+        connector = self.connector.connector if self.connector else None
+        ids = pulumi.Output.all(
+            organization_id=self.glob.organization_id,
+            environment_id=self.glob.environment_id,
+            cluster_id=self.kafka.cluster.id,
+            compute_pool_id=self.flink.pool.id,
+            flink_rest_endpoint=self._flink_endpoint(),
+            routing=self.routing.current,
+            connector_id=connector.id if connector else None,
+            connector_config=connector.config_nonsensitive if connector else None,
+        )
+        return ids.apply(
+            lambda v: MonitoringTargets(
+                stack=self.stack,
+                region=self.region,
+                organization_id=v["organization_id"],
+                environment_id=v["environment_id"],
+                cluster_id=v["cluster_id"],
+                cluster_type=self.settings.kafka.type,
+                compute_pool_id=v["compute_pool_id"],
+                flink_rest_endpoint=v["flink_rest_endpoint"],
+                statements=(v["routing"]["name"],) if v["routing"] else (),  # none while the gate holds
+                connector=ConnectorWatch(v["connector_id"], v["connector_config"]["name"]) if connector else None,
+                consumers=tuple(ConsumerWatch(c, naming.consumer_group_prefix(c)) for c in self.consumers),
+            )
+        )
+
+    def _monitoring(self) -> RegionMonitoring:
+        """Prometheus' Metrics API key, scrape config and alert rules for what this region runs."""
+        return RegionMonitoring(
+            f"{self.region}-monitoring",
+            RegionMonitoringArgs(
+                display_name=pulumi.Output.concat(self.display, "-metrics"),
+                principal=self.glob.principals[naming.METRICS_VIEWER],
+                targets=self.watched,
+                thresholds=self.settings.monitoring,
+            ),
+        )
+
+    def _registry_endpoint(self) -> pulumi.Input[str]:
+        """The registry endpoint clients in this region use: with a Confluent network and a Dedicated
+        cluster in the region, Confluent provides a private regional endpoint (CC sr/fundamentals/
+        sr-private-link; `private_regional_rest_endpoints[region]`, TF data source
+        confluent_schema_registry_cluster), read once the cluster exists."""
+        if self.network is None:
+            return self.glob.schema_registry.rest_endpoint
+        registry = confluent.get_schema_registry_cluster_output(
+            id=self.glob.schema_registry.id,
+            environment=pulumi.Output.from_input(self.glob.environment_id).apply(
+                lambda i: confluent.GetSchemaRegistryClusterEnvironmentArgs(id=i)
+            ),
+            opts=pulumi.InvokeOutputOptions(depends_on=[self.kafka.cluster]),
+        )
+        return registry.private_regional_rest_endpoints.apply(lambda endpoints: endpoints[self.region])
 
     def export(self) -> None:
         pulumi.export("region", self.region)
@@ -276,3 +402,23 @@ class RegionLayer:
         if self.connector is not None:
             pulumi.export("cdcConnectorId", self.connector.connector.id)
         pulumi.export("consumerCredentials", pulumi.Output.secret(self.consumer_credentials))
+        # What a consumer app configures besides its keys (`cdcctl consumer NAME --stack S`): the registry,
+        # the topics its grants let it read and the group-id prefix they allow (the access policy's).
+        pulumi.export("schemaRegistryEndpoint", self._registry_endpoint())
+        pulumi.export(
+            "consumers",
+            {
+                consumer: {
+                    "topics": list(self.policy[consumer].read_topics),
+                    "groupPrefix": naming.consumer_group_prefix(consumer),
+                }
+                for consumer in self.consumers
+            },
+        )
+        # Monitoring: the watched ids (`cdcctl status`), and the scrape config and alert rules an existing
+        # Prometheus loads as they are (`pulumi stack output prometheusRules`); the key's secret stays secret.
+        pulumi.export(MONITORING_EXPORT, self.watched.apply(lambda t: t.to_export()))
+        pulumi.export("prometheusScrapeConfig", self.monitoring.scrape_config)
+        pulumi.export("prometheusRules", self.monitoring.rules)
+        pulumi.export("metricsApiKey", self.monitoring.key.id)
+        pulumi.export("metricsApiSecret", pulumi.Output.secret(self.monitoring.key.secret))

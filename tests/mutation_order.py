@@ -15,7 +15,15 @@ import pytest
 
 # Modules whose tests run the program under the mock runtime (an offline plan per test or per session).
 PLANNING_MODULES = frozenset(
-    {"test_bad_config.py", "test_cdc_plan.py", "test_golden_plans.py", "test_plans.py", "test_statement_generations.py"}
+    {
+        "test_bad_config.py",
+        "test_cdc_plan.py",
+        "test_consumer.py",
+        "test_cost.py",
+        "test_golden_plans.py",
+        "test_plans.py",
+        "test_statement_generations.py",
+    }
 )
 
 

@@ -81,13 +81,49 @@ def test_delete_records_carry_the_whole_old_row(captured: Path) -> None:
     assert deleted["__table"] == "business_events"
 
 
-def test_a_changed_column_set_fails_loudly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "before.sql").write_text("ALTER TABLE business_events ADD COLUMN region text;")
-    (tmp_path / "changes.sql").write_text(
-        "INSERT INTO business_events VALUES ('x', 'LoanCreated', 'LoanCreated', now(), now(), '{}', 'east');"
-    )
+def rehearse_changes(tmp_path: Path, before: str, changes: str) -> int:
+    (tmp_path / "before.sql").write_text(before)
+    (tmp_path / "changes.sql").write_text(changes)
     args = ["rehearse", "--routes", str(ROUTES), "--before", str(tmp_path / "before.sql")]
-    assert main([*args, "--changes", str(tmp_path / "changes.sql"), "--out", str(tmp_path / "out")]) == 1
+    return main([*args, "--changes", str(tmp_path / "changes.sql"), "--out", str(tmp_path / "out")])
+
+
+def test_an_added_column_keeps_routing_and_is_warned_about(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As in production: the connector sends the wider record, the running statement reads its columns."""
+    before = "ALTER TABLE business_events ADD COLUMN region text;"
+    row = f"('x', 'LoanCreated', 'LoanCreated', now(), now(), {LOAN % ('l', '{}')}, 'east')"
+    changes = f"INSERT INTO business_events VALUES {row};"
+    assert rehearse_changes(tmp_path, before, changes) == 0
     err = capsys.readouterr().err
-    assert "unexpected column(s) region" in err
+    assert "warning: column(s) region beyond the raw record: routing ignores them" in err
+    (routed,) = rows(tmp_path / "out", "filtered-loan-created-events")
+    assert routed["id"] == "x" and "region" not in routed
+
+
+@pytest.mark.parametrize(
+    "alteration, message",
+    [
+        ("DROP COLUMN saved_date", "business_events.saved_date was removed or renamed"),
+        ("RENAME COLUMN event_type TO kind", "business_events.event_type was removed or renamed"),
+        (
+            "ALTER COLUMN created_date TYPE timestamp without time zone",
+            "business_events.created_date is timestamp without time zone, not timestamp with time zone",
+        ),
+        ("ALTER COLUMN event_data TYPE text", "business_events.event_data is text, not jsonb or json"),
+    ],
+)
+def test_a_removed_or_retyped_column_is_refused_before_capture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], alteration: str, message: str
+) -> None:
+    assert rehearse_changes(tmp_path, f"ALTER TABLE business_events {alteration};", "SELECT 1;") == 2
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("[")]  # no progress
+    assert error.startswith(f"error: {tmp_path / 'before.sql'}: --before: {message}")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_column_removed_by_the_changes_script_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert rehearse_changes(tmp_path, "SELECT 1;", "ALTER TABLE business_events DROP COLUMN event_name;") == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'changes.sql'}: --changes: business_events.event_name was removed or renamed" in err

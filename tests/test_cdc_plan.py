@@ -101,7 +101,7 @@ def test_rds_proxy_pools_connections_for_the_apps(plans: dict[str, Plan], stack:
     assert target.inputs["dbClusterIdentifier"] == f"cdc-{stack}-events"
     assert target.inputs["dbProxyName"] == proxy.inputs["name"]
     assert one(p, "SecretVersion").inputs["secretString"] == "[secret]"
-    policy = json.loads(one(p, "RolePolicy").inputs["policy"])
+    policy = json.loads(one(p, "RolePolicy", lambda r: "proxy" in r.name).inputs["policy"])
     (statement,) = policy["Statement"]
     assert statement["Action"] == "secretsmanager:GetSecretValue" and statement["Resource"].endswith(secret.id)
     assert p.outputs["databaseProxyEndpoint"] != p.outputs["databaseWriterEndpoint"]

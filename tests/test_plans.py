@@ -24,7 +24,7 @@ def test_global_stack_registers_environment_and_principals_but_no_cluster(plans:
     assert env.inputs["displayName"] == "cdc-prod"
     assert env.inputs["streamGovernance"] == {"package": "ADVANCED"}
     accounts = {r.inputs["displayName"] for r in of_type(prod, "ServiceAccount")}
-    expected = {"cdc-connector", "flink-statements", "flink-deployer", "schema-manager"}
+    expected = {"cdc-connector", "flink-statements", "flink-deployer", "schema-manager", "metrics-viewer"}
     expected |= {"cluster-manager-us-east-1", "cluster-manager-us-west-2"}
     expected |= {r.consumer for r in ROUTES if r.consumer}
     assert accounts == {f"cdc-prod-{name}" for name in expected}
@@ -116,6 +116,21 @@ def test_cluster_manager_key_is_owned_by_its_regions_manager_and_waits_for_its_g
     assert admin.urn in key.dependencies
 
 
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_every_value_subject_has_an_explicit_compatibility_level(plans: dict[str, Plan], stack: str) -> None:
+    p = plans[stack]
+    configs = {c.inputs["subjectName"]: c for c in of_type(p, "SubjectConfig")}
+    schemas = {s.inputs["subjectName"]: s for s in of_type(p, "Schema")}
+    assert set(configs) == set(schemas) | {"raw-business-events-value"}
+    levels = {subject: c.inputs["compatibilityLevel"] for subject, c in configs.items()}
+    # Routed: Confluent's recommendation for subjects Flink uses. Raw: the connector evolves it alone.
+    assert levels == {**{s: "FULL_TRANSITIVE" for s in schemas}, "raw-business-events-value": "BACKWARD_TRANSITIVE"}
+    for subject, schema in schemas.items():
+        # Deleting a config after its subject's last schema fails (404): the config goes first.
+        assert schema.urn in configs[subject].dependencies
+    assert all(c.protect == (stack == "prod") for c in configs.values())
+
+
 @pytest.mark.parametrize("stack", ["prod-east", "prod-west"])
 def test_prod_cluster_sits_behind_privatelink_and_keys_wait_for_dns(plans: dict[str, Plan], stack: str) -> None:
     p = plans[stack]
@@ -127,7 +142,7 @@ def test_prod_cluster_sits_behind_privatelink_and_keys_wait_for_dns(plans: dict[
     records = {r.urn for r in of_type(p, "Record")}
     assert len(records) == 1 + len(network.inputs["zones"])
     for key in of_type(p, "ApiKey"):
-        if key.inputs["managedResource"]["apiVersion"] == "cmk/v2":  # Kafka keys, used over PrivateLink
+        if key.inputs.get("managedResource", {}).get("apiVersion") == "cmk/v2":  # Kafka keys, over PrivateLink
             assert records <= set(key.dependencies), key.name
 
 
@@ -206,7 +221,7 @@ def test_flink_pool_and_regional_flink_key(plans: dict[str, Plan], stack: str, r
     pool = one(p, "FlinkComputePool")
     assert pool.inputs["maxCfu"] == cfu and pool.inputs["region"] == region
     ids = principal_ids(plans["dev" if stack == "dev" else "prod"])
-    key = one(p, "ApiKey", lambda r: r.inputs["managedResource"]["kind"] == "Region")
+    key = one(p, "ApiKey", lambda r: r.inputs.get("managedResource", {}).get("kind") == "Region")
     assert key.inputs["managedResource"]["id"] == f"aws.{region}"
     assert "User:" + key.inputs["owner"]["id"] == ids["flink-deployer"]
 
@@ -246,7 +261,7 @@ def test_routed_topic_schemas_live_in_the_global_layer_owned_by_the_schema_manag
     assert set(schemas) == {f"{t}-value" for t in ROUTED_TOPICS}
     owner = principal_ids(p)["schema-manager"]
     owned = {crn.rsplit("/subject=", 1)[1] for role, crn in bindings_of(p, owner) if role == "ResourceOwner"}
-    assert owned == set(schemas)
+    assert owned == set(schemas) | {"raw-business-events-value"}  # the raw one: its compatibility only
     assert {role for role, _ in bindings_of(p, owner)} == {"ResourceOwner"}
     for subject, schema in schemas.items():
         document = json.loads(schema.inputs["schema"])

@@ -88,6 +88,10 @@ def test_deployer_roles_at_their_scope_are_allowed(role: str, crn: str) -> None:
     assert check_resource(ROLE_BINDING, binding(role, crn)) == []
 
 
+def test_the_metrics_viewer_on_its_environment_is_allowed() -> None:
+    assert check_resource(ROLE_BINDING, binding("MetricsViewer", ENV)) == []
+
+
 @pytest.mark.parametrize(
     "role, crn",
     [
@@ -107,6 +111,9 @@ def test_deployer_roles_at_their_scope_are_allowed(role: str, crn: str) -> None:
         ("ResourceOwner", f"{KAFKA}/topic=x"),
         ("ResourceOwner", f"{KAFKA}/subject=x"),
         ("ResourceOwner", ENV),
+        # MetricsViewer (Prometheus' principal): the environment, not the organization nor one cluster.
+        ("MetricsViewer", ORG),
+        ("MetricsViewer", CLUSTER),
     ],
 )
 def test_deployer_roles_at_a_wrong_scope_are_refused(role: str, crn: str) -> None:
@@ -121,7 +128,6 @@ def test_deployer_roles_at_a_wrong_scope_are_refused(role: str, crn: str) -> Non
         ("DeveloperManage", f"{KAFKA}/topic=x"),
         ("ResourceOwner ", f"{REGISTRY}/subject=x"),
         ("developerread", f"{KAFKA}/topic=x"),
-        ("MetricsViewer", ORG),
         ("FlinkAdmin", ENV),
     ],
 )

@@ -460,6 +460,7 @@ REGION_KEYS = ", ".join(
         "globalStack",
         "kafka",
         "layer",
+        "monitoring",
         "network",
         "protect",
         "region",

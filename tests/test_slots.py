@@ -106,8 +106,10 @@ def test_orphan_slots_are_listed_and_dropped_on_request(pg: LocalPostgres) -> No
 
 def test_a_configured_slot_name_is_the_one_the_stack_owns(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
-    dev = (REPO / "Pulumi.dev.yaml").read_text().replace(
-        "    valueFormat: JSON_SR\n", "    valueFormat: JSON_SR\n    slotName: shared_dev_slot\n", 1
+    dev = (
+        (REPO / "Pulumi.dev.yaml")
+        .read_text()
+        .replace("    valueFormat: JSON_SR\n", "    valueFormat: JSON_SR\n    slotName: shared_dev_slot\n", 1)
     )
     (tmp_path / "Pulumi.dev.yaml").write_text(dev)
     assert owned_slot("dev", tmp_path) == "shared_dev_slot"

@@ -4,10 +4,14 @@ real Debezium captures from a local PostgreSQL (the stack's own connector settin
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
+from cdcctl.progress import Progress
 from cdcctl.rehearse import check_out_dir, read_records, rehearse
 from cdcctl.stack_config import stack_settings
+from core.raw_record import added_columns, as_routed
 from flink_sql.routes import load_routes
 from infra.settings import region_settings
 
@@ -16,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     routes = load_routes(args.routes)
     out = Path(args.out)
     check_out_dir(out)
+    progress = Progress("rehearse")
     if args.records:
         records = read_records(Path(args.records))
         source = "raw records"
@@ -24,10 +29,26 @@ def run(args: argparse.Namespace) -> int:
 
         region = region_settings(stack_settings(args.stack))
         before = Path(args.before) if args.before else None
+        progress.phase("capture: local PostgreSQL and Debezium")
         records = capture_changes(region.cdc, region.raw_topic, before, Path(args.changes))
         source = f"records captured by Debezium (connector settings of stack {args.stack})"
-    counts = rehearse(routes, records, out)
+    records = _as_production_reads(records)
+    counts = rehearse(routes, records, out, progress)
+    progress.phase("done")
     print(f"{len(records)} {source} routed on Apache Flink; output in {args.out}")
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
     return 0
+
+
+def _as_production_reads(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A column added to the table reaches the raw topic (the connector registers the wider schema),
+    but a running statement reads the columns it was created with: route on those, and say so."""
+    added = sorted({column for record in records for column in added_columns(record)})
+    if added:
+        print(
+            f"warning: column(s) {', '.join(added)} beyond the raw record: routing ignores them, as the "
+            "deployed statement does (to route on them, add them to core/raw_record.py and redeploy)",
+            file=sys.stderr,
+        )
+    return [as_routed(record) for record in records]

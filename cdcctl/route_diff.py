@@ -1,0 +1,264 @@
+"""What a routes change does, for review: the routes added, removed and changed against a git revision,
+the routing statement each stack replaces (through flink_sql.statement, as the region layer declares
+it), and what the sample raw records do differently on real Flink."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from cdcctl.progress import Progress
+from cdcctl.rehearse import rehearse
+from cdcctl.stack_config import stack_settings
+from core.config_node import ConfigError
+from core.yaml_file import MAX_BYTES, parse_yaml
+from flink_sql.routes import OPERATIONS, Condition, Route, parse_routes
+from flink_sql.statement import CARRY_OVER, StatementSpec, routing_statement, statement_generations
+from infra.settings import NAMESPACE, AllInOneStackSettings, GlobalStackSettings, RegionStackSettings, Settings
+
+# Route fields whose change changes which records land where (description and consumer do not).
+ROUTING_FIELDS = ("output_topic", "enabled", "operations", "match", "conditions")
+EXAMPLES = 3
+_OPERATION_NAMES = {code: name for name, code in OPERATIONS.items()}
+
+
+def base_routes(ref: str, routes_file: str) -> tuple[Route, ...]:
+    """The routes file as it is at git revision `ref` (validated like the working tree's). A ref that
+    names no commit, or a file the commit does not hold, is bad input naming it."""
+    if ref.startswith("-"):
+        raise ConfigError(ref, "--base", "is not a git revision (it starts with '-')")
+    path = Path(routes_file).absolute()
+    where = str(path.parent) if path.parent.is_dir() else str(Path.cwd())
+    commit = _git(where, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if commit is None:
+        raise ConfigError(ref, "--base", f"names no commit of a git repository at {where}")
+    label = f"{ref}:{routes_file}"
+    blob = _git_bytes(where, "cat-file", "blob", f"{commit.strip()}:./{path.name}")
+    if blob is None:
+        raise ConfigError(label, "--base", f"no such file at revision {ref}")
+    if len(blob) > MAX_BYTES:
+        raise ConfigError(label, "file", f"is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    return parse_routes(parse_yaml(blob, label), label)
+
+
+def _git(directory: str, *args: str) -> str | None:
+    out = _git_bytes(directory, *args)
+    return out.decode() if out is not None else None
+
+
+def _git_bytes(directory: str, *args: str) -> bytes | None:
+    try:
+        result = subprocess.run(["git", "-C", directory, *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise ConfigError("git", "--base", "is not installed: a base revision needs git") from None
+    return result.stdout if result.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class RouteChange:
+    """One route added, removed or changed (by id); `fields` maps a changed field to (before, after)."""
+
+    id: str
+    kind: str  # added | removed | changed
+    before: Route | None
+    after: Route | None
+    fields: dict[str, tuple[Any, Any]]
+
+    @property
+    def affects_routing(self) -> bool:
+        """False when only the description or the consumer changed: the records land as before."""
+        route = self.after or self.before
+        if self.kind != "changed":
+            return route is not None and route.enabled
+        return any(name in ROUTING_FIELDS for name in self.fields)
+
+
+def route_changes(base: tuple[Route, ...], current: tuple[Route, ...]) -> list[RouteChange]:
+    """Routes by id: removed (base only), changed, added (current only), in file order."""
+    before = {r.id: r for r in base}
+    after = {r.id: r for r in current}
+    changes = [RouteChange(r.id, "removed", r, None, {}) for r in base if r.id not in after]
+    for route in current:
+        old = before.get(route.id)
+        if old is None:
+            changes.append(RouteChange(route.id, "added", None, route, {}))
+            continue
+        changed = {
+            f.name: (route_json(old)[_key(f.name)], route_json(route)[_key(f.name)])
+            for f in fields(Route)
+            if f.name != "id" and getattr(old, f.name) != getattr(route, f.name)
+        }
+        if changed:
+            changes.append(RouteChange(route.id, "changed", old, route, changed))
+    return changes
+
+
+def route_json(route: Route) -> dict[str, Any]:
+    """A route as routes.yaml spells it (operation names, camelCase keys)."""
+    return {
+        "id": route.id,
+        "outputTopic": route.output_topic,
+        "consumer": route.consumer,
+        "enabled": route.enabled,
+        "operations": [_OPERATION_NAMES[op] for op in route.operations],
+        "match": route.match,
+        "conditions": [condition_json(c) for c in route.conditions],
+        "description": route.description,
+    }
+
+
+def condition_json(condition: Condition) -> dict[str, Any]:
+    values = list(condition.values)
+    if condition.operator in ("isNull", "isNotNull"):
+        return {"field": condition.field, "operator": condition.operator}
+    if condition.operator in ("in", "notIn", "between"):
+        return {"field": condition.field, "operator": condition.operator, "values": values}
+    return {"field": condition.field, "operator": condition.operator, "value": values[0]}
+
+
+def _key(field_name: str) -> str:
+    head, *rest = field_name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+@dataclass(frozen=True)
+class StatementChange:
+    """A stack's routing statement before and after the change, and how it is replaced."""
+
+    stack: str
+    region: str
+    before: str
+    after: str
+    carry_over_from: str | None  # the successor starts at this statement's offsets
+    stopped: tuple[str, ...]  # kept declared, STOPPED, until the next deployment drops it
+
+    @property
+    def replaced(self) -> bool:
+        return self.before != self.after
+
+
+def statement_changes(
+    routes_file: str, base: tuple[Route, ...], current: tuple[Route, ...], root: Path | None = None
+) -> list[StatementChange]:
+    """For every stack of the repo that deploys `routes_file`: its statement for the base routes (as the
+    last deployment would have exported it) followed by the one for the current routes, as
+    flink_sql.statement replaces it. The stacks' settings are the working tree's."""
+    from stacks import check_routes_fit_settings  # loads the Pulumi SDK: only when a diff runs
+
+    root = root or Path.cwd()
+    target = (root / routes_file).resolve()
+    changes = []
+    for stack in sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml")):
+        settings = stack_settings(stack, root)
+        if isinstance(settings, GlobalStackSettings) or (root / settings.routes_file).resolve() != target:
+            continue
+        check_routes_fit_settings(settings, current)  # what the stack's plan refuses, the diff refuses too
+        old, new = _statement(settings, base, root), _statement(settings, current, root)
+        generations = statement_generations(old.export(), new)
+        changes.append(
+            StatementChange(
+                stack=stack,
+                region=settings.region.region,
+                before=old.name,
+                after=generations[-1].name,
+                carry_over_from=generations[-1].properties.get(CARRY_OVER),
+                stopped=tuple(g.name for g in generations if g.stopped),
+            )
+        )
+    return changes
+
+
+def _statement(
+    settings: RegionStackSettings | AllInOneStackSettings, routes: tuple[Route, ...], root: Path
+) -> StatementSpec:
+    """The stack's statement for `routes`, built by the same function the region layer declares it with."""
+    region = settings.region
+    return routing_statement(
+        settings.stack,
+        _environment_name(settings, root),
+        region.region,
+        routes,
+        region.raw_topic,
+        region.cdc.value_format,
+        private_endpoint=region.private_link is not None,
+        key_generation=region.flink_key_generation,
+    )
+
+
+def _environment_name(settings: Settings, root: Path) -> str:
+    """A region stack's environment is its global stack's (both display names start with it)."""
+    if not isinstance(settings, RegionStackSettings):
+        return settings.glob.environment.name
+    global_stack = settings.global_stack.rsplit("/", 1)[-1]
+    global_settings = stack_settings(global_stack, root)
+    if not isinstance(global_settings, GlobalStackSettings):
+        raise ConfigError(settings.file, f"{NAMESPACE}:globalStack", f"{global_stack!r} is not a global stack")
+    return global_settings.glob.environment.name
+
+
+@dataclass(frozen=True)
+class TopicImpact:
+    """How many sample records a topic receives before and after, and which ones it gains or loses."""
+
+    topic: str
+    before: int | None  # None: no enabled route wrote the topic
+    after: int | None
+    gained: int
+    lost: int
+    gained_ids: tuple[str, ...]
+    lost_ids: tuple[str, ...]
+
+
+def rehearse_both(
+    base: tuple[Route, ...], current: tuple[Route, ...], records: list[dict[str, Any]], progress: Progress, ref: str
+) -> list[TopicImpact]:
+    """Route the sample through each side's statement set on real Flink (one engine run per side) and
+    compare topic by topic, record by record (every raw column)."""
+    with tempfile.TemporaryDirectory(prefix="cdc-routes-diff-") as work:
+        progress.phase(f"base routes ({ref}) on the sample records")
+        before = _routed(rehearse(base, records, Path(work, "base"), progress), Path(work, "base"))
+        progress.phase("working tree's routes on the sample records")
+        after = _routed(rehearse(current, records, Path(work, "current"), progress), Path(work, "current"))
+    return topic_impacts(before, after)
+
+
+def _routed(counts: dict[str, int], out: Path) -> dict[str, list[dict[str, Any]]]:
+    return {
+        topic: [json.loads(line) for line in (out / f"{topic}.jsonl").read_text(encoding="utf-8").splitlines()]
+        for topic in counts
+    }
+
+
+def topic_impacts(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]) -> list[TopicImpact]:
+    """Per topic (base topics first, then new ones), the records gained and lost, as multisets."""
+    impacts = []
+    for topic in dict.fromkeys([*before, *after]):
+        old, new = Counter(_canonical(before.get(topic, []))), Counter(_canonical(after.get(topic, [])))
+        gained, lost = new - old, old - new
+        impacts.append(
+            TopicImpact(
+                topic=topic,
+                before=len(before[topic]) if topic in before else None,
+                after=len(after[topic]) if topic in after else None,
+                gained=sum(gained.values()),
+                lost=sum(lost.values()),
+                gained_ids=_ids(gained),
+                lost_ids=_ids(lost),
+            )
+        )
+    return impacts
+
+
+def _canonical(rows: Iterable[dict[str, Any]]) -> list[str]:
+    return [json.dumps(row, sort_keys=True) for row in rows]
+
+
+def _ids(rows: Counter[str]) -> tuple[str, ...]:
+    """The first few distinct ids, in the order of the sample."""
+    return tuple(dict.fromkeys(str(json.loads(row).get("id")) for row in rows))[:EXAMPLES]

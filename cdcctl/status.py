@@ -1,0 +1,225 @@
+"""What metrics cannot show: the authoritative phase of a deployed stack's connector and routing
+statement, with Confluent's own error text, and what to do next.
+
+Asked of Confluent's REST APIs (read-only GETs):
+- Connect: `GET https://api.confluent.cloud/connect/v1/environments/{env}/clusters/{lkc}/connectors/{name}/status`
+  with a Cloud API key (docs.confluent.io/cloud/current/api.html, "Read a Connector Status"); connector
+  and task states as listed in docs.confluent.io/cloud/current/connectors/connector-statuses.html.
+- Flink: `GET {flink endpoint}/sql/v1/organizations/{org}/environments/{env}/statements/{name}` with a
+  Flink API key of the region (api.html, "Read a Statement"); `status.phase` is PENDING, RUNNING,
+  COMPLETED, DELETING, FAILING, FAILED, STOPPING, STOPPED or DEGRADED, `status.detail` the reason.
+The HTTP client is injectable (`Api`): tests replay responses recorded in the documented shapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from flink_sql.statement import CARRY_OVER
+from monitoring.targets import ConnectorWatch, MonitoringTargets
+
+CONNECT_API = "https://api.confluent.cloud"
+HEALTHY = "RUNNING"
+_DETAIL_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Credentials:
+    key: str
+    secret: str
+
+
+class Api(Protocol):
+    """One authenticated GET: (HTTP status, parsed JSON body or None). Status 0: no answer at all."""
+
+    def get(self, url: str, credentials: Credentials) -> tuple[int, Any]: ...
+
+
+class HttpApi:
+    """The real client: stdlib urllib, HTTP basic auth, a timeout, never a retry storm (one GET each)."""
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+
+    def get(self, url: str, credentials: Credentials) -> tuple[int, Any]:
+        token = base64.b64encode(f"{credentials.key}:{credentials.secret}".encode()).decode()
+        request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}", "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, _json(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, _json(error.read())
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            return 0, {"message": str(getattr(error, "reason", error))}
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Health:
+    """One row of `cdcctl status`: a resource's phase, Confluent's error text and the next step."""
+
+    kind: str
+    name: str
+    phase: str
+    healthy: bool
+    detail: str = ""
+    next_step: str = ""
+
+
+def stack_health(
+    targets: MonitoringTargets,
+    api: Api,
+    cloud: Credentials | None,
+    flink: Credentials,
+    progress: Callable[[str], None] = lambda what: None,
+) -> list[Health]:
+    """The connector (with `cloud`, a Cloud API key) and every routing statement (with `flink`)."""
+    rows = []
+    if targets.connector is not None:
+        if cloud is None:
+            raise ValueError("the connector's status needs a Cloud API key")
+        progress(f"asking the Connect API for connector {targets.connector.name}")
+        rows.append(connector_health(targets, targets.connector, api, cloud))
+    for name in targets.statements:
+        progress(f"asking the Flink statement API for {name}")
+        rows.append(statement_health(targets, name, api, flink))
+    return rows
+
+
+def connector_health(targets: MonitoringTargets, connector: ConnectorWatch, api: Api, cloud: Credentials) -> Health:
+    url = (
+        f"{CONNECT_API}/connect/v1/environments/{quote(targets.environment_id)}/clusters/"
+        f"{quote(targets.cluster_id)}/connectors/{quote(connector.name)}/status"
+    )
+    status, body = api.get(url, cloud)
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("connector"), dict):
+        return _http_failure("connector", connector.name, status, body, "CONFLUENT_CLOUD_API_KEY", targets.stack)
+    state = str(body["connector"].get("state", "UNKNOWN"))
+    tasks = [t for t in body.get("tasks") or [] if isinstance(t, dict)]
+    failed_tasks = [t for t in tasks if t.get("state") != HEALTHY]
+    if state == HEALTHY and not failed_tasks:
+        return Health("connector", connector.name, state, True)
+    # The tasks' messages first: short and specific; the connector's trace (a stack trace) last.
+    errors = [
+        f"task {t.get('id')} {t.get('state')}: {t.get('msg') or t.get('trace') or ''}".strip() for t in failed_tasks
+    ] + [str(body["connector"].get("trace") or "")]
+    step = CONNECTOR_STEPS.get(state, "an unexpected state: look at the connector in the Console")
+    if state == HEALTHY:
+        step = "the connector runs but a task does not: " + CONNECTOR_STEPS["DEGRADED"]
+    return Health(
+        "connector",
+        connector.name,
+        state,
+        False,
+        _short("; ".join(e for e in errors if e)),
+        step.format(id=connector.id),
+    )
+
+
+CONNECTOR_STEPS = {
+    "PROVISIONING": "being created: check again in a few minutes",
+    "FAILED": "fix what the error names (database reachable from Confluent, replication slot and publication, "
+    "credentials, `cdcDatabaseRootCert`), then resume it: `confluent connect cluster resume {id}`",
+    "DEGRADED": "read the task errors, fix their cause, then pause and resume it: "
+    "`confluent connect cluster pause {id}` and `confluent connect cluster resume {id}`",
+    "PAUSED": "paused by someone: when that is over, `confluent connect cluster resume {id}`",
+}
+
+
+def statement_health(targets: MonitoringTargets, name: str, api: Api, flink: Credentials) -> Health:
+    url = (
+        f"{targets.flink_rest_endpoint}/sql/v1/organizations/{quote(targets.organization_id)}/environments/"
+        f"{quote(targets.environment_id)}/statements/{quote(name)}"
+    )
+    status, body = api.get(url, flink)
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("status"), dict):
+        return _http_failure("statement", name, status, body, "CONFLUENT_FLINK_API_KEY", targets.stack)
+    phase = str(body["status"].get("phase", "UNKNOWN"))
+    if phase == HEALTHY:
+        return Health("statement", name, phase, True)
+    properties = (body.get("spec") or {}).get("properties") or {}
+    predecessor = properties.get(CARRY_OVER)
+    step = STATEMENT_STEPS.get(phase, "an unexpected phase: look at the statement in the Console")
+    if phase == "PENDING" and predecessor:
+        step = (
+            f"a carry-over: it starts at {predecessor}'s offsets once {predecessor} is STOPPED. Check that "
+            f"one (`confluent flink statement describe {predecessor}`): stopped by the same `pulumi up`? "
+            "If it is, the pool may lack CFUs (FlinkComputePoolNearLimit)"
+        )
+    return Health(
+        "statement", name, phase, False, _short(str(body["status"].get("detail") or "")), step.format(name=name)
+    )
+
+
+STATEMENT_STEPS = {
+    "PENDING": "not started: the pool may lack CFUs (raise cdc-platform:flink.maxCfu); Confluent flags a "
+    "statement pending over 10 minutes (AWS)",
+    "FAILING": "failing: read the detail and `confluent flink statement exception list {name}`",
+    "FAILED": "read the detail and `confluent flink statement exception list {name}`; fix the cause "
+    "(a topic, schema or grant), then `pulumi up` (a FAILED statement routes nothing and bills no CFUs)",
+    "DEGRADED": "keeps restarting or partly failing and still bills CFUs: read "
+    "`confluent flink statement exception list {name}` and check the pool's CFUs",
+    "STOPPING": "being stopped: expected only during a routes change; otherwise `pulumi up`",
+    "STOPPED": "the stack's current statement is stopped: resume it with `pulumi up` "
+    "(or `confluent flink statement resume {name}`)",
+    "COMPLETED": "a routing statement reads an unbounded topic and should never complete: `pulumi up`",
+    "DELETING": "being deleted outside the stack: `pulumi up` declares it again",
+}
+
+
+def _http_failure(kind: str, name: str, status: int, body: Any, key_variable: str, stack: str) -> Health:
+    message = ""
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else body
+        message = str(first.get("message") or first.get("detail") or "")
+    phase, step = {
+        0: (
+            "UNREACHABLE",
+            "no answer from the API: check the network path (a private Flink endpoint is "
+            "reachable only from inside the VPC)",
+        ),
+        401: ("UNAUTHORIZED", f"wrong or deleted key: check {key_variable} and its _SECRET"),
+        403: ("FORBIDDEN", f"the owner of {key_variable} may not read it: grant it a role on the environment"),
+        404: ("NOT FOUND", f"not deployed, or deleted outside Pulumi: `pulumi up --stack {stack}`"),
+        429: ("RATE LIMITED", "too many requests: try again in a minute"),
+    }.get(
+        status,
+        (
+            f"HTTP {status}",
+            "Confluent's API failed or answered unexpectedly: try again, then check status.confluent.cloud",
+        ),
+    )
+    return Health(kind, name, phase, False, _short(message), step)
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _DETAIL_CHARS else line[: _DETAIL_CHARS - 3] + "..."
+
+
+def table(stack: str, region: str, rows: list[Health]) -> str:
+    """One table: a row per resource; an unhealthy one also gets Confluent's error and the next step."""
+    unhealthy = sum(1 for r in rows if not r.healthy)
+    lines = [f"Stack {stack} ({region}): {len(rows)} checked, {unhealthy} unhealthy", ""]
+    header = ("KIND", "NAME", "PHASE", "NEXT STEP")
+    cells = [(r.kind, r.name, r.phase, r.next_step or "-") for r in rows]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(3)]
+    for row, health in zip([header, *cells], [None, *rows], strict=True):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
+        if health is not None and health.detail:
+            lines.append(" " * (sum(widths) + 6) + f"error: {health.detail}")
+    return "\n".join(lines)

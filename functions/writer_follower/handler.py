@@ -1,0 +1,90 @@
+"""Keeps the CDC egress NLB's one IP target on the Aurora cluster's current WRITER.
+
+The managed connector reaches the private Aurora cluster through an egress PrivateLink endpoint, an
+endpoint service and an internal NLB whose target group holds IP targets. Confluent calls a static IP
+target test-only: the writer's IP changes on every failover. RDS Proxy cannot carry logical
+replication. So this function re-points the target: on an RDS failover event of the cluster
+(EventBridge), on a schedule (the safety net for events missed or not emitted), and once at deploy.
+
+The writer's IP is what the cluster (writer) endpoint resolves to: RDS publishes it in public DNS as the
+writer instance's private address, so the function needs no VPC. The decision is pure
+(`reconcile`, `should_reconcile`); `main` only wires AWS in. boto3 comes with the Lambda runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Event ids of the RDS "failover" category for a DB cluster (AWS docs: "Amazon RDS event categories
+# and event messages for Aurora", DB cluster events). 0071: "A failover for the DB cluster has
+# finished."; 0072/0073: failover within / across Availability Zones completed.
+FAILOVER_DONE = ("RDS-EVENT-0071", "RDS-EVENT-0072", "RDS-EVENT-0073")
+
+
+@dataclass(frozen=True)
+class Change:
+    register: tuple[str, ...]
+    deregister: tuple[str, ...]
+
+
+def should_reconcile(event: Mapping[str, Any], cluster_id: str) -> tuple[bool, str]:
+    """Whether this invocation re-points the target, and why (for the log)."""
+    if event.get("source") == "aws.rds":
+        detail = event.get("detail") or {}
+        if detail.get("SourceIdentifier") != cluster_id:
+            return False, f"event for {detail.get('SourceIdentifier')!r}, not {cluster_id!r}"
+        if "failover" in (detail.get("EventCategories") or []) or detail.get("EventID") in FAILOVER_DONE:
+            return True, f"{detail.get('EventID')}: {detail.get('Message', '')}".strip()
+        return False, f"{detail.get('EventID')} is not a failover"
+    if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+        return True, "scheduled check"
+    if event.get("source") == "cdc-platform.deploy":
+        return True, "deployment"
+    return False, f"unknown event source {event.get('source')!r}"
+
+
+def reconcile(writer_ip: str, targets: list[Mapping[str, Any]]) -> Change:
+    """The target group must hold exactly the writer's IP (`targets`: DescribeTargetHealth's
+    TargetHealthDescriptions). A target already draining is left alone."""
+    registered = {t["Target"]["Id"] for t in targets if t.get("TargetHealth", {}).get("State") != "draining"}
+    return Change(
+        register=() if writer_ip in registered else (writer_ip,),
+        deregister=tuple(sorted(registered - {writer_ip})),
+    )
+
+
+def main(
+    event: Mapping[str, Any],
+    context: object,
+    resolve: Callable[[str], str] = socket.gethostbyname,
+    elbv2: Any = None,
+) -> dict[str, Any]:
+    """Lambda entry point (TARGET_GROUP_ARN, WRITER_ENDPOINT, CLUSTER_ID, PORT in the environment)."""
+    cluster_id = os.environ["CLUSTER_ID"]
+    act, why = should_reconcile(event, cluster_id)
+    if not act:
+        print(f"ignored: {why}")
+        return {"changed": False, "reason": why}
+    if elbv2 is None:
+        import boto3  # the Lambda runtime's; not a dependency of the program
+
+        elbv2 = boto3.client("elbv2")
+    group, port = os.environ["TARGET_GROUP_ARN"], int(os.environ.get("PORT", "5432"))
+    try:
+        writer_ip = resolve(os.environ["WRITER_ENDPOINT"])
+    except OSError as error:
+        # Fail safe: keep the current target (a wrong target is worse than a stale one); retry next run.
+        print(f"kept targets: cannot resolve the writer endpoint ({error})")
+        return {"changed": False, "reason": f"unresolved writer endpoint: {error}"}
+    health = elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+    change = reconcile(writer_ip, health)
+    if change.register:
+        elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": port} for ip in change.register])
+    if change.deregister:
+        elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": port} for ip in change.deregister])
+    print(f"{why}: writer {writer_ip}; registered {list(change.register)}, deregistered {list(change.deregister)}")
+    return {"changed": bool(change.register or change.deregister), "writer": writer_ip, "reason": why}

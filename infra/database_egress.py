@@ -1,0 +1,245 @@
+"""The managed CDC connector's private path to Aurora: egress PrivateLink from the Confluent network to
+an internal NLB in front of the cluster's writer, kept on the writer by a small function.
+
+    connector -> DNS record (writer FQDN) -> access point (egress endpoint, the network's gateway)
+      -> VPC endpoint service (allows Confluent's principal) -> internal NLB :5432 -> IP target = writer
+
+Rules relied on (sources in MULTI-REGION-FACTS.md section 5):
+- A Dedicated cluster on a Confluent network uses the NETWORK's gateway for egress (no new Gateway):
+  `AccessPoint(gateway=network.gateways[0], aws_egress_private_link_endpoint=...)` and a `DnsRecord`
+  (TF docs confluent_access_point / confluent_dns_record).
+- Confluent's RDS egress guide: NLB target group type IP, TCP 5432, TCP health check; "Enforce inbound
+  rules on PrivateLink traffic" off; an endpoint service that allows Confluent's principal. It calls a
+  static IP target test-only (the writer's IP changes on failover) and suggests RDS Proxy, which
+  cannot carry logical replication: hence the writer follower (functions/writer_follower).
+- `database.hostname` stays the cluster's writer endpoint: the DNS record resolves exactly that name
+  inside Confluent's network, and it is the name on the server certificate (sslmode verify-full).
+- The endpoint service must be in the network's region (no cross-region PrivateLink).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_confluentcloud as confluent
+
+from core import naming
+from core.naming import COMPONENT
+from infra.database import POSTGRES_PORT, AuroraDatabase
+
+FOLLOWER_CODE = Path(__file__).resolve().parent.parent / "functions" / "writer_follower"
+# How often the follower re-checks even without an event (RDS events can be missed or late).
+FOLLOWER_SCHEDULE = "rate(5 minutes)"
+
+
+@dataclass
+class DatabaseEgressArgs:
+    display_name: pulumi.Input[str]
+    environment_id: pulumi.Input[str]
+    network: confluent.Network  # the region's Confluent network (PRIVATELINK): its gateway carries egress
+    database: AuroraDatabase
+    vpc_id: str
+    subnet_ids: Sequence[str]  # one per zone, where the NLB lives
+    name_prefix: str  # AWS names (naming.aws_name)
+    protect: bool
+
+
+class DatabaseEgress(pulumi.ComponentResource):
+    """NLB + endpoint service on the AWS side, access point + DNS record on Confluent's, and the
+    function that keeps the NLB's target on the writer. `ready`: what the connector waits for."""
+
+    def __init__(self, name: str, args: DatabaseEgressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{COMPONENT}:DatabaseEgress", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        cluster_group = args.database.cluster_security_group(args.database.cluster)
+        nlb_group = aws.ec2.SecurityGroup(
+            f"{name}-nlb-sg",
+            vpc_id=args.vpc_id,
+            description="CDC egress NLB: out to the Aurora cluster only",
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, security_groups=[cluster_group]
+                )
+            ],
+            opts=child,
+        )
+        args.database.admit(f"{name}-cluster-from-nlb", cluster_group, nlb_group, "CDC connector via egress NLB")
+        nlb = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            name=naming.aws_name(args.name_prefix, "cdc", limit=32),  # ELB names: <= 32 characters
+            load_balancer_type="network",
+            internal=True,
+            subnets=list(args.subnet_ids),
+            security_groups=[nlb_group.id],
+            # PrivateLink traffic arrives from Confluent's endpoint, not from an address a rule could name.
+            enforce_security_group_inbound_rules_on_private_link_traffic="off",
+            opts=kept,
+        )
+        self.target_group = aws.lb.TargetGroup(
+            f"{name}-writer",
+            name=naming.aws_name(args.name_prefix, "writer", limit=32),
+            target_type="ip",
+            protocol="TCP",
+            port=POSTGRES_PORT,
+            vpc_id=args.vpc_id,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port=str(POSTGRES_PORT)),
+            opts=kept,
+        )
+        listener = aws.lb.Listener(
+            f"{name}-listener",
+            load_balancer_arn=nlb.arn,
+            port=POSTGRES_PORT,
+            protocol="TCP",
+            default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_group.arn)],
+            opts=child,
+        )
+        gateway_id = args.network.gateways.apply(lambda gateways: str(gateways[0].id))
+        # Confluent's side of the link is an IAM principal of the network's gateway: the only one the
+        # endpoint service admits (get_gateway; unconfirmed for a CCN's gateway, see the note).
+        principal = confluent.get_gateway_output(
+            id=gateway_id,
+            environment=pulumi.Output.from_input(args.environment_id).apply(
+                lambda i: confluent.GetGatewayEnvironmentArgs(id=i)
+            ),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).aws_egress_private_link_gateways.apply(lambda gateways: gateways[0].principal_arn)
+        service = aws.ec2.VpcEndpointService(
+            f"{name}-service",
+            acceptance_required=False,
+            network_load_balancer_arns=[nlb.arn],
+            allowed_principals=[principal],
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[listener]),
+        )
+        access_point = confluent.AccessPoint(
+            f"{name}-access-point",
+            display_name=pulumi.Output.concat(args.display_name, "-aurora-egress"),
+            environment=confluent.AccessPointEnvironmentArgs(id=args.environment_id),
+            gateway=confluent.AccessPointGatewayArgs(id=gateway_id),
+            aws_egress_private_link_endpoint=confluent.AccessPointAwsEgressPrivateLinkEndpointArgs(
+                vpc_endpoint_service_name=service.service_name
+            ),
+            opts=kept,
+        )
+        record = confluent.DnsRecord(
+            f"{name}-dns",
+            display_name=pulumi.Output.concat(args.display_name, "-aurora-writer"),
+            environment=confluent.DnsRecordEnvironmentArgs(id=args.environment_id),
+            domain=args.database.writer_endpoint,
+            gateway=confluent.DnsRecordGatewayArgs(id=gateway_id),
+            private_link_access_point=confluent.DnsRecordPrivateLinkAccessPointArgs(id=access_point.id),
+            opts=kept,
+        )
+        first_target = self._writer_follower(name, args)
+        self.ready: list[pulumi.Resource] = [access_point, record, first_target]
+        self.register_outputs({"access_point_id": access_point.id, "target_group_arn": self.target_group.arn})
+
+    def _writer_follower(self, name: str, args: DatabaseEgressArgs) -> pulumi.Resource:
+        """The function, its triggers (the cluster's RDS events and a schedule), and its first run at
+        deploy, which registers the writer before the connector starts."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-follower-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-follower-logs",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-follower-targets",
+            role=role.id,
+            # Register/deregister on this one target group; DescribeTargetHealth takes no resource scope.
+            policy=self.target_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "elasticloadbalancing:RegisterTargets",
+                                    "elasticloadbalancing:DeregisterTargets",
+                                ],
+                                "Resource": arn,
+                            },
+                            {"Effect": "Allow", "Action": "elasticloadbalancing:DescribeTargetHealth", "Resource": "*"},
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-follower",
+            runtime="python3.12",
+            handler="handler.main",
+            code=pulumi.FileArchive(str(FOLLOWER_CODE)),
+            role=role.arn,
+            timeout=30,
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    "CLUSTER_ID": args.database.cluster.cluster_identifier,
+                    "WRITER_ENDPOINT": args.database.writer_endpoint,
+                    "TARGET_GROUP_ARN": self.target_group.arn,
+                    "PORT": str(POSTGRES_PORT),
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        triggers = {
+            "failover": aws.cloudwatch.EventRule(
+                f"{name}-on-failover",
+                description="RDS events of the CDC source cluster (the follower acts on failovers)",
+                event_pattern=args.database.cluster.cluster_identifier.apply(
+                    lambda cluster: json.dumps(
+                        {
+                            "source": ["aws.rds"],
+                            "detail-type": ["RDS DB Cluster Event"],
+                            "detail": {"SourceIdentifier": [cluster]},
+                        }
+                    )
+                ),
+                opts=child,
+            ),
+            "schedule": aws.cloudwatch.EventRule(
+                f"{name}-every-5-min", schedule_expression=FOLLOWER_SCHEDULE, opts=child
+            ),
+        }
+        for kind, rule in triggers.items():
+            aws.cloudwatch.EventTarget(f"{name}-{kind}-target", rule=rule.name, arn=function.arn, opts=child)
+            aws.lambda_.Permission(
+                f"{name}-{kind}-invoke",
+                action="lambda:InvokeFunction",
+                function=function.name,
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+                opts=child,
+            )
+        return aws.lambda_.Invocation(
+            f"{name}-first-target",
+            function_name=function.name,
+            input=json.dumps({"source": "cdc-platform.deploy"}),
+            # Run again whenever the target group or the cluster is replaced.
+            triggers={"target_group": self.target_group.arn, "cluster": args.database.cluster.cluster_identifier},
+            opts=child,
+        )

@@ -1,0 +1,212 @@
+"""Private prod as a real `pulumi up` needs it: every private hop of prod-east/prod-west is planned (the
+statement on the private Flink endpoint, the connector's egress path to Aurora, the registry's private
+endpoint, the proxy-to-cluster rule), dev stays public, and the first-deploy gate holds a statement
+back until its raw table can be inferred."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cdcctl import mocks
+from cdcctl.plan import Plan, plan
+from tests.helpers import copy_project, of_type, one
+
+PROD_REGIONS = [("prod-east", "us-east-1"), ("prod-west", "us-west-2")]
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def connector_config(p: Plan) -> dict[str, Any]:
+    return dict(one(p, "Connector").inputs["configNonsensitive"])
+
+
+@pytest.mark.parametrize("stack, region", PROD_REGIONS)
+def test_nothing_in_a_prod_region_uses_a_public_flink_or_registry_endpoint(
+    plans: dict[str, Plan], stack: str, region: str
+) -> None:
+    p = plans[stack]
+    public_flink = mocks.LOOKUPS["getFlinkRegion"]({"region": region})["restEndpoint"]
+    public_registry = mocks.LOOKUPS["getSchemaRegistryCluster"]({"environment": {"id": "x"}})["restEndpoint"]
+    public_registry_host = public_registry.split("//")[1].split(".")[0]  # psrc-...: the public host
+    values = [v for r in p.resources for v in strings(r.inputs)] + list(strings(p.outputs))
+    assert not [v for v in values if v.startswith(public_flink)]
+    assert not [v for v in values if "psrc-" in v or public_registry_host in v]
+    assert p.outputs["schemaRegistryEndpoint"].endswith(f".{region}.aws.private.confluent.cloud")
+    (statement,) = of_type(p, "FlinkStatement")
+    assert statement.inputs["restEndpoint"] == "https://flink" + one(p, "Network").outputs["endpointSuffix"]
+
+
+def test_dev_stays_public_and_cheap(plans: dict[str, Plan]) -> None:
+    dev = plans["dev"]
+    for kind in ("Network", "AccessPoint", "DnsRecord", "LoadBalancer", "VpcEndpointService", "Function"):
+        assert not of_type(dev, kind), kind
+    assert dev.outputs["schemaRegistryEndpoint"].startswith("https://psrc-")
+
+
+@pytest.mark.parametrize("stack, region", PROD_REGIONS)
+def test_the_connector_reaches_aurora_through_egress_privatelink(
+    plans: dict[str, Plan], stack: str, region: str
+) -> None:
+    p = plans[stack]
+    writer = p.outputs["databaseWriterEndpoint"]
+    record = one(p, "DnsRecord")
+    # The name the connector dials is the name Confluent's DNS resolves to the access point, and the
+    # name on the writer's certificate (verify-full).
+    assert connector_config(p)["database.hostname"] == record.inputs["domain"] == writer
+    gateway = one(p, "Network").outputs["gateways"][0]["id"]
+    access_point = one(p, "AccessPoint")
+    assert access_point.inputs["gateway"]["id"] == record.inputs["gateway"]["id"] == gateway
+    assert record.inputs["privateLinkAccessPoint"]["id"] == access_point.id
+    service = one(p, "VpcEndpointService")
+    endpoint = access_point.inputs["awsEgressPrivateLinkEndpoint"]
+    assert endpoint["vpcEndpointServiceName"] == service.outputs["serviceName"]
+    confluent_principal = mocks.LOOKUPS["getGateway"]({"id": gateway})["awsEgressPrivateLinkGateways"][0]
+    assert service.inputs["allowedPrincipals"] == [confluent_principal["principalArn"]]
+    nlb = one(p, "LoadBalancer")
+    assert service.inputs["networkLoadBalancerArns"] == [nlb.outputs["arn"]]
+    assert nlb.inputs["internal"] is True and nlb.inputs["loadBalancerType"] == "network"
+    assert nlb.inputs["enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
+    zones = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"]["cdc-platform:network"]["zones"]
+    assert nlb.inputs["subnets"] == [z["subnetId"] for z in zones]
+    group = one(p, "TargetGroup")
+    assert (group.inputs["targetType"], group.inputs["protocol"], group.inputs["port"]) == ("ip", "TCP", 5432)
+    assert all(len(r.inputs["name"]) <= 32 for r in (nlb, group))
+    # The connector starts only once the path exists and the writer is registered as the target.
+    connector = one(p, "Connector")
+    first_target = one(p, "Invocation")
+    assert {access_point.urn, record.urn, first_target.urn} <= set(connector.dependencies)
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "prod-west"])
+def test_the_writer_follower_listens_to_the_clusters_rds_events_and_a_schedule(
+    plans: dict[str, Plan], stack: str
+) -> None:
+    p = plans[stack]
+    function = one(p, "Function")
+    variables = function.inputs["environment"]["variables"]
+    cluster = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"]["cdc-platform:aurora"]
+    assert variables["CLUSTER_ID"] == cluster["clusterIdentifier"]
+    assert variables["WRITER_ENDPOINT"] == p.outputs["databaseWriterEndpoint"]
+    assert variables["TARGET_GROUP_ARN"] == one(p, "TargetGroup").outputs["arn"]
+    rules = {r.name: r for r in of_type(p, "EventRule")}
+    (failover,) = [r for r in rules.values() if "eventPattern" in r.inputs]
+    pattern = json.loads(failover.inputs["eventPattern"])
+    assert pattern == {
+        "source": ["aws.rds"],
+        "detail-type": ["RDS DB Cluster Event"],
+        "detail": {"SourceIdentifier": [cluster["clusterIdentifier"]]},
+    }
+    assert any(r.inputs.get("scheduleExpression", "").startswith("rate(") for r in rules.values())
+    targets = of_type(p, "EventTarget")
+    assert {t.inputs["rule"] for t in targets} == {r.outputs["name"] for r in rules.values()}
+    policy = json.loads(one(p, "RolePolicy", lambda r: "follower" in r.name).inputs["policy"])
+    scoped = [s for s in policy["Statement"] if "elasticloadbalancing:RegisterTargets" in s["Action"]]
+    assert [s["Resource"] for s in scoped] == [variables["TARGET_GROUP_ARN"]]
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "prod-west"])
+def test_the_cluster_admits_the_proxy_and_the_nlb_and_no_prod_group_is_open(plans: dict[str, Plan], stack: str) -> None:
+    p = plans[stack]
+    groups = {r.name: r for r in of_type(p, "SecurityGroup")}
+    rules = of_type(p, "SecurityGroupIngressRule")
+    cluster_groups = {r.inputs["securityGroupId"] for r in rules}
+    assert len(cluster_groups) == 1  # the cluster's group
+    admitted = {r.inputs["referencedSecurityGroupId"] for r in rules}
+    proxy, nlb = (
+        groups[next(n for n in groups if n.endswith("proxy-sg"))],
+        groups[next(n for n in groups if n.endswith("nlb-sg"))],
+    )
+    assert admitted == {proxy.id, nlb.id}
+    assert all((r.inputs["fromPort"], r.inputs["toPort"]) == (5432, 5432) for r in rules)
+    for group in (proxy, nlb):
+        assert [e["securityGroups"] for e in group.inputs["egress"]] == [sorted(cluster_groups)]
+    for group in groups.values():
+        cidrs = [
+            c
+            for rule in group.inputs.get("ingress", []) + group.inputs.get("egress", [])
+            for c in rule.get("cidrBlocks", [])
+        ]
+        assert "0.0.0.0/0" not in cidrs, group.name
+
+
+# --- the first-deploy gate -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy_project(tmp_path, ("prod", "prod-east", "dev"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def no_raw_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry as on a first deployment: the connector has produced nothing yet."""
+    monkeypatch.setitem(mocks.LOOKUPS, "getSchemas", lambda args: {"schemas": []})
+
+
+def gate_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "not deployed" in r.getMessage()]
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "dev"])
+def test_without_the_raw_schema_a_first_statement_waits_with_a_warning(
+    project: Path, no_raw_schema: None, caplog: pytest.LogCaptureFixture, stack: str
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        p = plan(stack, project)
+    assert not of_type(p, "FlinkStatement")
+    assert p.outputs.get("routingStatement") is None
+    (warning,) = gate_warnings(caplog)
+    assert "raw-business-events-value has no schema yet" in warning and "`pulumi up` again" in warning
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "dev"])
+def test_with_the_raw_schema_the_statement_is_planned(
+    project: Path, caplog: pytest.LogCaptureFixture, stack: str
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        p = plan(stack, project)
+    (statement,) = of_type(p, "FlinkStatement")
+    assert not gate_warnings(caplog)
+    check = one(p, "ApiKey", lambda r: "raw-schema-check" in r.inputs["displayName"])
+    assert check.inputs["owner"]["id"] == statement.inputs["principal"]["id"]
+
+
+def test_a_running_statement_is_never_taken_down_by_the_gate(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = plan("prod-east", project)
+    monkeypatch.setitem(mocks.LOOKUPS, "getSchemas", lambda args: {"schemas": []})
+    second = plan("prod-east", project, previous=first.raw_outputs)
+    assert [r.as_json() for r in of_type(second, "FlinkStatement")] == [
+        r.as_json() for r in of_type(first, "FlinkStatement")
+    ]
+
+
+def test_without_cdc_nothing_writes_the_raw_topic_and_no_statement_is_deployed(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["cdc-platform:cdc"]["enabled"] = False
+    path.write_text(yaml.safe_dump(document))
+    with caplog.at_level(logging.WARNING):
+        p = plan("dev", project)
+    assert not of_type(p, "FlinkStatement") and not of_type(p, "Connector")
+    (warning,) = gate_warnings(caplog)
+    assert "cdc.enabled is false" in warning

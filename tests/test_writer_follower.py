@@ -1,0 +1,174 @@
+"""The NLB writer follower's decisions on event payloads shaped as AWS documents them, and its handler
+against a recording ELBv2 client (the real Lambda code path, AWS stood in by a fake)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.helpers import REPO
+
+
+def load_handler() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("writer_follower", REPO / "functions/writer_follower/handler.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+handler = load_handler()
+CLUSTER = "cdc-prod-east-events"
+
+
+def rds_cluster_event(event_id: str, message: str, categories: list[str], cluster: str = CLUSTER) -> dict[str, Any]:
+    """EventBridge "RDS DB Cluster Event" (AWS docs: Amazon RDS events in EventBridge, example event)."""
+    return {
+        "version": "0",
+        "id": "844e2571-85d4-695f-b930-0153b71dcb42",
+        "detail-type": "RDS DB Cluster Event",
+        "source": "aws.rds",
+        "account": "111122223333",
+        "time": "2026-11-24T07:10:12Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:rds:us-east-1:111122223333:cluster:{cluster}"],
+        "detail": {
+            "EventCategories": categories,
+            "SourceType": "CLUSTER",
+            "SourceArn": f"arn:aws:rds:us-east-1:111122223333:cluster:{cluster}",
+            "Date": "2026-11-24T07:10:12.123Z",
+            "Message": message,
+            "SourceIdentifier": cluster,
+            "EventID": event_id,
+        },
+    }
+
+
+SCHEDULED = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "111122223333",
+    "time": "2026-11-24T07:15:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:111122223333:rule/cdc-writer-follower-every-5-min"],
+    "detail": {},
+}
+
+
+def target(ip: str, state: str = "healthy") -> dict[str, Any]:
+    """One TargetHealthDescriptions entry of ELBv2 DescribeTargetHealth."""
+    return {
+        "Target": {"Id": ip, "Port": 5432, "AvailabilityZone": "us-east-1a"},
+        "HealthCheckPort": "5432",
+        "TargetHealth": {"State": state},
+    }
+
+
+@pytest.mark.parametrize(
+    "event_id, message",
+    [
+        ("RDS-EVENT-0071", "Completed failover to DB instance: cdc-prod-east-events-2"),
+        ("RDS-EVENT-0073", "Completed cross AZ failover to DB instance: cdc-prod-east-events-2"),
+    ],
+)
+def test_a_finished_failover_of_the_cluster_re_points_the_target(event_id: str, message: str) -> None:
+    act, why = handler.should_reconcile(rds_cluster_event(event_id, message, ["failover"]), CLUSTER)
+    assert act and event_id in why
+
+
+def test_other_clusters_and_other_events_are_ignored() -> None:
+    other = rds_cluster_event("RDS-EVENT-0071", "Completed failover", ["failover"], cluster="another-cluster")
+    assert handler.should_reconcile(other, CLUSTER)[0] is False
+    backup = rds_cluster_event("RDS-EVENT-0075", "Finished DB cluster snapshot", ["backup"])
+    assert handler.should_reconcile(backup, CLUSTER)[0] is False
+    assert handler.should_reconcile({"source": "aws.ec2", "detail": {}}, CLUSTER)[0] is False
+
+
+def test_the_schedule_and_the_deployment_always_reconcile() -> None:
+    assert handler.should_reconcile(SCHEDULED, CLUSTER)[0]
+    assert handler.should_reconcile({"source": "cdc-platform.deploy"}, CLUSTER)[0]
+
+
+def test_after_a_failover_the_new_writer_replaces_the_old_one() -> None:
+    change = handler.reconcile("10.10.2.17", [target("10.10.1.23", "unhealthy")])
+    assert change == handler.Change(register=("10.10.2.17",), deregister=("10.10.1.23",))
+
+
+def test_a_target_already_on_the_writer_is_left_alone() -> None:
+    assert handler.reconcile("10.10.2.17", [target("10.10.2.17")]) == handler.Change((), ())
+
+
+def test_a_draining_old_target_is_not_deregistered_again() -> None:
+    change = handler.reconcile("10.10.2.17", [target("10.10.1.23", "draining"), target("10.10.2.17", "initial")])
+    assert change == handler.Change((), ())
+
+
+def test_an_empty_group_after_the_first_deploy_gets_the_writer() -> None:
+    assert handler.reconcile("10.10.1.23", []) == handler.Change(("10.10.1.23",), ())
+
+
+class RecordingElbv2:
+    def __init__(self, targets: list[dict[str, Any]]) -> None:
+        self.targets = targets
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def describe_target_health(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("describe", kwargs))
+        return {"TargetHealthDescriptions": self.targets}
+
+    def register_targets(self, **kwargs: Any) -> None:
+        self.calls.append(("register", kwargs))
+
+    def deregister_targets(self, **kwargs: Any) -> None:
+        self.calls.append(("deregister", kwargs))
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> str:
+    group = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/cdc-writer/0123456789abcdef"
+    monkeypatch.setenv("CLUSTER_ID", CLUSTER)
+    monkeypatch.setenv("TARGET_GROUP_ARN", group)
+    monkeypatch.setenv("WRITER_ENDPOINT", f"{CLUSTER}.cluster-abc.us-east-1.rds.amazonaws.com")
+    monkeypatch.setenv("PORT", "5432")
+    return group
+
+
+def test_the_handler_moves_the_target_after_a_failover(environment: str) -> None:
+    elbv2 = RecordingElbv2([target("10.10.1.23", "unhealthy")])
+    event = rds_cluster_event("RDS-EVENT-0071", "Completed failover to DB instance: x-2", ["failover"])
+    result = handler.main(event, None, resolve=lambda host: "10.10.2.17", elbv2=elbv2)
+    assert result["changed"] and result["writer"] == "10.10.2.17"
+    assert elbv2.calls[1:] == [
+        ("register", {"TargetGroupArn": environment, "Targets": [{"Id": "10.10.2.17", "Port": 5432}]}),
+        ("deregister", {"TargetGroupArn": environment, "Targets": [{"Id": "10.10.1.23", "Port": 5432}]}),
+    ]
+
+
+def test_an_unresolvable_writer_keeps_the_current_target(environment: str) -> None:
+    def fail(host: str) -> str:
+        raise OSError("Name or service not known")
+
+    elbv2 = RecordingElbv2([target("10.10.1.23")])
+    result = handler.main(SCHEDULED, None, resolve=fail, elbv2=elbv2)
+    assert result["changed"] is False and "unresolved" in result["reason"]
+    assert elbv2.calls == []
+
+
+def test_an_ignored_event_touches_nothing(environment: str) -> None:
+    elbv2 = RecordingElbv2([])
+    backup = rds_cluster_event("RDS-EVENT-0075", "Finished DB cluster snapshot", ["backup"])
+    assert handler.main(backup, None, resolve=lambda host: "10.0.0.1", elbv2=elbv2)["changed"] is False
+    assert elbv2.calls == []
+
+
+def test_the_real_resolver_is_the_default() -> None:
+    assert handler.main.__defaults__[0] is handler.socket.gethostbyname
+    assert Path(handler.__file__).name == "handler.py"
