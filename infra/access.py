@@ -38,6 +38,15 @@ class Grants:
     # subjects; one writing under schemas declared elsewhere only reads them (Flink statements: CC
     # flink/operate-and-deploy/flink-rbac, "DeveloperRead on the Schema Registry subject, to validate").
     registers_schemas: bool = True
+    # A cluster link's credential on its source cluster (CC multi-cloud/cluster-linking/security-cloud):
+    # DeveloperRead + DeveloperManage on the topics it mirrors (no subjects: mirrors copy bytes),
+    # DeveloperRead on the groups whose offsets it syncs (group_prefixes), and Operator on the cluster,
+    # which bidirectional links require.
+    mirrored_topics: tuple[str, ...] = ()
+    cluster_operator: bool = False
+    # The peer's topics mirrored on this cluster that a consumer may read: the topic only (a mirror's
+    # records carry the schema ids of the source subjects, which read_topics already grants).
+    read_mirrors: tuple[str, ...] = ()
 
     @property
     def cluster_scoped(self) -> bool:
@@ -47,6 +56,9 @@ class Grants:
             or self.group_prefixes
             or self.transactional_id_prefixes
             or self.cluster_admin
+            or self.mirrored_topics
+            or self.cluster_operator
+            or self.read_mirrors
         )
 
 
@@ -212,6 +224,13 @@ class ClusterAccess(pulumi.ComponentResource):
         g = args.grants
         if g.cluster_admin:
             bind("cluster-admin", "CloudClusterAdmin", cluster.rbac_crn)
+        if g.cluster_operator:
+            bind("cluster-operator", "Operator", cluster.rbac_crn)
+        for mirror in g.read_mirrors:
+            bind(f"read-mirror-{mirror}", "DeveloperRead", on_cluster("topic", mirror))
+        for topic in g.mirrored_topics:
+            for verb, role in (("read", "DeveloperRead"), ("manage", "DeveloperManage")):
+                bind(f"mirror-{verb}-topic-{topic}", role, on_cluster("topic", topic))
         for verb, role, topics in (
             ("read", "DeveloperRead", g.read_topics),
             ("write", "DeveloperWrite", g.write_topics),

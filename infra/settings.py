@@ -59,7 +59,7 @@ VPC_ID = r"vpc-[0-9a-f]{8,17}"
 _REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "aurora", "monitoring", "routesFile")
 _KEYS_BY_LAYER: dict[str, tuple[str, ...]] = {
     "global": ("layer", "protect", "environment", "regions", "routesFile"),
-    "region": ("layer", "protect", "globalStack", *_REGION_KEYS),
+    "region": ("layer", "protect", "globalStack", "link", *_REGION_KEYS),
     "all-in-one": ("layer", "protect", "environment", *_REGION_KEYS),
 }
 _SCALAR_KEYS = ("layer", "region", "globalStack", "routesFile")
@@ -114,12 +114,22 @@ class ProxySettings:
 
 
 @dataclass(frozen=True)
+class IdleStopSettings:
+    """Non-production savings (infra/aurora_idle_stop.py): stop the cluster after `inactivity_hours`
+    without connections beyond the CDC connector's own `connector_connections`."""
+
+    inactivity_hours: int = 3
+    connector_connections: int = 3  # Debezium's replication connection and its two JDBC connections
+
+
+@dataclass(frozen=True)
 class AuroraSettings:
     """An existing Aurora PostgreSQL cluster, referenced by identifier."""
 
     cluster_identifier: str
     parameter_group_family: str
     proxy: ProxySettings | None
+    idle_stop: IdleStopSettings | None = None  # dev, pr-N only: refused in a protected stack
 
 
 @dataclass(frozen=True)
@@ -168,12 +178,34 @@ class GlobalStackSettings(StackSettings):
         return self.glob.regions
 
 
+# Mirror topic states Confluent lets a program set, and the moves between them it allows
+# (terraform-provider-confluent resource_kafka_mirror_topic.go: ACTIVE <-> PAUSED, ACTIVE|PAUSED ->
+# PROMOTED, ACTIVE|PAUSED -> FAILED_OVER; promotion and failover are final).
+MIRROR_STATUSES = ("ACTIVE", "PAUSED", "PROMOTED", "FAILED_OVER")
+MIRROR_TRANSITIONS = {
+    "ACTIVE": {"ACTIVE", "PAUSED", "PROMOTED", "FAILED_OVER"},
+    "PAUSED": {"PAUSED", "ACTIVE", "PROMOTED", "FAILED_OVER"},
+    "PROMOTED": {"PROMOTED"},
+    "FAILED_OVER": {"FAILED_OVER"},
+}
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """This region's half of the bidirectional cluster link to its peer region stack."""
+
+    peer_stack: str  # org/project/stack of the peer region stack
+    peer_region: str
+    mirror_status: str  # of every mirror topic on this side: failover is a settings change
+
+
 @dataclass(frozen=True)
 class RegionStackSettings(StackSettings):
-    """A region stack (`prod-east`): one region layer, reading `global_stack`."""
+    """A region stack (`prod-east`): one region layer, reading `global_stack` (and its link peer)."""
 
     region: RegionSettings
     global_stack: str
+    link: LinkSettings | None = None
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -234,7 +266,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[st
         return GlobalStackSettings(glob=glob, **common)
     if layer == "region":
         region = _region(f, stack, raw, protect)
-        return RegionStackSettings(region=region, global_stack=_global_stack(f, stack), **common)
+        link = _link(f["link"], stack, region.region) if f["link"].present else None
+        return RegionStackSettings(region=region, global_stack=_global_stack(f, stack), link=link, **common)
     environment = _environment(f["environment"], stack)
     region = _region(f, stack, raw, protect)
     glob = GlobalSettings(environment, (region.region,))
@@ -296,6 +329,28 @@ def _global_stack(f: dict[str, Node], stack: str) -> str:
     if global_stack.rsplit("/", 1)[-1] == stack:
         node.fail("a region stack cannot reference itself as its global stack")
     return global_stack
+
+
+def _link(node: Node, stack: str, region: str) -> LinkSettings:
+    f = node.fields(required=["peerStack", "peerRegion"], optional=["mirrorStatus"])
+    peer_stack = f["peerStack"].string(STACK_REFERENCE, "org/project/stack of the peer region stack")
+    if peer_stack.rsplit("/", 1)[-1] == stack:
+        f["peerStack"].fail("a region stack cannot link to itself: name the other region's stack")
+    peer_region = f["peerRegion"].string(AWS_REGION, "an AWS region such as us-west-2")
+    if peer_region == region:
+        f["peerRegion"].fail(f"is this stack's own region {region}: the peer must be another region")
+    status = f["mirrorStatus"].choice(MIRROR_STATUSES, default="ACTIVE")
+    return LinkSettings(peer_stack, peer_region, status)
+
+
+def mirror_transition_problem(previous: str | None, status: str) -> str | None:
+    """Why the mirrors cannot move from the last deployed status to `status` (None: they can)."""
+    if previous is None or status in MIRROR_TRANSITIONS.get(previous, {status}):
+        return None
+    return (
+        f"mirror topics are {previous}, which cannot become {status} (Confluent allows ACTIVE <-> PAUSED, "
+        "then PROMOTED or FAILED_OVER once, for good)"
+    )
 
 
 def _parse_json(node: Node) -> Any:
@@ -422,7 +477,7 @@ def _cidr(node: Node, protect: bool) -> str:
 
 
 def _aurora(node: Node, protect: bool) -> AuroraSettings:
-    f = node.fields(required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy"])
+    f = node.fields(required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy", "idleStop"])
     proxy = None
     if f["proxy"].present:
         p = f["proxy"].fields(
@@ -452,7 +507,27 @@ def _aurora(node: Node, protect: bool) -> AuroraSettings:
             r"aurora-postgresql\d+", "e.g. aurora-postgresql15", default="aurora-postgresql15"
         ),
         proxy=proxy,
+        idle_stop=_idle_stop(f["idleStop"], protect),
     )
+
+
+def _idle_stop(node: Node, protect: bool) -> IdleStopSettings | None:
+    """`aurora.idleStop`: absent or `enabled: false` = the cluster is never stopped by the program."""
+    if not node.present:
+        return None
+    f = node.fields(optional=["enabled", "inactivityHours", "connectorConnections"])
+    if not f["enabled"].boolean(default=True):
+        return None
+    if protect:
+        node.fail("is refused in a protected stack: stopping the database would stop production CDC")
+    defaults = IdleStopSettings()
+    hours = f["inactivityHours"].integer(minimum=1, default=defaults.inactivity_hours)
+    if hours > 168:
+        f["inactivityHours"].fail(f"must be <= 168 hours (a week), got {hours}")
+    connections = f["connectorConnections"].integer(minimum=0, default=defaults.connector_connections)
+    if connections > 100:
+        f["connectorConnections"].fail(f"must be <= 100 (the connections one CDC connector holds), got {connections}")
+    return IdleStopSettings(inactivity_hours=hours, connector_connections=connections)
 
 
 def _monitoring(node: Node) -> Thresholds:

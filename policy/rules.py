@@ -40,6 +40,7 @@ PROTECTED_IN_PROD = (
     "aws:ec2/vpcEndpointService:VpcEndpointService",
     "confluentcloud:index/accessPoint:AccessPoint",
     "confluentcloud:index/dnsRecord:DnsRecord",
+    "confluentcloud:index/clusterLink:ClusterLink",
     "aws:route53/zone:Zone",
     "aws:route53/record:Record",
     "aws:secretsmanager/secret:Secret",
@@ -49,7 +50,7 @@ OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 # Connector config keys whose values are credentials: they belong in config_sensitive.
 SENSITIVE_KEY = ("password", "secret", "sasl.jaas.config", "ssl.key", "sslkey", "api.key")
 
-WORKLOAD_ROLES = ("DeveloperRead", "DeveloperWrite")
+WORKLOAD_ROLES = ("DeveloperRead", "DeveloperWrite", "DeveloperManage")
 WORKLOAD_SCOPES = ("/topic=", "/group=", "/subject=", "/transactional-id=")
 # Deployer roles and where each may be bound (a CRN fragment that must NOT appear, one that must).
 DEPLOYER_ROLES = {
@@ -62,7 +63,10 @@ DEPLOYER_ROLES = {
 # (MetricsViewer scopes: organization, environment, cluster; the environment covers cluster,
 # connector and compute pool).
 OBSERVER_ROLES = {"MetricsViewer": ("/cloud-cluster=", "/environment=")}
-SCOPED_ROLES = {**DEPLOYER_ROLES, **OBSERVER_ROLES}
+# A bidirectional cluster link's credential on its source cluster needs Operator on that one cluster
+# (CC multi-cloud/cluster-linking/security-cloud), and DeveloperManage on the mirrored topics only.
+LINK_ROLES = {"Operator": ("/kafka=", "/cloud-cluster=")}
+SCOPED_ROLES = {**DEPLOYER_ROLES, **OBSERVER_ROLES, **LINK_ROLES}
 
 # (type, inputs, protect, name) of one planned resource.
 Resource = tuple[str, Mapping[str, Any], bool, str]
@@ -139,6 +143,8 @@ def _role_binding(props: Mapping[str, Any]) -> list[str]:
     if role in WORKLOAD_ROLES:
         if not any(scope in crn for scope in WORKLOAD_SCOPES):
             return [f"{role} must be scoped to a topic, group, subject or transactional id, not {crn}"]
+        if role == "DeveloperManage" and "/topic=" not in crn:
+            return [f"DeveloperManage is for a cluster link's mirrored topics only, not {crn}"]
         return []
     forbidden, required = SCOPED_ROLES[role]
     if forbidden in crn or required not in crn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from core import naming
 from core.config_node import ConfigError
 from core.limits import MAX_PARTITIONS_PER_CLUSTER
 from flink_sql.routes import Route, load_routes, route_writing
@@ -48,6 +49,22 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
             f"{NAMESPACE}:topics.raw.name",
             f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
         )
+    link = settings.link if isinstance(settings, RegionStackSettings) else None
+    if link is not None:
+        # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.
+        prefix = naming.link_prefix(link.peer_region)
+        if region.raw_topic.startswith(prefix):
+            raise ConfigError(
+                settings.file, f"{NAMESPACE}:topics.raw.name", f"starts with {prefix!r}, the link's prefix for mirrors"
+            )
+        for index, route in enumerate(routes):
+            if route.enabled and route.output_topic.startswith(prefix):
+                raise ConfigError(
+                    settings.routes_file,
+                    f"routes[{index}].outputTopic",
+                    f"{route.output_topic!r} starts with {prefix!r}, the prefix of the peer's mirrors on this "
+                    f"cluster (link to {link.peer_stack})",
+                )
     routed = sum(1 for r in routes if r.enabled)
     raw, per_route = region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
     total = raw + routed * per_route
@@ -67,9 +84,11 @@ def compose(settings: Settings, routes: tuple[Route, ...]) -> None:
         case GlobalStackSettings():
             global_layer(settings, routes).export()
         case RegionStackSettings():
-            names = region_principal_names(settings.region, routes)
+            names = region_principal_names(settings, routes)
             exports = GlobalExports.from_stack(settings.global_stack, names)
-            RegionLayer(settings, routes, exports, previous_deployment()).export()
+            # The peer region stack must exist (`pulumi stack init`, even before its first `up`).
+            peer = pulumi.StackReference("link-peer", stack_name=settings.link.peer_stack) if settings.link else None
+            RegionLayer(settings, routes, exports, previous_deployment(), peer).export()
         case AllInOneStackSettings():
             exports = global_layer(settings, routes)
             exports.export()

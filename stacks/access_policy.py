@@ -8,10 +8,15 @@ from flink_sql.routes import Route, consumers
 from infra.access import Grants
 
 
-def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str = RAW_TOPIC) -> dict[str, Grants]:
+def access_policy(
+    routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str = RAW_TOPIC, peer_region: str | None = None
+) -> dict[str, Grants]:
     """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role.
-    (Which principals exist does not depend on the raw topic's name, only their grants do.)"""
+    (Which principals exist does not depend on the raw topic's name, only their grants do.) With a
+    cluster link (several regions in the global layer; `peer_region` in a region layer), each region
+    has a link principal, and consumers also read their topics' mirrors of the peer's."""
     enabled = tuple(r for r in routes if r.enabled)
+    linked = len(regions) > 1 or peer_region is not None
     policy = {
         naming.CDC_CONNECTOR: Grants(
             "Managed Postgres CDC connector: writes the raw change topic",
@@ -50,10 +55,20 @@ def access_policy(routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic
         policy[naming.cluster_manager(region)] = Grants(
             f"Deployer: manages topics and cluster links of the {region} cluster only", cluster_admin=True
         )
+        if linked:
+            policy[naming.link_principal(region)] = Grants(
+                f"The cluster link's credential on the {region} cluster: what the peer mirrors from it",
+                mirrored_topics=(raw_topic, *(r.output_topic for r in enabled)),
+                group_prefixes=tuple(naming.consumer_group_prefix(c) for c in consumers(routes)),
+                cluster_operator=True,
+            )
     for consumer in consumers(routes):
+        topics = tuple(r.output_topic for r in enabled if r.consumer == consumer)
+        mirrors = tuple(naming.mirror_topic(peer_region, t) for t in topics) if peer_region else ()
         policy[consumer] = Grants(
             f"Consumer application {consumer}",
-            read_topics=tuple(r.output_topic for r in enabled if r.consumer == consumer),
+            read_topics=topics,
+            read_mirrors=mirrors,
             group_prefixes=(naming.consumer_group_prefix(consumer),),
         )
     return policy

@@ -3,15 +3,20 @@ and keys -> CDC connector -> Flink compute and the routing statement -> monitori
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core import naming
+from core.config_node import ConfigError
 from flink_sql.routes import Route, consumers
 from flink_sql.statement import routing_statement
 from infra.access import ClusterAccess, ClusterAccessArgs
+from infra.aurora_idle_stop import AuroraIdleStop, AuroraIdleStopArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
+from infra.cluster_link import ClusterLinkHalf, ClusterLinkHalfArgs, Peer
 from infra.database import AuroraDatabase, AuroraDatabaseArgs, ProxyArgs
 from infra.database_egress import DatabaseEgress, DatabaseEgressArgs
 from infra.flink import FlinkCompute, FlinkComputeArgs, RoutingStatement, RoutingStatementArgs
@@ -22,13 +27,14 @@ from infra.settings import (
     APP_PASSWORD_KEY,
     CDC_PASSWORD_KEY,
     CDC_ROOT_CERT_KEY,
+    NAMESPACE,
     AllInOneStackSettings,
-    RegionSettings,
     RegionStackSettings,
+    mirror_transition_problem,
     read_secret,
 )
 from monitoring.targets import EXPORT as MONITORING_EXPORT
-from monitoring.targets import ConnectorWatch, ConsumerWatch, MonitoringTargets
+from monitoring.targets import ConnectorWatch, ConsumerWatch, LinkWatch, MonitoringTargets
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
 
@@ -36,9 +42,19 @@ from stacks.global_layer import GlobalExports
 ROUTING_EXPORT = "routingStatement"
 
 
-def region_principal_names(region: RegionSettings, routes: tuple[Route, ...]) -> list[str]:
+# The stack export holding this half of the cluster link (name, mirror status, mirrors).
+LINK_EXPORT = "clusterLink"
+
+
+def peer_region(settings: RegionStackSettings | AllInOneStackSettings) -> str | None:
+    link = settings.link if isinstance(settings, RegionStackSettings) else None
+    return link.peer_region if link else None
+
+
+def region_principal_names(settings: RegionStackSettings, routes: tuple[Route, ...]) -> list[str]:
     """The principals a region layer binds: what it reads from the global layer."""
-    return list(access_policy(routes, (region.region,), region.raw_topic))
+    region = settings.region
+    return list(access_policy(routes, (region.region,), region.raw_topic, peer_region(settings)))
 
 
 class RegionLayer:
@@ -51,14 +67,17 @@ class RegionLayer:
         routes: tuple[Route, ...],
         glob: GlobalExports,
         previous_deployment: pulumi.StackReference,
+        peer: pulumi.StackReference | None = None,
     ) -> None:
         self.stack = settings.stack
+        self.file = settings.file
+        self.link_settings = settings.link if isinstance(settings, RegionStackSettings) else None
         self.protect = settings.protect
         self.settings = settings.region
         self.region = settings.region.region
         self.routes = routes
         self.glob = glob
-        self.policy = access_policy(routes, (self.region,), self.settings.raw_topic)
+        self.policy = access_policy(routes, (self.region,), self.settings.raw_topic, peer_region(settings))
         self.consumers = consumers(routes)
         # Confluent display names start with the environment name (unique per stack, see naming).
         self.display = pulumi.Output.from_input(glob.environment_name).apply(
@@ -74,8 +93,11 @@ class RegionLayer:
         self.connector = self._connector()
         self.flink = self._flink_compute()
         self.routing = self._routing_statement(previous_deployment)
+        self.link_key = self._link_key()
+        self.cluster_link = self._cluster_link(peer, previous_deployment)
         self.watched = self._monitoring_targets()
         self.monitoring = self._monitoring()
+        self.idle_stop = self._idle_stop()
 
     def _aws_provider(self) -> pulumi.ResourceOptions | None:
         """AWS resources of this layer live in its region, whatever the deployer's default region is."""
@@ -228,6 +250,76 @@ class RegionLayer:
             ),
         )
 
+    def _link_key(self) -> confluent.ApiKey | None:
+        """The key the PEER's half of the link presents to this cluster (exported as a secret)."""
+        if self.link_settings is None:
+            return None
+        access = self.workload_access[naming.link_principal(self.region)]
+        return access.kafka_key(pulumi.Output.concat(self.display, "-cluster-link"), waits_for=self._reachable_after)
+
+    def _cluster_link(
+        self, peer: pulumi.StackReference | None, previous_deployment: pulumi.StackReference
+    ) -> pulumi.Output[dict[str, Any] | None] | None:
+        """This region's half of the bidirectional link and the mirrors of the peer's topics, declared
+        once the peer's outputs are read. A peer without a cluster yet (its first `up` has not run:
+        `pulumi stack init` it first, see README) skips both with a warning: the second region's `up`
+        creates the second half after the first exists, which also avoids the provider's link-id race."""
+        link = self.link_settings
+        if link is None or peer is None:
+            return None
+        values = pulumi.Output.all(
+            environment=self.glob.environment_name,
+            cluster_id=peer.get_output("clusterId"),
+            region=peer.get_output("region"),
+            bootstrap=peer.get_output("bootstrapEndpoint"),
+            credentials=peer.get_output("linkCredentials"),
+            topics=peer.get_output("linkedTopics"),
+            previous=previous_deployment.get_output(LINK_EXPORT),
+        )
+
+        def declare(v: dict[str, Any]) -> dict[str, Any] | None:
+            if not v["cluster_id"] or not v["credentials"]:
+                pulumi.log.warn(
+                    f"cluster link to {link.peer_stack} skipped: the peer has no cluster yet. "
+                    f"Run `pulumi up --stack {link.peer_stack}`, then `pulumi up` here again."
+                )
+                return None
+            if v["region"] != link.peer_region:
+                raise ConfigError(
+                    self.file,
+                    f"{NAMESPACE}:link.peerRegion",
+                    f"is {link.peer_region}, but {link.peer_stack} is in {v['region']}",
+                )
+            previous_status = (v["previous"] or {}).get("mirrorStatus")
+            problem = mirror_transition_problem(previous_status, link.mirror_status)
+            if problem:
+                raise ConfigError(self.file, f"{NAMESPACE}:link.mirrorStatus", problem)
+            name = naming.link_name(v["environment"], (self.region, link.peer_region))
+            half = ClusterLinkHalf(
+                f"{self.region}-link",
+                ClusterLinkHalfArgs(
+                    link_name=name,
+                    local_cluster=self.kafka.cluster,
+                    local_key=self.kafka.manager_key,
+                    peer=Peer(
+                        stack=link.peer_stack,
+                        region=v["region"],
+                        cluster_id=v["cluster_id"],
+                        bootstrap_endpoint=v["bootstrap"],
+                        link_key=v["credentials"]["key"],
+                        link_secret=v["credentials"]["secret"],
+                        topics=tuple(v["topics"]),
+                    ),
+                    group_prefixes=[naming.consumer_group_prefix(c) for c in self.consumers],
+                    mirror_status=link.mirror_status,
+                    protect=self.protect,
+                ),
+            )
+            mirrors = sorted(naming.mirror_topic(v["region"], topic) for topic in half.mirrors)
+            return {"name": name, "mirrorStatus": link.mirror_status, "mirrors": mirrors}
+
+        return values.apply(declare)
+
     def _flink_compute(self) -> FlinkCompute:
         return FlinkCompute(
             f"{self.region}-flink",
@@ -343,6 +435,7 @@ class RegionLayer:
             routing=self.routing.current,
             connector_id=connector.id if connector else None,
             connector_config=connector.config_nonsensitive if connector else None,
+            link=self.cluster_link,
         )
         return ids.apply(
             lambda v: MonitoringTargets(
@@ -357,6 +450,8 @@ class RegionLayer:
                 statements=(v["routing"]["name"],) if v["routing"] else (),  # none while the gate holds
                 connector=ConnectorWatch(v["connector_id"], v["connector_config"]["name"]) if connector else None,
                 consumers=tuple(ConsumerWatch(c, naming.consumer_group_prefix(c)) for c in self.consumers),
+                # This half's mirrors (their lag is reported here); none while the half is skipped.
+                link=LinkWatch(v["link"]["name"], tuple(v["link"]["mirrors"])) if v["link"] else None,
             )
         )
 
@@ -370,6 +465,26 @@ class RegionLayer:
                 targets=self.watched,
                 thresholds=self.settings.monitoring,
             ),
+        )
+
+    def _idle_stop(self) -> AuroraIdleStop | None:
+        """dev and pr-N only (the settings refuse it in a protected stack): stop the Aurora cluster after
+        `aurora.idleStop.inactivityHours` without connections beyond the CDC connectors' own."""
+        aurora = self.settings.aurora
+        if aurora is None or aurora.idle_stop is None:
+            return None
+        return AuroraIdleStop(
+            f"{self.region}-aurora-idle-stop",
+            AuroraIdleStopArgs(
+                cluster_identifier=aurora.cluster_identifier,
+                region=self.region,
+                settings=aurora.idle_stop,
+                connector_connections=aurora.idle_stop.connector_connections if self.settings.cdc.enabled else 0,
+                stack=self.stack,
+                name_prefix=f"{self.stack}-{self.region}",
+                protect=self.protect,
+            ),
+            opts=self.in_region,
         )
 
     def _registry_endpoint(self) -> pulumi.Input[str]:
@@ -390,6 +505,15 @@ class RegionLayer:
 
     def export(self) -> None:
         pulumi.export("region", self.region)
+        if self.link_key is not None:
+            # What the peer's half reads: this cluster's topics to mirror and the link's key here.
+            pulumi.export(
+                "linkCredentials",
+                pulumi.Output.secret({"key": self.link_key.id, "secret": self.link_key.secret}),
+            )
+            pulumi.export("linkedTopics", list(self.policy[naming.link_principal(self.region)].mirrored_topics))
+        if self.cluster_link is not None:
+            pulumi.export(LINK_EXPORT, self.cluster_link)
         pulumi.export("clusterId", self.kafka.cluster.id)
         pulumi.export("bootstrapEndpoint", self.kafka.cluster.bootstrap_endpoint)
         pulumi.export("restEndpoint", self.kafka.cluster.rest_endpoint)
@@ -401,6 +525,8 @@ class RegionLayer:
                 pulumi.export("databaseProxyEndpoint", self.database.proxy_endpoint)  # what the applications use
         if self.connector is not None:
             pulumi.export("cdcConnectorId", self.connector.connector.id)
+        if self.idle_stop is not None:
+            pulumi.export("auroraIdleStopFunction", self.idle_stop.function_name)  # the start path invokes it
         pulumi.export("consumerCredentials", pulumi.Output.secret(self.consumer_credentials))
         # What a consumer app configures besides its keys (`cdcctl consumer NAME --stack S`): the registry,
         # the topics its grants let it read and the group-id prefix they allow (the access policy's).
@@ -409,7 +535,9 @@ class RegionLayer:
             "consumers",
             {
                 consumer: {
+                    # Its topics in this region; with a link, also the peer's mirrored here (readable too).
                     "topics": list(self.policy[consumer].read_topics),
+                    **({"peerMirrors": sorted(self.policy[consumer].read_mirrors)} if self.link_settings else {}),
                     "groupPrefix": naming.consumer_group_prefix(consumer),
                 }
                 for consumer in self.consumers

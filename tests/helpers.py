@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cdcctl.plan import Plan, PlannedResource
 
@@ -17,8 +18,14 @@ GOLDEN = REPO / "tests" / "golden"
 
 
 def copy_project(target: Path, stacks: tuple[str, ...] = STACKS) -> Path:
-    """The program, these stacks' files and the shipped routes, copied to `target` (a test's project)."""
-    for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{stack}.yaml" for stack in stacks)):
+    """The program, these stacks' files (and of the stacks they read: global stack, link peer) and the
+    shipped routes, copied to `target` (a test's project)."""
+    needed = set(stacks)
+    for stack in stacks:
+        config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
+        references = [config.get("cdc-platform:globalStack"), (config.get("cdc-platform:link") or {}).get("peerStack")]
+        needed |= {str(r).rsplit("/", 1)[-1] for r in references if r}
+    for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{stack}.yaml" for stack in sorted(needed))):
         shutil.copy(REPO / name, target / name)
     (target / "flink_sql").mkdir(exist_ok=True)
     shutil.copy(REPO / "flink_sql/routes.yaml", target / "flink_sql/routes.yaml")

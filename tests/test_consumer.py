@@ -32,8 +32,12 @@ def topics_of(consumer: str) -> list[str]:
 def test_region_stacks_export_each_consumers_topics_and_group_prefix(plans: dict[str, Plan], stack: str) -> None:
     exported = plans[stack].outputs["consumers"]
     assert set(exported) == set(CONSUMERS)
+    peer = {"prod-east": "us-west-2", "prod-west": "us-east-1"}.get(stack)
     for consumer in CONSUMERS:
-        assert exported[consumer] == {"topics": topics_of(consumer), "groupPrefix": f"{consumer}-"}
+        expected: dict[str, Any] = {"topics": topics_of(consumer), "groupPrefix": f"{consumer}-"}
+        if peer:  # with the cluster link it may also read the peer's topics mirrored here
+            expected["peerMirrors"] = sorted(f"{peer}.{t}" for t in topics_of(consumer))
+        assert exported[consumer] == expected
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod-east", "prod-west"])

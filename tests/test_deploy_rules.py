@@ -73,6 +73,7 @@ def unprotected_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     copy_project(tmp_path, ("prod",))
     document = yaml.safe_load((REPO / "Pulumi.prod-east.yaml").read_text())
     document["config"]["cdc-platform:protect"] = False
+    del document["config"]["cdc-platform:link"]  # a copy has no peer region stack
     (tmp_path / "Pulumi.Team_B.Try--1.yaml").write_text(yaml.safe_dump(document))
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -14,6 +14,8 @@ from cdcctl.__main__ import main
 from tests.helpers import copy_project, the_one_error_line
 
 EAST = "Pulumi.prod-east.yaml"
+# The line an appended key lands on: the shipped file's length + 1.
+APPENDED = len((Path(__file__).resolve().parent.parent / EAST).read_text().splitlines()) + 1
 PROD = "Pulumi.prod.yaml"
 DEV = "Pulumi.dev.yaml"
 ROUTES = "flink_sql/routes.yaml"
@@ -68,7 +70,7 @@ STACK_FILE_CASES: list[tuple[str, str, str, Callable[[str], str], str]] = [
         "prod-east",
         EAST,
         append("  cdc-platform:deep: " + "[" * 3000 + "]" * 3000 + "\n"),
-        f"{EAST}:54:",
+        f"{EAST}:{APPENDED}:",
     ),
     (
         "non-utf8",
@@ -77,35 +79,35 @@ STACK_FILE_CASES: list[tuple[str, str, str, Callable[[str], str], str]] = [
         lambda t: t + "  cdc-platform:x: caf\udce9\n",
         f"error: {EAST}: file: is not UTF-8 text",
     ),
-    ("syntax-error", "prod-east", EAST, append("  cdc-platform:flink: {maxCfu: [5}\n"), f"error: {EAST}:54:"),
-    ("tab-indent", "prod-east", EAST, append("\tcdc-platform:x: 1\n"), f"error: {EAST}:54:1: invalid YAML"),
+    ("syntax-error", "prod-east", EAST, append("  cdc-platform:flink: {maxCfu: [5}\n"), f"error: {EAST}:{APPENDED}:"),
+    ("tab-indent", "prod-east", EAST, append("\tcdc-platform:x: 1\n"), f"error: {EAST}:{APPENDED}:1: invalid YAML"),
     (
         "python-tag",
         "prod-east",
         EAST,
         append("  cdc-platform:x: !!python/object/apply:os.system [id]\n"),
-        f"error: {EAST}:54:19: unsupported YAML tag",
+        f"error: {EAST}:{APPENDED}:19: unsupported YAML tag",
     ),
     (
         "binary-tag",
         "prod-east",
         EAST,
         append("  cdc-platform:x: !!binary aGk=\n"),
-        f"error: {EAST}:54:19: unsupported YAML tag",
+        f"error: {EAST}:{APPENDED}:19: unsupported YAML tag",
     ),
     (
         "custom-tag",
         "prod-east",
         EAST,
         append("  cdc-platform:x: !Ref other\n"),
-        f"error: {EAST}:54:19: unsupported YAML tag !Ref",
+        f"error: {EAST}:{APPENDED}:19: unsupported YAML tag !Ref",
     ),
     (
         "list-as-key",
         "prod-east",
         EAST,
         append("  ? [a, b]\n  : 1\n"),
-        f"error: {EAST}:54:5: a mapping key must be a scalar",
+        f"error: {EAST}:{APPENDED}:5: a mapping key must be a scalar",
     ),
     ("document-is-a-list", "prod-east", EAST, whole("- config\n"), f"error: {EAST}: config: must be a mapping"),
     (

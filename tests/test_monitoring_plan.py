@@ -15,7 +15,7 @@ from cdcctl.mocks import ORG_CRN
 from cdcctl.plan import Plan
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import LinkWatch, MonitoringTargets, Thresholds
-from tests.helpers import REPO, bindings_of, one, principal_ids
+from tests.helpers import REPO, bindings_of, of_type, one, principal_ids
 
 REGION_STACKS = ("dev", "prod-east", "prod-west")
 
@@ -65,7 +65,13 @@ def test_monitoring_export_names_the_stacks_own_resources(plans: dict[str, Plan]
     assert {(c.name, c.group_prefix) for c in targets.consumers} == {
         (name, consumer["groupPrefix"]) for name, consumer in p.outputs["consumers"].items()
     }
-    assert targets.link is None  # no stack declares a cluster link yet
+    # Its half of the cluster link (prod regions): the mirrors it hosts, as declared; dev has none.
+    mirrors = sorted(m.inputs["mirrorTopicName"] for m in of_type(p, "KafkaMirrorTopic"))
+    if not of_type(p, "ClusterLink"):
+        assert targets.link is None and not mirrors
+        return
+    assert targets.link is not None and list(targets.link.mirror_topics) == mirrors
+    assert targets.link.name == one(p, "ClusterLink").inputs["link"]
 
 
 @pytest.mark.parametrize("stack", REGION_STACKS)
@@ -105,7 +111,8 @@ def test_cluster_load_is_watched_on_dedicated_clusters_only(plans: dict[str, Pla
 
     assert "KafkaClusterLoadHigh" in alerts("prod-east")  # DEDICATED
     assert "KafkaClusterLoadHigh" not in alerts("dev")  # STANDARD: no cluster_load_percent
-    assert not {"MirrorTopicLagHigh", "ClusterLinkUnavailable"} & alerts("prod-east")  # no link declared
+    assert {"MirrorTopicLagHigh", "ClusterLinkUnavailable"} <= alerts("prod-east")  # its half of the link
+    assert not {"MirrorTopicLagHigh", "ClusterLinkUnavailable"} & alerts("dev")  # no link declared
 
 
 def test_readme_documents_every_alert_the_rules_can_hold(plans: dict[str, Plan]) -> None:

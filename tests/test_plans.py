@@ -26,6 +26,7 @@ def test_global_stack_registers_environment_and_principals_but_no_cluster(plans:
     accounts = {r.inputs["displayName"] for r in of_type(prod, "ServiceAccount")}
     expected = {"cdc-connector", "flink-statements", "flink-deployer", "schema-manager", "metrics-viewer"}
     expected |= {"cluster-manager-us-east-1", "cluster-manager-us-west-2"}
+    expected |= {"cluster-link-us-east-1", "cluster-link-us-west-2"}  # two regions: one link principal each
     expected |= {r.consumer for r in ROUTES if r.consumer}
     assert accounts == {f"cdc-prod-{name}" for name in expected}
     assert not of_type(prod, "KafkaCluster") and not of_type(prod, "KafkaTopic")
@@ -186,7 +187,9 @@ def test_consumer_reads_only_its_topics_and_its_own_groups(plans: dict[str, Plan
         held = bindings_of(east, ids[consumer])
         assert {role for role, _ in held} == {"DeveloperRead"}
         topic_grants = {crn.rsplit("/topic=", 1)[1] for _, crn in held if "/topic=" in crn}
-        assert topic_grants == topics
+        assert topic_grants == topics | {f"us-west-2.{t}" for t in topics}  # and the peer's, mirrored here
+        subjects = {crn.rsplit("/subject=", 1)[1] for _, crn in held if "/subject=" in crn}
+        assert subjects == {f"{t}-value" for t in topics}  # mirrors carry the source subjects' schema ids
         groups = {crn.rsplit("/group=", 1)[1] for _, crn in held if "/group=" in crn}
         assert groups == {f"{consumer}-*"}
         assert all(f"/kafka={cluster_id}/" in crn for _, crn in held if "/subject=" not in crn)

@@ -125,7 +125,6 @@ def test_deployer_roles_at_a_wrong_scope_are_refused(role: str, crn: str) -> Non
     [
         ("EnvironmentAdmin", ENV),
         ("OrganizationAdmin", ORG),
-        ("DeveloperManage", f"{KAFKA}/topic=x"),
         ("ResourceOwner ", f"{REGISTRY}/subject=x"),
         ("developerread", f"{KAFKA}/topic=x"),
         ("FlinkAdmin", ENV),
@@ -135,6 +134,32 @@ def test_roles_outside_the_allow_list_are_refused_at_any_scope(role: str, crn: s
     assert check_resource(ROLE_BINDING, binding(role, crn)) == [
         f"role {role} is not allowed: workloads get Developer* on topics/groups/subjects only"
     ]
+
+
+# --- the cluster link's credential: DeveloperManage on mirrored topics, Operator on its one cluster ----
+
+
+def test_the_link_credentials_bindings_are_allowed() -> None:
+    for role, crn in [
+        ("DeveloperManage", f"{KAFKA}/topic=raw"),
+        ("DeveloperRead", f"{KAFKA}/topic=raw"),
+        ("Operator", CLUSTER),
+    ]:
+        assert check_resource(ROLE_BINDING, binding(role, crn)) == [], role
+
+
+@pytest.mark.parametrize(
+    "crn", [f"{KAFKA}/group=loan-consumer-*", f"{REGISTRY}/subject=s", f"{KAFKA}/transactional-id=t*"]
+)
+def test_developer_manage_beyond_topics_is_refused(crn: str) -> None:
+    assert check_resource(ROLE_BINDING, binding("DeveloperManage", crn)) == [
+        f"DeveloperManage is for a cluster link's mirrored topics only, not {crn}"
+    ]
+
+
+@pytest.mark.parametrize("crn", [ENV, ORG, KAFKA, f"{KAFKA}/topic=x"])
+def test_operator_beyond_its_one_cluster_is_refused(crn: str) -> None:
+    assert check_resource(ROLE_BINDING, binding("Operator", crn)) == [f"Operator bound at the wrong scope: {crn}"]
 
 
 def test_a_binding_without_a_role_is_refused() -> None:

@@ -54,8 +54,9 @@ def test_nothing_in_a_prod_region_uses_a_public_flink_or_registry_endpoint(
 
 def test_dev_stays_public_and_cheap(plans: dict[str, Plan]) -> None:
     dev = plans["dev"]
-    for kind in ("Network", "AccessPoint", "DnsRecord", "LoadBalancer", "VpcEndpointService", "Function"):
+    for kind in ("Network", "AccessPoint", "DnsRecord", "LoadBalancer", "VpcEndpointService", "ClusterLink"):
         assert not of_type(dev, kind), kind
+    assert not [r for r in of_type(dev, "Function") if "egress" in r.name]  # no writer follower
     assert dev.outputs["schemaRegistryEndpoint"].startswith("https://psrc-")
 
 

@@ -460,6 +460,7 @@ REGION_KEYS = ", ".join(
         "globalStack",
         "kafka",
         "layer",
+        "link",
         "monitoring",
         "network",
         "protect",

@@ -42,6 +42,7 @@ class ConsumerConfig:
     topics: tuple[str, ...]
     group_prefix: str
     mirrors: dict[str, tuple[str, ...]]  # peer region -> the topics' mirror names there
+    peer_mirrors: tuple[str, ...]  # the peer's same topics mirrored HERE (readable; offsets synced)
     value_format: str
     private_vpc: str | None  # PRIVATELINK: the VPC the endpoints resolve in
 
@@ -126,7 +127,7 @@ def consumer_config(name: str, stack: str, outputs_file: Path | None = None) -> 
             node.fail("missing: deployed before this program exported it? run `pulumi up` on the stack")
         return node
 
-    exported = export("consumers", name).fields(required=["topics", "groupPrefix"])
+    exported = export("consumers", name).fields(required=["topics", "groupPrefix"], optional=["peerMirrors"])
     topics = tuple(t.string() for t in exported["topics"].items(min_items=1))
     peers = [r for r in _regions(settings) if r != region.region]
     return ConsumerConfig(
@@ -139,6 +140,9 @@ def consumer_config(name: str, stack: str, outputs_file: Path | None = None) -> 
         topics=topics,
         group_prefix=exported["groupPrefix"].string(),
         mirrors={peer: tuple(naming.mirror_topic(region.region, t) for t in topics) for peer in peers},
+        peer_mirrors=tuple(t.string() for t in exported["peerMirrors"].items())
+        if exported["peerMirrors"].present
+        else (),
         value_format=region.cdc.value_format,
         private_vpc=region.private_link.vpc_id if region.private_link else None,
     )
@@ -171,6 +175,7 @@ def as_json(c: ConsumerConfig) -> dict[str, Any]:
         "schemaRegistryUrl": c.schema_registry_url,
         "topics": list(c.topics),
         "mirrors": {region: list(names) for region, names in c.mirrors.items()},
+        "peerMirrors": list(c.peer_mirrors),
         "groupPrefix": c.group_prefix,
         "secrets": {"command": c.secrets_command, "entry": c.consumer, "keys": list(CREDENTIAL_KEYS)},
         "librdkafka": c.librdkafka(),
@@ -186,6 +191,8 @@ def as_text(c: ConsumerConfig) -> str:
     ]
     for peer, names in c.mirrors.items():
         lines.append(f"# Their mirrors in {peer} (cluster link prefix {c.region}.): {', '.join(names)}")
+    if c.peer_mirrors:
+        lines.append(f"# Also readable here, the peer's records mirrored: {', '.join(c.peer_mirrors)}")
     lines += [
         f"# Consumer groups: group.id must start with {c.group_prefix} (it may read groups {c.group_prefix}* only)",
         f"# Secret keys: {c.secrets_command} | jq '.\"{c.consumer}\"'",

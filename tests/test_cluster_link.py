@@ -1,0 +1,210 @@
+"""Active-active offline: each prod region stack declares its half of ONE bidirectional link to the
+peer (read from the peer's own offline plan, as a StackReference would), mirrors every peer topic once,
+syncs the consumers' offsets, and skips its half while the peer has no cluster."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cdcctl.plan import Plan, PlannedResource, plan
+from core.config_node import ConfigError
+from flink_sql.routes import load_routes
+from infra.cluster_link import LINK_CONFIG_KEYS, link_config
+from tests.helpers import REPO, bindings_of, copy_project, of_type, one, principal_ids
+
+PAIRS = [("prod-east", "prod-west"), ("prod-west", "prod-east")]
+ROUTES = load_routes(str(REPO / "flink_sql/routes.yaml"))
+CONSUMER_PREFIXES = sorted({f"{r.consumer}-" for r in ROUTES if r.consumer})
+
+
+def link_of(p: Plan) -> PlannedResource:
+    return one(p, "ClusterLink")
+
+
+def mirrors_of(p: Plan) -> dict[str, PlannedResource]:
+    return {m.inputs["mirrorTopicName"]: m for m in of_type(p, "KafkaMirrorTopic")}
+
+
+def region_of(stack: str) -> str:
+    return str(yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]["cdc-platform:region"])
+
+
+@pytest.mark.parametrize("stack, peer", PAIRS)
+def test_each_half_links_its_own_cluster_to_the_peer(plans: dict[str, Plan], stack: str, peer: str) -> None:
+    p, q = plans[stack], plans[peer]
+    link = link_of(p)
+    assert link.inputs["link"] == link_of(q).inputs["link"]  # one link, two halves, one explicit name
+    assert (link.inputs["linkMode"], link.inputs["connectionMode"]) == ("BIDIRECTIONAL", "OUTBOUND")
+    local, remote = link.inputs["localKafkaCluster"], link.inputs["remoteKafkaCluster"]
+    assert local["id"] == p.outputs["clusterId"] and local["restEndpoint"] == p.outputs["restEndpoint"]
+    assert remote["id"] == q.outputs["clusterId"] and remote["bootstrapEndpoint"] == q.outputs["bootstrapEndpoint"]
+    # Local credentials: this region's cluster manager key (creating links needs CloudClusterAdmin).
+    manager_key = one(p, "ApiKey", lambda r: r.name.endswith("-kafka-manager-key"))
+    assert manager_key.urn in link.dependencies
+    assert manager_key.inputs["managedResource"]["id"] == p.outputs["clusterId"]
+    # The secrets stay secrets in the plan.
+    assert local["credentials"]["secret"] == "[secret]"
+    assert "[secret]" in json.dumps(remote["credentials"])
+    assert link.protect
+
+
+@pytest.mark.parametrize("stack, peer", PAIRS)
+def test_every_peer_topic_is_mirrored_once_under_the_peers_prefix(
+    plans: dict[str, Plan], stack: str, peer: str
+) -> None:
+    p, q = plans[stack], plans[peer]
+    prefix = region_of(peer) + "."
+    assert link_of(p).inputs["config"]["cluster.link.prefix"] == prefix
+    peer_topics = {t.inputs["topicName"] for t in of_type(q, "KafkaTopic")}
+    mirrors = mirrors_of(p)
+    assert set(mirrors) == {prefix + t for t in peer_topics}
+    for name, mirror in mirrors.items():
+        assert mirror.inputs["sourceKafkaTopic"]["topicName"] == name.removeprefix(prefix)
+        assert mirror.inputs["clusterLink"]["linkName"] == link_of(p).inputs["link"]
+        assert mirror.inputs["kafkaCluster"]["id"] == p.outputs["clusterId"]
+        assert mirror.inputs["status"] == "ACTIVE"
+        assert link_of(p).urn in mirror.dependencies
+        assert mirror.retain_on_delete  # after a promotion it is the only copy
+    assert not {t.inputs["topicName"] for t in of_type(p, "KafkaTopic")} & set(mirrors)
+    # What the stack exports (and its monitoring watches for mirror lag) are these very mirrors.
+    assert p.outputs["clusterLink"]["mirrors"] == sorted(mirrors)
+    assert p.outputs["monitoring"]["link"]["mirrorTopics"] == sorted(mirrors)
+
+
+@pytest.mark.parametrize("stack, peer", PAIRS)
+def test_the_link_principal_holds_only_what_confluents_security_table_lists(
+    plans: dict[str, Plan], stack: str, peer: str
+) -> None:
+    p = plans[stack]
+    principal = principal_ids(plans["prod"])[f"cluster-link-{region_of(stack)}"]
+    held = {(role, crn.rsplit("/", 1)[-1]) for role, crn in bindings_of(p, principal)}
+    topics = {t.inputs["topicName"] for t in of_type(p, "KafkaTopic")}
+    expected = {(role, f"topic={t}") for t in topics for role in ("DeveloperRead", "DeveloperManage")}
+    expected |= {("DeveloperRead", f"group={prefix}*") for prefix in CONSUMER_PREFIXES}
+    expected |= {("Operator", f"cloud-cluster={p.outputs['clusterId']}")}
+    assert held == expected
+    key = one(p, "ApiKey", lambda r: r.name.endswith("cluster-link-" + region_of(stack) + "-key"))
+    assert key.inputs["owner"]["id"] == principal.removeprefix("User:")
+    # The peer's half presents exactly this key: this stack exports it, as a secret.
+    assert p.outputs["linkCredentials"] == "[secret]"
+    assert sorted(p.outputs["linkedTopics"]) == sorted(topics)
+
+
+@pytest.mark.parametrize("stack, peer", PAIRS)
+def test_consumers_read_their_topics_and_the_mirrors_and_their_offsets_follow(
+    plans: dict[str, Plan], stack: str, peer: str
+) -> None:
+    p = plans[stack]
+    config = link_of(p).inputs["config"]
+    assert config["consumer.offset.sync.enable"] == "true" and config["acl.sync.enable"] == "false"
+    assert config["consumer.group.prefix.enable"] == "false"  # a consumer keeps its group name in both regions
+    filters = json.loads(config["consumer.offset.group.filters"])["groupFilters"]
+    assert sorted(f["name"] for f in filters) == CONSUMER_PREFIXES
+    assert {(f["patternType"], f["filterType"]) for f in filters} == {("PREFIXED", "INCLUDE")}
+    ids = principal_ids(plans["prod"])
+    for consumer in {r.consumer for r in ROUTES if r.consumer}:
+        read = {crn.rsplit("topic=", 1)[-1] for role, crn in bindings_of(p, ids[consumer]) if "/topic=" in crn}
+        own = {r.output_topic for r in ROUTES if r.enabled and r.consumer == consumer}
+        assert read == own | {region_of(peer) + "." + t for t in own}
+
+
+def test_the_program_never_drops_a_link_config_key_it_once_set() -> None:
+    """Removing a key fails at apply ("reset ... not supported"): every key is always sent."""
+    for prefixes in ([], ["loan-consumer-"], CONSUMER_PREFIXES):
+        assert tuple(sorted(link_config("us-west-2", prefixes))) == tuple(sorted(LINK_CONFIG_KEYS))
+    assert link_config("us-west-2", [])["consumer.offset.sync.enable"] == "false"
+
+
+# --- first deployment, failover settings, bad settings -----------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy_project(tmp_path, ("prod", "prod-east", "prod-west"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def set_link(project: Path, stack: str, **values: Any) -> None:
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["cdc-platform:link"] = {**document["config"]["cdc-platform:link"], **values}
+    path.write_text(yaml.safe_dump(document))
+
+
+def test_a_peer_without_a_cluster_yet_skips_the_half_with_a_warning(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        p = plan("prod-east", project, peer_deployed=False)
+    assert not of_type(p, "ClusterLink") and not of_type(p, "KafkaMirrorTopic")
+    assert of_type(p, "KafkaCluster") and of_type(p, "FlinkStatement")  # everything else deploys
+    (warning,) = [r.getMessage() for r in caplog.records if "cluster link" in r.getMessage()]
+    assert "pulumi up --stack acme-lending/cdc-platform/prod-west" in warning
+    assert p.outputs["linkCredentials"] == "[secret]"  # the peer's later `up` can build its half
+
+
+def test_failover_is_a_settings_change_carried_to_every_mirror(project: Path) -> None:
+    first = plan("prod-west", project)
+    set_link(project, "prod-west", mirrorStatus="FAILED_OVER")
+    second = plan("prod-west", project, previous=first.raw_outputs)
+    assert {m.inputs["status"] for m in of_type(second, "KafkaMirrorTopic")} == {"FAILED_OVER"}
+    assert second.outputs["clusterLink"]["mirrorStatus"] == "FAILED_OVER"
+
+
+@pytest.mark.parametrize(
+    "before, after, allowed",
+    [
+        ("ACTIVE", "PAUSED", True),
+        ("PAUSED", "ACTIVE", True),
+        ("PAUSED", "PROMOTED", True),
+        ("ACTIVE", "FAILED_OVER", True),
+        ("PROMOTED", "ACTIVE", False),
+        ("FAILED_OVER", "PAUSED", False),
+        ("PROMOTED", "FAILED_OVER", False),
+    ],
+)
+def test_only_the_status_moves_confluent_allows_are_planned(
+    project: Path, before: str, after: str, allowed: bool
+) -> None:
+    set_link(project, "prod-east", mirrorStatus=before)
+    first = plan("prod-east", project)
+    set_link(project, "prod-east", mirrorStatus=after)
+    if allowed:
+        plan("prod-east", project, previous=first.raw_outputs)
+        return
+    with pytest.raises(Exception, match=f"mirror topics are {before}, which cannot become {after}"):
+        plan("prod-east", project, previous=first.raw_outputs)
+
+
+@pytest.mark.parametrize(
+    "values, key, message",
+    [
+        ({"peerRegion": "us-east-1"}, "cdc-platform:link.peerRegion", "is this stack's own region us-east-1"),
+        ({"peerStack": "acme-lending/cdc-platform/prod-south"}, "cdc-platform:link.peerStack", "names no stack file"),
+        ({"peerStack": "acme-lending/cdc-platform/prod-east"}, "cdc-platform:link.peerStack", "cannot link to itself"),
+        ({"mirrorStatus": "STOPPED"}, "cdc-platform:link.mirrorStatus", "'STOPPED' is not one of"),
+    ],
+)
+def test_bad_link_settings_name_file_and_key(project: Path, values: dict[str, str], key: str, message: str) -> None:
+    set_link(project, "prod-east", **values)
+    with pytest.raises(ConfigError) as error:
+        plan("prod-east", project)
+    assert (error.value.file, error.value.path) == ("Pulumi.prod-east.yaml", key)
+    assert message in str(error.value)
+
+
+def test_a_route_topic_under_the_link_prefix_is_refused(project: Path) -> None:
+    path = project / "flink_sql/routes.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["routes"][0]["outputTopic"] = "us-west-2.loans"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError) as error:
+        plan("prod-east", project)
+    assert error.value.path == "routes[0].outputTopic" and "the prefix of the peer's mirrors" in str(error.value)
