@@ -23,6 +23,7 @@ import pulumi_aws as aws
 
 from core import naming
 from core.naming import COMPONENT
+from infra.functions import execution_role, invoke_on
 from infra.settings import IdleStopSettings
 
 # Relative to the project directory, where Pulumi runs the program: the archive's content, not this
@@ -106,22 +107,7 @@ class AuroraIdleStop(pulumi.ComponentResource):
             retention_in_days=LOG_RETENTION_DAYS,
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-            opts=child,
-        )
+        role = execution_role(f"{name}-role", child)
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         policy = aws.iam.RolePolicy(
             f"{name}-permissions",
@@ -157,14 +143,6 @@ class AuroraIdleStop(pulumi.ComponentResource):
             schedule_expression=SCHEDULE,
             opts=child,
         )
-        aws.cloudwatch.EventTarget(f"{name}-hourly-target", rule=schedule.name, arn=function.arn, opts=child)
-        aws.lambda_.Permission(
-            f"{name}-hourly-invoke",
-            action="lambda:InvokeFunction",
-            function=function.name,
-            principal="events.amazonaws.com",
-            source_arn=schedule.arn,
-            opts=child,
-        )
+        invoke_on(f"{name}-hourly", schedule, function, child)
         self.function_name: pulumi.Output[str] = function.name
         self.register_outputs({"function_name": self.function_name})

@@ -31,6 +31,7 @@ import pulumi_confluentcloud as confluent
 from core import naming
 from core.naming import COMPONENT
 from infra.database import POSTGRES_PORT, AuroraDatabase
+from infra.functions import execution_role, invoke_on
 
 FOLLOWER_CODE = Path(__file__).resolve().parent.parent / "functions" / "writer_follower"
 # How often the follower re-checks even without an event (RDS events can be missed or late).
@@ -143,22 +144,7 @@ class DatabaseEgress(pulumi.ComponentResource):
         """The function, its triggers (the cluster's RDS events and a schedule), and its first run at
         deploy, which registers the writer before the connector starts."""
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-follower-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-            opts=child,
-        )
+        role = execution_role(f"{name}-follower-role", child)
         aws.iam.RolePolicyAttachment(
             f"{name}-follower-logs",
             role=role.name,
@@ -226,15 +212,7 @@ class DatabaseEgress(pulumi.ComponentResource):
             ),
         }
         for kind, rule in triggers.items():
-            aws.cloudwatch.EventTarget(f"{name}-{kind}-target", rule=rule.name, arn=function.arn, opts=child)
-            aws.lambda_.Permission(
-                f"{name}-{kind}-invoke",
-                action="lambda:InvokeFunction",
-                function=function.name,
-                principal="events.amazonaws.com",
-                source_arn=rule.arn,
-                opts=child,
-            )
+            invoke_on(f"{name}-{kind}", rule, function, child)
         return aws.lambda_.Invocation(
             f"{name}-first-target",
             function_name=function.name,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
 
 from cdcctl.plan import Plan, PlannedResource
+from monitoring.targets import ConnectorWatch, ConsumerWatch, MonitoringTargets
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod", "prod-east", "prod-west")
@@ -30,6 +34,17 @@ def copy_project(target: Path, stacks: tuple[str, ...] = STACKS) -> Path:
     (target / "flink_sql").mkdir(exist_ok=True)
     shutil.copy(REPO / "flink_sql/routes.yaml", target / "flink_sql/routes.yaml")
     return target
+
+
+def load_function(name: str) -> ModuleType:
+    """A Lambda handler of functions/<name>/handler.py, imported as the Lambda runtime does (a file,
+    not a package of the program)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "functions" / name / "handler.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def the_one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -75,3 +90,19 @@ def bindings_of(p: Plan, principal: str) -> set[tuple[str, str]]:
         for r in of_type(p, "RoleBinding")
         if r.inputs["principal"] == principal
     }
+
+
+# One region's watched resources with made-up ids, for monitoring tests that need no plan.
+EXAMPLE_TARGETS = MonitoringTargets(
+    stack="prod-east",
+    region="us-east-1",
+    organization_id="org",
+    environment_id="env-1",
+    cluster_id="lkc-1",
+    cluster_type="DEDICATED",
+    compute_pool_id="lfcp-1",
+    flink_rest_endpoint="https://flink.us-east-1.aws.confluent.cloud",
+    statements=("prod-east-routes-1",),
+    connector=ConnectorWatch("lcc-1", "cdc-prod-us-east-1-postgres-cdc"),
+    consumers=(ConsumerWatch("loan-consumer", "loan-consumer-"),),
+)

@@ -6,12 +6,9 @@ and what the stacks register for it."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,7 +16,7 @@ import pytest
 from cdcctl.plan import Plan, plan
 from core.config_node import ConfigError
 from infra.settings import IdleStopSettings, parse_settings
-from tests.helpers import REPO, copy_project, of_type, one
+from tests.helpers import REPO, copy_project, load_function, of_type, one
 
 DATA = REPO / "tests/data/aurora_idle_stop"
 CLUSTER = "cdc-dev-events"
@@ -27,16 +24,7 @@ NOW = datetime(2026, 11, 24, 7, 0, 12, tzinfo=UTC)  # when the fixtures' GetMetr
 HOURS = 3
 
 
-def load_handler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("aurora_idle_stop", REPO / "functions/aurora_idle_stop/handler.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
-
-
-handler = load_handler()
+handler = load_function("aurora_idle_stop")
 
 
 def _datetimes(value: Any) -> Any:

@@ -22,8 +22,8 @@ import yaml
 from cdcctl.__main__ import main
 from cdcctl.plan import Plan
 from monitoring.prometheus import alert_rules, job_name, render
-from monitoring.targets import ConnectorWatch, ConsumerWatch, LinkWatch, MonitoringTargets, Thresholds
-from tests.helpers import STACKS
+from monitoring.targets import LinkWatch, MonitoringTargets, Thresholds
+from tests.helpers import EXAMPLE_TARGETS, STACKS
 
 STACK = "prod-east"
 LINK = LinkWatch("cdc-prod-link", ("us-west-2.raw-business-events", "us-west-2.filtered-loan-created-events"))
@@ -272,19 +272,7 @@ def _linked(plans: dict[str, Plan]) -> MonitoringTargets:
 
 
 # Case names (ids play no part in them); each test builds its case with the plan's real ids.
-_EXAMPLE = MonitoringTargets(
-    stack=STACK,
-    region="us-east-1",
-    organization_id="org",
-    environment_id="env-1",
-    cluster_id="lkc-1",
-    cluster_type="DEDICATED",
-    compute_pool_id="lfcp-1",
-    flink_rest_endpoint="https://flink.us-east-1.aws.confluent.cloud",
-    statements=("prod-east-routes-1",),
-    connector=ConnectorWatch("lcc-1", "cdc-prod-us-east-1-postgres-cdc"),
-    consumers=(ConsumerWatch("loan-consumer", "loan-consumer-"),),
-)
+_EXAMPLE = replace(EXAMPLE_TARGETS, stack=STACK)
 CASE_NAMES = [c.name for c in _cases(_EXAMPLE)]
 
 

@@ -10,7 +10,8 @@ import yaml
 
 from infra.settings import region_settings
 from monitoring.prometheus import alert_rules, render, scrape_config
-from monitoring.targets import ConnectorWatch, ConsumerWatch, MonitoringTargets, Thresholds
+from monitoring.targets import Thresholds
+from tests.helpers import EXAMPLE_TARGETS
 from tests.test_settings import ALL_IN_ONE, GLOBAL, GLOBAL_KEYS, NS, REGION, parse, refusal
 
 KEY = f"{NS}:monitoring"
@@ -88,19 +89,7 @@ def test_bad_thresholds_are_refused_naming_the_key(monitoring: Any, key: str, re
     assert message.startswith(reason), message
 
 
-TARGETS = MonitoringTargets(
-    stack="prod-east",
-    region="us-east-1",
-    organization_id="org",
-    environment_id="env-1",
-    cluster_id="lkc-1",
-    cluster_type="DEDICATED",
-    compute_pool_id="lfcp-1",
-    flink_rest_endpoint="https://flink.us-east-1.aws.confluent.cloud",
-    statements=("prod-east-routes-1",),
-    connector=ConnectorWatch("lcc-1", "cdc-prod-us-east-1-postgres-cdc"),
-    consumers=(ConsumerWatch("loan-consumer", "loan-consumer-"),),
-)
+TARGETS = EXAMPLE_TARGETS
 
 
 def test_thresholds_from_settings_reach_the_rules_and_the_scrape_config() -> None:

@@ -3,27 +3,14 @@ against a recording ELBv2 client (the real Lambda code path, AWS stood in by a f
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import load_function
 
-
-def load_handler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("writer_follower", REPO / "functions/writer_follower/handler.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
-
-
-handler = load_handler()
+handler = load_function("writer_follower")
 CLUSTER = "cdc-prod-east-events"
 
 
