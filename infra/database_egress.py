@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -33,7 +32,9 @@ from core.naming import COMPONENT
 from infra.database import POSTGRES_PORT, AuroraDatabase
 from infra.functions import execution_role, invoke_on
 
-FOLLOWER_CODE = Path(__file__).resolve().parent.parent / "functions" / "writer_follower"
+# Relative to the project directory, where Pulumi runs the program: plans do not depend on the checkout's
+# location; the one file only (no __pycache__ in the archive).
+FOLLOWER_HANDLER = "functions/writer_follower/handler.py"
 # How often the follower re-checks even without an event (RDS events can be missed or late).
 FOLLOWER_SCHEDULE = "rate(5 minutes)"
 
@@ -179,7 +180,7 @@ class DatabaseEgress(pulumi.ComponentResource):
             f"{name}-follower",
             runtime="python3.12",
             handler="handler.main",
-            code=pulumi.FileArchive(str(FOLLOWER_CODE)),
+            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(FOLLOWER_HANDLER)}),
             role=role.arn,
             timeout=30,
             environment=aws.lambda_.FunctionEnvironmentArgs(

@@ -10,7 +10,7 @@ import difflib
 import pytest
 
 from cdcctl.plan import Plan
-from tests.helpers import GOLDEN, STACKS, golden_text
+from tests.helpers import GOLDEN, REPO, STACKS, golden_text
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -23,3 +23,9 @@ def test_plan_matches_its_golden_copy(plans: dict[str, Plan], stack: str) -> Non
             f"plan of {stack} differs from tests/golden/{stack}.json (run `make golden` if meant):\n"
             + "\n".join(list(diff)[:60])
         )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_plans_do_not_depend_on_where_the_project_is_checked_out(plans: dict[str, Plan], stack: str) -> None:
+    """Asset paths are relative to the project directory: a plan made elsewhere (CI's clone) is the same."""
+    assert str(REPO) not in golden_text(plans[stack])
