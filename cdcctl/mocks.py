@@ -125,10 +125,6 @@ def _schema_registry(args: Inputs) -> Inputs:
         "kind": "Cluster",
         "resourceName": f"{ORG_CRN}/environment={env_id}/schema-registry={sr_id}",
         "restEndpoint": f"https://psrc-{short_hash(sr_id)}.us-east-1.aws.confluent.cloud",
-        # Present once a Dedicated cluster on a Confluent network exists in the region.
-        "privateRegionalRestEndpoints": {
-            region: f"https://{sr_id}.{region}.aws.private.confluent.cloud" for region in ("us-east-1", "us-west-2")
-        },
     }
 
 

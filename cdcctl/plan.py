@@ -129,28 +129,26 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-def plan(
-    stack: str, root: Path | None = None, previous: dict[str, Any] | None = None, peer_deployed: bool = True
-) -> Plan:
+def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None = None, peer_stage: int = 2) -> Plan:
     """Plan `stack` of the project in `root` (default: the current directory, as for the Pulumi CLI).
 
     `previous` stands in for the stack's last deployed outputs (default: a first deployment). The
-    global stack's and the link peer's outputs come from their own offline plans (`peer_deployed`
-    False: the peer exists but has not deployed yet, as on a first deployment).
+    global stack's and the link peer's outputs come from their own offline plans; `peer_stage` says
+    how far the peer has come: 2 its half of the link is up (steady state), 1 its cluster but not its
+    half, 0 nothing yet (its stack exists, as `pulumi stack init` leaves it).
     Raises ConfigError (file and key) on bad config; nothing is registered then."""
     root = root or Path.cwd()
     config, secret_keys = stack_config(stack, root)
     references: dict[str, dict[str, Any]] = {}
     global_stack = _referenced_stack(stack, root, f"{NAMESPACE}:globalStack", config.get(f"{NAMESPACE}:globalStack"))
     if global_stack and global_stack[1] != stack:
-        references[global_stack[0]] = plan(global_stack[1], root, peer_deployed=False).raw_outputs
+        references[global_stack[0]] = plan(global_stack[1], root, peer_stage=0).raw_outputs
     link = json.loads(config.get(f"{NAMESPACE}:link") or "{}")
     peer = _referenced_stack(stack, root, f"{NAMESPACE}:link.peerStack", link.get("peerStack"))
     if peer:
-        # The peer's own link half needs this stack's outputs: plan it as not yet linked (quietly).
-        references[peer[0]] = (
-            _quietly(lambda: plan(peer[1], root, peer_deployed=False).raw_outputs) if peer_deployed else {}
-        )
+        # The peer's half needs this stack's outputs in turn: plan it one stage earlier (quietly).
+        stage = peer_stage - 1
+        references[peer[0]] = _quietly(lambda: plan(peer[1], root, peer_stage=stage).raw_outputs) if peer_stage else {}
     # Each plan runs in a fresh context: Pulumi's runtime settings and config live in contextvars.
     mocks = PlanMocks(stack, references, previous or {})
     return contextvars.Context().run(_run_program, stack, config, secret_keys, mocks, root)
@@ -172,11 +170,12 @@ def _referenced_stack(stack: str, root: Path, key: str, reference: object) -> tu
 
 def _quietly(run: Callable[[], T]) -> T:
     """Run a nested plan without its warnings (they belong to the other stack)."""
+    previous = logging.root.manager.disable  # nested plans nest this too
     logging.disable(logging.WARNING)
     try:
         return run()
     finally:
-        logging.disable(logging.NOTSET)
+        logging.disable(previous)
 
 
 def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], mocks: PlanMocks, root: Path) -> Plan:

@@ -64,7 +64,7 @@ class Peer:
     cluster_id: str
     bootstrap_endpoint: str
     link_key: str
-    link_secret: str  # a Pulumi secret in the peer's outputs: kept one here
+    link_secret: pulumi.Output[str]  # a Pulumi secret in the peer's outputs: kept one here
     topics: tuple[str, ...]
 
 

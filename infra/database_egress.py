@@ -22,15 +22,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core import naming
+from core.config_node import ConfigError
 from core.naming import COMPONENT
 from infra.database import POSTGRES_PORT, AuroraDatabase
 from infra.functions import execution_role, invoke_on
+from infra.settings import NAMESPACE
 
 # Relative to the project directory, where Pulumi runs the program: plans do not depend on the checkout's
 # location; the one file only (no __pycache__ in the archive).
@@ -49,6 +52,10 @@ class DatabaseEgressArgs:
     subnet_ids: Sequence[str]  # one per zone, where the NLB lives
     name_prefix: str  # AWS names (naming.aws_name)
     protect: bool
+    # network.egressPrincipalArn when set; else the network gateway's, looked up. `settings_file` names
+    # the file the error points to when neither is known.
+    egress_principal_arn: str | None
+    settings_file: str
 
 
 class DatabaseEgress(pulumi.ComponentResource):
@@ -81,6 +88,9 @@ class DatabaseEgress(pulumi.ComponentResource):
             security_groups=[nlb_group.id],
             # PrivateLink traffic arrives from Confluent's endpoint, not from an address a rule could name.
             enforce_security_group_inbound_rules_on_private_link_traffic="off",
+            # Off by default for NLBs: the writer sits in one zone (and moves on failover) while the
+            # endpoint's traffic enters in others; every zone's node must forward to it.
+            enable_cross_zone_load_balancing=True,
             opts=kept,
         )
         self.target_group = aws.lb.TargetGroup(
@@ -102,15 +112,7 @@ class DatabaseEgress(pulumi.ComponentResource):
             opts=child,
         )
         gateway_id = args.network.gateways.apply(lambda gateways: str(gateways[0].id))
-        # Confluent's side of the link is an IAM principal of the network's gateway: the only one the
-        # endpoint service admits (get_gateway; unconfirmed for a CCN's gateway, see the note).
-        principal = confluent.get_gateway_output(
-            id=gateway_id,
-            environment=pulumi.Output.from_input(args.environment_id).apply(
-                lambda i: confluent.GetGatewayEnvironmentArgs(id=i)
-            ),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).aws_egress_private_link_gateways.apply(lambda gateways: gateways[0].principal_arn)
+        principal = args.egress_principal_arn or self._gateway_principal(gateway_id, args)
         service = aws.ec2.VpcEndpointService(
             f"{name}-service",
             acceptance_required=False,
@@ -124,7 +126,9 @@ class DatabaseEgress(pulumi.ComponentResource):
             environment=confluent.AccessPointEnvironmentArgs(id=args.environment_id),
             gateway=confluent.AccessPointGatewayArgs(id=gateway_id),
             aws_egress_private_link_endpoint=confluent.AccessPointAwsEgressPrivateLinkEndpointArgs(
-                vpc_endpoint_service_name=service.service_name
+                vpc_endpoint_service_name=service.service_name,
+                # One endpoint per zone (default: one zone). It forces replacement: decided at creation.
+                enable_high_availability=True,
             ),
             opts=kept,
         )
@@ -140,6 +144,30 @@ class DatabaseEgress(pulumi.ComponentResource):
         first_target = self._writer_follower(name, args)
         self.ready: list[pulumi.Resource] = [access_point, record, first_target]
         self.register_outputs({"access_point_id": access_point.id, "target_group_arn": self.target_group.arn})
+
+    def _gateway_principal(self, gateway_id: pulumi.Output[str], args: DatabaseEgressArgs) -> pulumi.Output[str]:
+        """Confluent's side of the link is an IAM principal of the network's gateway: the only one the
+        endpoint service admits. The gateway reports it only when it is an egress PrivateLink gateway
+        (TF resource_gateway.go), unconfirmed for a Confluent network's own: refuse with what to do."""
+
+        def first(gateways: list[Any]) -> str:
+            if not gateways or not gateways[0].principal_arn:
+                raise ConfigError(
+                    args.settings_file,
+                    f"{NAMESPACE}:network.egressPrincipalArn",
+                    "is required: the network's gateway reports no egress principal; read it in the Confluent "
+                    "Console (the network's egress endpoints) and set it here",
+                )
+            return str(gateways[0].principal_arn)
+
+        lookup = confluent.get_gateway_output(
+            id=gateway_id,
+            environment=pulumi.Output.from_input(args.environment_id).apply(
+                lambda i: confluent.GetGatewayEnvironmentArgs(id=i)
+            ),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return lookup.aws_egress_private_link_gateways.apply(first)
 
     def _writer_follower(self, name: str, args: DatabaseEgressArgs) -> pulumi.Resource:
         """The function, its triggers (the cluster's RDS events and a schedule), and its first run at

@@ -92,6 +92,9 @@ class PrivateLinkSettings:
     vpc_id: str
     vpc_cidr: str
     zones: tuple[Zone, ...]
+    # Confluent's IAM principal for egress PrivateLink, when the network's gateway does not report it
+    # (read it in the Confluent Console): the only principal the Aurora endpoint service admits.
+    egress_principal_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -612,10 +615,10 @@ def _private_link(node: Node, region: str, protect: bool) -> PrivateLinkSettings
     """None for public endpoints (no `network`, or type PUBLIC)."""
     if not node.present:
         return None
-    f = node.fields(required=["type"], optional=["awsAccountId", "vpcId", "vpcCidr", "zones"])
+    f = node.fields(required=["type"], optional=["awsAccountId", "vpcId", "vpcCidr", "zones", "egressPrincipalArn"])
     network_type = f["type"].choice(NETWORK_TYPES)
     if network_type == "PUBLIC":
-        for key in ("awsAccountId", "vpcId", "vpcCidr", "zones"):
+        for key in ("awsAccountId", "vpcId", "vpcCidr", "zones", "egressPrincipalArn"):
             if f[key].present:
                 f[key].fail("applies to PRIVATELINK networks only")
         return None
@@ -637,6 +640,9 @@ def _private_link(node: Node, region: str, protect: bool) -> PrivateLinkSettings
         vpc_id=f["vpcId"].string(VPC_ID, "an AWS VPC id"),
         vpc_cidr=_cidr(f["vpcCidr"], protect),
         zones=tuple(zones),
+        egress_principal_arn=f["egressPrincipalArn"].string(
+            r"arn:aws:iam::\d{12}:(role|user)/[\w+=,.@/-]+", "an IAM role or user ARN", default=None
+        ),
     )
 
 

@@ -152,6 +152,8 @@ class RegionLayer:
                 subnet_ids=[zone.subnet_id for zone in private_link.zones],
                 name_prefix=f"{self.stack}-{self.region}",
                 protect=self.protect,
+                egress_principal_arn=private_link.egress_principal_arn,
+                settings_file=self.file,
             ),
             opts=self.in_region,
         )
@@ -267,18 +269,22 @@ class RegionLayer:
         link = self.link_settings
         if link is None or peer is None:
             return None
+        # Only non-secret peer outputs decide what is declared (a secret would make every export built
+        # from them secret); the link secret goes to the resource as an Output of its own.
         values = pulumi.Output.all(
             environment=self.glob.environment_name,
             cluster_id=peer.get_output("clusterId"),
             region=peer.get_output("region"),
             bootstrap=peer.get_output("bootstrapEndpoint"),
-            credentials=peer.get_output("linkCredentials"),
+            link_key=peer.get_output("linkApiKey"),
             topics=peer.get_output("linkedTopics"),
+            peer_half=peer.get_output(LINK_EXPORT),
             previous=previous_deployment.get_output(LINK_EXPORT),
         )
+        link_secret = peer.get_output("linkApiSecret")
 
         def declare(v: dict[str, Any]) -> dict[str, Any] | None:
-            if not v["cluster_id"] or not v["credentials"]:
+            if not v["cluster_id"] or not v["link_key"]:
                 pulumi.log.warn(
                     f"cluster link to {link.peer_stack} skipped: the peer has no cluster yet. "
                     f"Run `pulumi up --stack {link.peer_stack}`, then `pulumi up` here again."
@@ -294,6 +300,14 @@ class RegionLayer:
             problem = mirror_transition_problem(previous_status, link.mirror_status)
             if problem:
                 raise ConfigError(self.file, f"{NAMESPACE}:link.mirrorStatus", problem)
+            # Mirrors need the link usable from both sides: each waits for the peer's half (Confluent's
+            # example makes every mirror depend on both halves).
+            topics = tuple(v["topics"]) if v["peer_half"] else ()
+            if not v["peer_half"]:
+                pulumi.log.warn(
+                    f"mirrors of {link.peer_stack}'s topics wait for its half of the link: "
+                    f"run `pulumi up --stack {link.peer_stack}`, then `pulumi up` here again."
+                )
             name = naming.link_name(v["environment"], (self.region, link.peer_region))
             half = ClusterLinkHalf(
                 f"{self.region}-link",
@@ -306,9 +320,9 @@ class RegionLayer:
                         region=v["region"],
                         cluster_id=v["cluster_id"],
                         bootstrap_endpoint=v["bootstrap"],
-                        link_key=v["credentials"]["key"],
-                        link_secret=v["credentials"]["secret"],
-                        topics=tuple(v["topics"]),
+                        link_key=v["link_key"],
+                        link_secret=link_secret,
+                        topics=topics,
                     ),
                     group_prefixes=[naming.consumer_group_prefix(c) for c in self.consumers],
                     mirror_status=link.mirror_status,
@@ -336,6 +350,7 @@ class RegionLayer:
 
     def _routing_statement(self, previous_deployment: pulumi.StackReference) -> RoutingStatement:
         rs = self.settings
+        gate = self._statement_held_back()
         current = pulumi.Output.from_input(self.glob.environment_name).apply(
             lambda env: routing_statement(
                 self.stack,
@@ -358,7 +373,11 @@ class RegionLayer:
                 principal_id=self.glob.principals[naming.FLINK_STATEMENTS].id,
                 rest_endpoint=self._flink_endpoint(),
                 previous=previous_deployment.get_output(ROUTING_EXPORT),
-                held_back=self._statement_held_back(),
+                # Only a first statement waits for the gate: a running one never depends on its lookup
+                # (unknown in a preview that creates or replaces what the lookup waits for).
+                held_back=previous_deployment.get_output(ROUTING_EXPORT).apply(
+                    lambda previous: None if previous else gate
+                ),
                 protect=self.protect,
                 # What the statement waits for, as components (Pulumi waits for each one's children): the
                 # topics (KafkaCluster), the routed topics' schemas (global layer, when in this stack), its
@@ -402,7 +421,8 @@ class RegionLayer:
             ),
             opts=pulumi.InvokeOutputOptions(depends_on=[key, *([self.connector] if self.connector else [])]),
         )
-        return found.schemas.apply(
+        # The lookup's credentials make its result secret; whether a subject exists is not.
+        return pulumi.Output.unsecret(found.schemas).apply(
             lambda schemas: (
                 None
                 if any(s.subject_name == subject for s in schemas)
@@ -488,29 +508,22 @@ class RegionLayer:
         )
 
     def _registry_endpoint(self) -> pulumi.Input[str]:
-        """The registry endpoint clients in this region use: with a Confluent network and a Dedicated
-        cluster in the region, Confluent provides a private regional endpoint (CC sr/fundamentals/
-        sr-private-link; `private_regional_rest_endpoints[region]`, TF data source
-        confluent_schema_registry_cluster), read once the cluster exists."""
+        """The registry endpoint clients in this region use. With a Confluent network and a Dedicated
+        cluster in the region, Confluent serves the environment's registry privately (CC sr/fundamentals/
+        sr-private-link) at `https://<lsrc-id>` + the network's endpoint suffix (TF docs confluent_schema,
+        confluent_network): under the network's zone and its `*` record, so the region's VPC resolves it
+        like the Flink endpoint (the `...aws.private.confluent.cloud` form of `private_regional_rest_endpoints`
+        lies outside that zone)."""
         if self.network is None:
             return self.glob.schema_registry.rest_endpoint
-        registry = confluent.get_schema_registry_cluster_output(
-            id=self.glob.schema_registry.id,
-            environment=pulumi.Output.from_input(self.glob.environment_id).apply(
-                lambda i: confluent.GetSchemaRegistryClusterEnvironmentArgs(id=i)
-            ),
-            opts=pulumi.InvokeOutputOptions(depends_on=[self.kafka.cluster]),
-        )
-        return registry.private_regional_rest_endpoints.apply(lambda endpoints: endpoints[self.region])
+        return pulumi.Output.concat("https://", self.glob.schema_registry.id, self.network.network.endpoint_suffix)
 
     def export(self) -> None:
         pulumi.export("region", self.region)
         if self.link_key is not None:
             # What the peer's half reads: this cluster's topics to mirror and the link's key here.
-            pulumi.export(
-                "linkCredentials",
-                pulumi.Output.secret({"key": self.link_key.id, "secret": self.link_key.secret}),
-            )
+            pulumi.export("linkApiKey", self.link_key.id)  # a key id is not a secret; its secret is
+            pulumi.export("linkApiSecret", pulumi.Output.secret(self.link_key.secret))
             pulumi.export("linkedTopics", list(self.policy[naming.link_principal(self.region)].mirrored_topics))
         if self.cluster_link is not None:
             pulumi.export(LINK_EXPORT, self.cluster_link)

@@ -92,7 +92,7 @@ def test_the_link_principal_holds_only_what_confluents_security_table_lists(
     key = one(p, "ApiKey", lambda r: r.name.endswith("cluster-link-" + region_of(stack) + "-key"))
     assert key.inputs["owner"]["id"] == principal.removeprefix("User:")
     # The peer's half presents exactly this key: this stack exports it, as a secret.
-    assert p.outputs["linkCredentials"] == "[secret]"
+    assert p.outputs["linkApiKey"] == key.id and p.outputs["linkApiSecret"] == "[secret]"
     assert sorted(p.outputs["linkedTopics"]) == sorted(topics)
 
 
@@ -142,12 +142,30 @@ def test_a_peer_without_a_cluster_yet_skips_the_half_with_a_warning(
     project: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        p = plan("prod-east", project, peer_deployed=False)
+        p = plan("prod-east", project, peer_stage=0)
     assert not of_type(p, "ClusterLink") and not of_type(p, "KafkaMirrorTopic")
     assert of_type(p, "KafkaCluster") and of_type(p, "FlinkStatement")  # everything else deploys
     (warning,) = [r.getMessage() for r in caplog.records if "cluster link" in r.getMessage()]
     assert "pulumi up --stack acme-lending/cdc-platform/prod-west" in warning
-    assert p.outputs["linkCredentials"] == "[secret]"  # the peer's later `up` can build its half
+    assert p.outputs["linkApiSecret"] == "[secret]"  # the peer's later `up` can build its half
+
+
+def test_before_the_peers_half_exists_the_half_is_created_without_mirrors(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        p = plan("prod-west", project, peer_stage=1)  # prod-east has its cluster, not yet its half
+    assert of_type(p, "ClusterLink") and not of_type(p, "KafkaMirrorTopic")
+    (warning,) = [r.getMessage() for r in caplog.records if "mirrors of" in r.getMessage()]
+    assert "pulumi up --stack acme-lending/cdc-platform/prod-east" in warning
+
+
+def test_link_outputs_that_others_read_stay_readable(plans: dict[str, Plan]) -> None:
+    """Only the link secret is secret: exports built from the peer's outputs are not (a secret there would
+    hide the mirrors and the monitoring targets from `pulumi stack output` and `cdcctl status`)."""
+    p = plans["prod-east"]
+    assert isinstance(p.outputs["clusterLink"], dict) and isinstance(p.outputs["monitoring"], dict)
+    assert isinstance(p.outputs["routingStatement"], dict)
 
 
 def test_failover_is_a_settings_change_carried_to_every_mirror(project: Path) -> None:

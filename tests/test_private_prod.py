@@ -47,9 +47,12 @@ def test_nothing_in_a_prod_region_uses_a_public_flink_or_registry_endpoint(
     values = [v for r in p.resources for v in strings(r.inputs)] + list(strings(p.outputs))
     assert not [v for v in values if v.startswith(public_flink)]
     assert not [v for v in values if "psrc-" in v or public_registry_host in v]
-    assert p.outputs["schemaRegistryEndpoint"].endswith(f".{region}.aws.private.confluent.cloud")
+    suffix = one(p, "Network").outputs["endpointSuffix"]  # under the network's zone and its `*` record
+    registry_key = one(p, "ApiKey", lambda r: "raw-schema-check" in r.inputs["displayName"])
+    registry_id = registry_key.inputs["managedResource"]["id"]
+    assert p.outputs["schemaRegistryEndpoint"] == f"https://{registry_id}{suffix}"
     (statement,) = of_type(p, "FlinkStatement")
-    assert statement.inputs["restEndpoint"] == "https://flink" + one(p, "Network").outputs["endpointSuffix"]
+    assert statement.inputs["restEndpoint"] == "https://flink" + suffix
 
 
 def test_dev_stays_public_and_cheap(plans: dict[str, Plan]) -> None:
@@ -81,6 +84,8 @@ def test_the_connector_reaches_aurora_through_egress_privatelink(
     assert service.inputs["allowedPrincipals"] == [confluent_principal["principalArn"]]
     nlb = one(p, "LoadBalancer")
     assert service.inputs["networkLoadBalancerArns"] == [nlb.outputs["arn"]]
+    # The writer is in one zone (and moves): every zone forwards to it, and the endpoint spans zones.
+    assert nlb.inputs["enableCrossZoneLoadBalancing"] is True and endpoint["enableHighAvailability"] is True
     assert nlb.inputs["internal"] is True and nlb.inputs["loadBalancerType"] == "network"
     assert nlb.inputs["enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
     zones = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"]["cdc-platform:network"]["zones"]
@@ -92,6 +97,23 @@ def test_the_connector_reaches_aurora_through_egress_privatelink(
     connector = one(p, "Connector")
     first_target = one(p, "Invocation")
     assert {access_point.urn, record.urn, first_target.urn} <= set(connector.dependencies)
+
+
+def test_without_a_gateway_principal_the_egress_asks_for_the_setting(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        mocks.LOOKUPS, "getGateway", lambda args: {"id": args["id"], "awsEgressPrivateLinkGateways": []}
+    )
+    with pytest.raises(Exception, match=r"network\.egressPrincipalArn: is required"):
+        plan("prod-east", project)
+    arn = "arn:aws:iam::123456789012:role/confluent-egress"
+    for stack in ("prod-east", "prod-west"):  # prod-east's plan reads its link peer's
+        path = project / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text())
+        document["config"]["cdc-platform:network"]["egressPrincipalArn"] = arn
+        path.write_text(yaml.safe_dump(document))
+    assert one(plan("prod-east", project), "VpcEndpointService").inputs["allowedPrincipals"] == [arn]
 
 
 @pytest.mark.parametrize("stack", ["prod-east", "prod-west"])

@@ -62,8 +62,8 @@ def target(ip: str, state: str = "healthy") -> dict[str, Any]:
 @pytest.mark.parametrize(
     "event_id, message",
     [
-        ("RDS-EVENT-0071", "Completed failover to DB instance: cdc-prod-east-events-2"),
-        ("RDS-EVENT-0073", "Completed cross AZ failover to DB instance: cdc-prod-east-events-2"),
+        ("RDS-EVENT-0071", "A failover for the DB cluster has finished."),
+        ("RDS-EVENT-0072", "A failover for the DB cluster has started within the same Availability Zone."),
     ],
 )
 def test_a_finished_failover_of_the_cluster_re_points_the_target(event_id: str, message: str) -> None:
@@ -159,3 +159,49 @@ def test_an_ignored_event_touches_nothing(environment: str) -> None:
 def test_the_real_resolver_is_the_default() -> None:
     assert handler.main.__defaults__[0] is handler.socket.gethostbyname
     assert Path(handler.__file__).name == "handler.py"
+
+
+class AccessDenied(Exception):
+    """botocore's ClientError shape: `response["Error"]["Code"]`."""
+
+    def __init__(self) -> None:
+        super().__init__("AccessDenied")
+        self.response = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform RegisterTargets"}}
+
+
+class DeniedAtFirst(RecordingElbv2):
+    def __init__(self, denials: int) -> None:
+        super().__init__([])
+        self.denials = denials
+
+    def describe_target_health(self, **kwargs: Any) -> dict[str, Any]:
+        if self.denials:
+            self.denials -= 1
+            raise AccessDenied()
+        return super().describe_target_health(**kwargs)
+
+
+DEPLOY = {"source": "cdc-platform.deploy"}
+
+
+def test_at_deploy_a_role_still_propagating_is_waited_for(environment: str) -> None:
+    waits: list[float] = []
+    elbv2 = DeniedAtFirst(denials=2)
+    result = handler.main(DEPLOY, None, resolve=lambda host: "10.10.1.23", elbv2=elbv2, sleep=waits.append)
+    assert result["changed"] and len(waits) == 2 and waits[0] < waits[1]
+
+
+def test_at_deploy_lasting_denial_and_an_unresolvable_writer_fail_the_run(environment: str) -> None:
+    with pytest.raises(AccessDenied):
+        handler.main(DEPLOY, None, resolve=lambda host: "10.10.1.23", elbv2=DeniedAtFirst(99), sleep=lambda s: None)
+
+    def fail(host: str) -> str:
+        raise OSError("Name or service not known")
+
+    with pytest.raises(RuntimeError, match="cannot resolve the writer endpoint"):
+        handler.main(DEPLOY, None, resolve=fail, elbv2=RecordingElbv2([]))
+
+
+def test_on_the_schedule_a_denial_is_not_retried(environment: str) -> None:
+    with pytest.raises(AccessDenied):
+        handler.main(SCHEDULED, None, resolve=lambda host: "10.10.1.23", elbv2=DeniedAtFirst(1), sleep=lambda s: 1 / 0)

@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Event ids of the RDS "failover" category for a DB cluster (AWS docs: "Amazon RDS event categories
-# and event messages for Aurora", DB cluster events). 0071: "A failover for the DB cluster has
-# finished."; 0072/0073: failover within / across Availability Zones completed.
-FAILOVER_DONE = ("RDS-EVENT-0071", "RDS-EVENT-0072", "RDS-EVENT-0073")
+# RDS-EVENT-0071, "A failover for the DB cluster has finished." (AWS docs: Amazon RDS event categories
+# and event messages for Aurora, DB cluster events). Any other event of the "failover" category also
+# re-checks: reconciling is idempotent, and the 5-minute schedule covers a check made too early.
+FAILOVER_DONE = "RDS-EVENT-0071"
+# A new function's role may not be usable for some seconds (IAM propagation): the run at deploy retries.
+DEPLOY_ATTEMPTS = 6
+DEPLOY_BACKOFF_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ def should_reconcile(event: Mapping[str, Any], cluster_id: str) -> tuple[bool, s
         detail = event.get("detail") or {}
         if detail.get("SourceIdentifier") != cluster_id:
             return False, f"event for {detail.get('SourceIdentifier')!r}, not {cluster_id!r}"
-        if "failover" in (detail.get("EventCategories") or []) or detail.get("EventID") in FAILOVER_DONE:
+        if "failover" in (detail.get("EventCategories") or []) or detail.get("EventID") == FAILOVER_DONE:
             return True, f"{detail.get('EventID')}: {detail.get('Message', '')}".strip()
         return False, f"{detail.get('EventID')} is not a failover"
     if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
@@ -62,13 +66,17 @@ def main(
     context: object,
     resolve: Callable[[str], str] = socket.gethostbyname,
     elbv2: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Lambda entry point (TARGET_GROUP_ARN, WRITER_ENDPOINT, CLUSTER_ID, PORT in the environment)."""
+    """Lambda entry point (TARGET_GROUP_ARN, WRITER_ENDPOINT, CLUSTER_ID, PORT in the environment).
+    At deploy a failure raises, so `pulumi up` fails before the connector starts on an empty target
+    group; on events and the schedule an unresolvable writer keeps the current target (fail safe)."""
     cluster_id = os.environ["CLUSTER_ID"]
     act, why = should_reconcile(event, cluster_id)
     if not act:
         print(f"ignored: {why}")
         return {"changed": False, "reason": why}
+    deploying = event.get("source") == "cdc-platform.deploy"
     if elbv2 is None:
         import boto3  # the Lambda runtime's; not a dependency of the program
 
@@ -77,14 +85,36 @@ def main(
     try:
         writer_ip = resolve(os.environ["WRITER_ENDPOINT"])
     except OSError as error:
+        if deploying:
+            raise RuntimeError(f"cannot resolve the writer endpoint {os.environ['WRITER_ENDPOINT']}: {error}") from None
         # Fail safe: keep the current target (a wrong target is worse than a stale one); retry next run.
         print(f"kept targets: cannot resolve the writer endpoint ({error})")
         return {"changed": False, "reason": f"unresolved writer endpoint: {error}"}
+    attempts = DEPLOY_ATTEMPTS if deploying else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            change = _apply(elbv2, group, port, writer_ip)
+            break
+        except Exception as error:
+            if attempt == attempts or _error_code(error) != "AccessDenied":
+                raise
+            print(f"access denied (attempt {attempt}: the role may still be propagating); retrying")
+            sleep(DEPLOY_BACKOFF_S * attempt)
+    print(f"{why}: writer {writer_ip}; registered {list(change.register)}, deregistered {list(change.deregister)}")
+    return {"changed": bool(change.register or change.deregister), "writer": writer_ip, "reason": why}
+
+
+def _apply(elbv2: Any, group: str, port: int, writer_ip: str) -> Change:
     health = elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
     change = reconcile(writer_ip, health)
     if change.register:
         elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": port} for ip in change.register])
     if change.deregister:
         elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": port} for ip in change.deregister])
-    print(f"{why}: writer {writer_ip}; registered {list(change.register)}, deregistered {list(change.deregister)}")
-    return {"changed": bool(change.register or change.deregister), "writer": writer_ip, "reason": why}
+    return change
+
+
+def _error_code(error: Exception) -> str:
+    """botocore's ClientError code (error.response["Error"]["Code"]), without importing botocore."""
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
