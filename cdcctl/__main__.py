@@ -87,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser(
         "status",
-        help="phase of a deployed stack's connector and statements; exit 1 when unhealthy",
-        description="Keys from the environment: CONFLUENT_CLOUD_API_KEY/_SECRET (Cloud API key: the connector) "
-        "and CONFLUENT_FLINK_API_KEY/_SECRET (Flink API key of the stack's region: its statements).",
+        help="phase of a deployed stack's connector, statements and link; exit 1 when unhealthy",
+        description="Keys from the environment: CONFLUENT_CLOUD_API_KEY/_SECRET (Cloud API key: the connector), "
+        "CONFLUENT_FLINK_API_KEY/_SECRET (Flink API key of the stack's region: its statements) and, with a "
+        "cluster link, CONFLUENT_KAFKA_API_KEY/_SECRET (Kafka API key of the stack's cluster: link and mirrors).",
     )
     status.add_argument("--stack", required=True)
     status.add_argument(

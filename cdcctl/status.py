@@ -1,5 +1,5 @@
-"""What metrics cannot show: the authoritative phase of a deployed stack's connector and routing
-statement, with Confluent's own error text, and what to do next.
+"""What metrics cannot show: the authoritative phase of a deployed stack's connector, routing
+statement and cluster link half with its mirror topics, with Confluent's own error text, and what to do next.
 
 Asked of Confluent's REST APIs (read-only GETs):
 - Connect: `GET https://api.confluent.cloud/connect/v1/environments/{env}/clusters/{lkc}/connectors/{name}/status`
@@ -8,6 +8,12 @@ Asked of Confluent's REST APIs (read-only GETs):
 - Flink: `GET {flink endpoint}/sql/v1/organizations/{org}/environments/{env}/statements/{name}` with a
   Flink API key of the region (api.html, "Read a Statement"); `status.phase` is PENDING, RUNNING,
   COMPLETED, DELETING, FAILING, FAILED, STOPPING, STOPPED or DEGRADED, `status.detail` the reason.
+- Kafka REST v3 on the cluster's REST endpoint (private in PRIVATELINK stacks): `GET .../kafka/v3/clusters/
+  {lkc}/links/{link}` and `.../links/{link}/mirrors` with a Kafka API key of the cluster (api.html,
+  "Describe the cluster link", "List mirror topics"): `link_state` ACTIVE, FAILED,
+  UNAVAILABLE, PAUSED or UNKNOWN with `link_error`/`link_error_message`; per mirror `mirror_status`
+  (ACTIVE, FAILED, LINK_FAILED, LINK_PAUSED, PAUSED, PENDING_STOPPED, SOURCE_UNAVAILABLE, STOPPED,
+  PENDING_*), `mirror_topic_error`, `mirror_lags`.
 The HTTP client is injectable (`Api`): tests replay responses recorded in the documented shapes.
 """
 
@@ -23,7 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from flink_sql.statement import CARRY_OVER
-from monitoring.targets import ConnectorWatch, MonitoringTargets
+from monitoring.targets import ConnectorWatch, LinkWatch, MonitoringTargets
 
 CONNECT_API = "https://api.confluent.cloud"
 HEALTHY = "RUNNING"
@@ -68,6 +74,16 @@ def _json(body: bytes) -> Any:
 
 
 @dataclass(frozen=True)
+class LinkCheck:
+    """How to ask about the stack's link half: its cluster's REST endpoint, a Kafka API key of that cluster
+    and the `cdc-platform:link.mirrorStatus` the stack deployed."""
+
+    rest_endpoint: str
+    credentials: Credentials
+    mirror_status: str
+
+
+@dataclass(frozen=True)
 class Health:
     """One row of `cdcctl status`: a resource's phase, Confluent's error text and the next step."""
 
@@ -85,8 +101,10 @@ def stack_health(
     cloud: Credentials | None,
     flink: Credentials,
     progress: Callable[[str], None] = lambda what: None,
+    link: LinkCheck | None = None,
 ) -> list[Health]:
-    """The connector (with `cloud`, a Cloud API key) and every routing statement (with `flink`)."""
+    """The connector (with `cloud`, a Cloud API key), every routing statement (with `flink`) and the link
+    half with its mirrors (with `link`)."""
     rows = []
     if targets.connector is not None:
         if cloud is None:
@@ -96,6 +114,11 @@ def stack_health(
     for name in targets.statements:
         progress(f"asking the Flink statement API for {name}")
         rows.append(statement_health(targets, name, api, flink))
+    if targets.link is not None:
+        if link is None:
+            raise ValueError("the link's status needs the cluster's REST endpoint and a Kafka API key")
+        progress(f"asking the Kafka REST API for link {targets.link.name} and its mirrors")
+        rows.extend(link_health(targets, targets.link, api, link))
     return rows
 
 
@@ -180,7 +203,110 @@ STATEMENT_STEPS = {
 }
 
 
-def _http_failure(kind: str, name: str, status: int, body: Any, key_variable: str, stack: str) -> Health:
+def link_health(targets: MonitoringTargets, watch: LinkWatch, api: Api, check: LinkCheck) -> list[Health]:
+    """The link half, then each mirror the stack declares (not asked when the link cannot be read)."""
+    url = f"{check.rest_endpoint}/kafka/v3/clusters/{quote(targets.cluster_id)}/links/{quote(watch.name)}"
+    status, body = api.get(url, check.credentials)
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("link_name"), str):
+        return [_http_failure("link", watch.name, status, body, KAFKA_KEY, targets.stack, KAFKA_ROLE)]
+    rows = [_link_row(watch.name, body, targets.stack)]
+    status, body = api.get(f"{url}/mirrors", check.credentials)
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return [*rows, _http_failure("mirrors", watch.name, status, body, KAFKA_KEY, targets.stack, KAFKA_ROLE)]
+    listed = {m.get("mirror_topic_name"): m for m in body["data"] if isinstance(m, dict)}
+    return rows + [
+        _mirror_row(name, listed.get(name), watch.name, check.mirror_status, targets.stack)
+        for name in watch.mirror_topics
+    ]
+
+
+def _link_row(name: str, body: dict[str, Any], stack: str) -> Health:
+    state = str(body.get("link_state") or "UNKNOWN")
+    if state == LINK_HEALTHY:
+        return Health("link", name, state, True)
+    error = str(body.get("link_error") or "NO_ERROR")
+    step = LINK_ERROR_STEPS.get(error) or LINK_STEPS.get(
+        state, "an unexpected state: `confluent kafka link describe {name}`"
+    )
+    detail = [error] if error != "NO_ERROR" else []
+    detail += [str(body["link_error_message"])] if body.get("link_error_message") else []
+    return Health("link", name, state, False, _short(": ".join(detail)), step.format(name=name, stack=stack))
+
+
+def _mirror_row(name: str, mirror: dict[str, Any] | None, link: str, configured: str, stack: str) -> Health:
+    if mirror is None:
+        return Health("mirror", name, "MISSING", False, "", MIRROR_STEPS["MISSING"].format(stack=stack))
+    status = str(mirror.get("mirror_status") or "UNKNOWN")
+    expected = EXPECTED_MIRROR_STATUS[configured]
+    if status == expected:
+        return Health("mirror", name, status, True)
+    if status in ("ACTIVE", "PAUSED") and expected == "STOPPED":
+        step = MIRROR_STEPS["NOT STOPPED"]
+    elif status == "ACTIVE":  # while the stack pauses it
+        step = MIRROR_STEPS["RESUMED"]
+    else:
+        step = MIRROR_STEPS.get("PENDING" if status in PENDING_SETUP else status, MIRROR_STEPS["UNKNOWN"])
+    lags = [p.get("lag") for p in mirror.get("mirror_lags") or [] if isinstance(p, dict)]
+    behind = max((lag for lag in lags if isinstance(lag, int)), default=0)
+    error = str(mirror.get("mirror_topic_error") or "NO_ERROR")
+    return Health(
+        "mirror",
+        name,
+        status,
+        False,
+        "" if error in ("NO_ERROR", "NOT_SET") else _short(error),
+        step.format(name=name, link=link, stack=stack, configured=configured, behind=behind),
+    )
+
+
+KAFKA_KEY = "CONFLUENT_KAFKA_API_KEY"
+# Confluent's cluster-linking security table: listing mirror topics and their statuses needs ClusterOperator.
+KAFKA_ROLE = "Operator on the cluster"
+LINK_HEALTHY = "ACTIVE"
+# The status each deployed `mirrorStatus` leaves a mirror in: promotion and failover end STOPPED
+# (terraform-provider-confluent waits for it, through PENDING_STOPPED).
+EXPECTED_MIRROR_STATUS = {"ACTIVE": "ACTIVE", "PAUSED": "PAUSED", "PROMOTED": "STOPPED", "FAILED_OVER": "STOPPED"}
+PENDING_SETUP = ("PENDING_MIRROR", "PENDING_SYNCHRONIZE", "PENDING_SETUP_FOR_RESTORE", "PENDING_RESTORE")
+
+LINK_STEPS = {
+    "UNAVAILABLE": "the link cannot reach the peer cluster, so nothing mirrors: check the peer region (its cluster, "
+    "its stack's `cdcctl status`) and the network between the regions; expected while that region is lost",
+    "FAILED": "read the error, `confluent kafka link describe {name}` and `confluent kafka link task list {name}`, "
+    "and fix the cause",
+    "PAUSED": "paused outside the stack (it never pauses the link), so nothing mirrors: "
+    "`confluent kafka link describe {name}`",
+}
+LINK_ERROR_STEPS = {
+    "AUTHENTICATION_ERROR": "the peer cluster refuses the link's key (the peer stack's `linkApiKey`): if it was "
+    "deleted or rotated, `pulumi up --refresh` the peer stack, then `pulumi up --stack {stack}`",
+}
+MIRROR_STEPS = {
+    "MISSING": "declared by the stack but not on the link: deleted outside Pulumi? "
+    "`pulumi up --refresh --stack {stack}`",
+    "FAILED": "mirroring failed: read the error, `confluent kafka mirror describe {name} --link {link}` and "
+    "`confluent kafka mirror state-transition-error list {name} --link {link}`; check its source topic on the peer",
+    "PAUSED": "paused outside the stack, so nothing mirrors to it: when that pause is over, "
+    "`confluent kafka mirror resume {name} --link {link}` (a lasting pause is `mirrorStatus: PAUSED`)",
+    "RESUMED": "mirroring although the stack pauses it (`mirrorStatus: PAUSED`): resumed outside Pulumi; "
+    "`confluent kafka mirror pause {name} --link {link}`",
+    "NOT STOPPED": "not stopped although the stack sets `mirrorStatus: {configured}`: the promotion or failover "
+    "did not run or failed; `pulumi up --refresh --stack {stack}`",
+    "STOPPED": "promoted or failed over outside the stack: it will never mirror again; record what was done, "
+    "`mirrorStatus: PROMOTED` or `FAILED_OVER`, in Pulumi.{stack}.yaml",
+    "PENDING_STOPPED": "being promoted or failed over: check again in a few minutes (a promotion first waits "
+    "for the mirror to catch up: {behind} records behind at most)",
+    "PENDING": "being set up or restored: check again in a few minutes",
+    "LINK_FAILED": "the link failed: see the link's row",
+    "LINK_PAUSED": "the link is paused: see the link's row",
+    "SOURCE_UNAVAILABLE": "its source topic on the peer cluster cannot be read: check the peer region and that "
+    "the topic exists there",
+    "UNKNOWN": "an unexpected status: `confluent kafka mirror describe {name} --link {link}`",
+}
+
+
+def _http_failure(
+    kind: str, name: str, status: int, body: Any, key_variable: str, stack: str, role: str = "a role on the environment"
+) -> Health:
     message = ""
     if isinstance(body, dict):
         errors = body.get("errors")
@@ -189,11 +315,11 @@ def _http_failure(kind: str, name: str, status: int, body: Any, key_variable: st
     phase, step = {
         0: (
             "UNREACHABLE",
-            "no answer from the API: check the network path (a private Flink endpoint is "
-            "reachable only from inside the VPC)",
+            "no answer from the API: check the network path (private Flink and Kafka REST endpoints "
+            "answer only inside the VPC)",
         ),
         401: ("UNAUTHORIZED", f"wrong or deleted key: check {key_variable} and its _SECRET"),
-        403: ("FORBIDDEN", f"the owner of {key_variable} may not read it: grant it a role on the environment"),
+        403: ("FORBIDDEN", f"the owner of {key_variable} may not read it: grant it {role}"),
         404: ("NOT FOUND", f"not deployed, or deleted outside Pulumi: `pulumi up --stack {stack}`"),
         429: ("RATE LIMITED", "too many requests: try again in a minute"),
     }.get(

@@ -1,9 +1,10 @@
 """`cdcctl status` against recorded Confluent API responses (tests/data/status, shapes and sources in its
-README): one table, the next step for anything not RUNNING, exit 1 when unhealthy, exit 2 on bad input."""
+README): one table, the next step for anything unhealthy, exit 1 when unhealthy, exit 2 on bad input."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 import cdcctl.commands.status as status_command
 from cdcctl.__main__ import main
+from cdcctl.stack_outputs import planned_outputs
 from cdcctl.status import Credentials
 from tests.helpers import the_one_error_line
 
@@ -25,8 +27,17 @@ STATEMENT_URL = (
     "https://flink.dom4e1xk2.us-east-1.aws.confluent.cloud/sql/v1/organizations/"
     f"5c2f8e1a-44d3-4b7e-9a61-0f3c7d2e8b90/environments/env-w1x9dk/statements/{STATEMENT}"
 )
+LINK = "cdc-prod-us-east-1-us-west-2"
+LINK_URL = f"https://lkc-7x9q2m.dom4e1xk2.us-east-1.aws.confluent.cloud:443/kafka/v3/clusters/lkc-7x9q2m/links/{LINK}"
+MIRRORS_URL = f"{LINK_URL}/mirrors"
+CAR, LOAN, RAW = (
+    "us-west-2.filtered-car-created-events",
+    "us-west-2.filtered-loan-created-events",
+    "us-west-2.raw-business-events",
+)
 CLOUD = Credentials("CLOUDKEY", "cloud-secret")
 FLINK = Credentials("FLINKKEY", "flink-secret")
+KAFKA = Credentials("KAFKAKEY", "kafka-secret")
 
 
 class RecordedApi:
@@ -49,16 +60,31 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CONFLUENT_CLOUD_API_SECRET", CLOUD.secret),
         ("CONFLUENT_FLINK_API_KEY", FLINK.key),
         ("CONFLUENT_FLINK_API_SECRET", FLINK.secret),
+        ("CONFLUENT_KAFKA_API_KEY", KAFKA.key),
+        ("CONFLUENT_KAFKA_API_SECRET", KAFKA.secret),
     ):
         monkeypatch.setenv(variable, value)
 
 
 def status(
-    monkeypatch: pytest.MonkeyPatch, connector: tuple[int, str], statement: tuple[int, str], outputs: Path = OUTPUTS
+    monkeypatch: pytest.MonkeyPatch,
+    connector: tuple[int, str],
+    statement: tuple[int, str],
+    outputs: Path = OUTPUTS,
+    link: tuple[int, str] = (200, "link-active.json"),
+    mirrors: tuple[int, str] = (200, "mirrors-active.json"),
 ) -> tuple[int, RecordedApi]:
-    api = RecordedApi({CONNECT_URL: connector, STATEMENT_URL: statement})
+    api = RecordedApi({CONNECT_URL: connector, STATEMENT_URL: statement, LINK_URL: link, MIRRORS_URL: mirrors})
     monkeypatch.setattr(status_command, "api", api)
     return main(["status", "--stack", "prod-east", "--outputs", str(outputs)]), api
+
+
+def link_status(
+    monkeypatch: pytest.MonkeyPatch, link: tuple[int, str], mirrors: tuple[int, str], outputs: Path = OUTPUTS
+) -> tuple[int, RecordedApi]:
+    """`status` of a stack whose connector and statement run."""
+    running = (200, "connector-running.json"), (200, "statement-running.json")
+    return status(monkeypatch, *running, outputs, link, mirrors)
 
 
 def rows(out: str) -> dict[str, list[str]]:
@@ -66,9 +92,18 @@ def rows(out: str) -> dict[str, list[str]]:
     found = {}
     for line in out.splitlines():
         cells = [c for c in line.split("  ") if c.strip()]
-        if len(cells) >= 4 and cells[0] in ("connector", "statement"):
-            found[cells[1].strip()] = [cells[0], cells[2].strip(), "  ".join(cells[3:]).strip()]
+        if len(cells) >= 4 and cells[0].strip() in ("connector", "statement", "link", "mirror", "mirrors"):
+            found[cells[1].strip()] = [cells[0].strip(), cells[2].strip(), "  ".join(cells[3:]).strip()]
     return found
+
+
+def outputs_with(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """The recorded outputs, changed."""
+    outputs = json.loads(OUTPUTS.read_text())
+    change(outputs)
+    changed = tmp_path / "outputs.json"
+    changed.write_text(json.dumps(outputs))
+    return changed
 
 
 def test_a_healthy_stack_exits_0_and_asks_each_api_with_its_own_key(
@@ -77,12 +112,17 @@ def test_a_healthy_stack_exits_0_and_asks_each_api_with_its_own_key(
     code, api = status(monkeypatch, (200, "connector-running.json"), (200, "statement-running.json"))
     out = capsys.readouterr().out
     assert code == 0
-    assert out.startswith("Stack prod-east (us-east-1): 2 checked, 0 unhealthy")
+    assert out.startswith("Stack prod-east (us-east-1): 6 checked, 0 unhealthy")
     assert rows(out) == {
         "cdc-prod-us-east-1-postgres-cdc": ["connector", "RUNNING", "-"],
         STATEMENT: ["statement", "RUNNING", "-"],
+        LINK: ["link", "ACTIVE", "-"],
+        CAR: ["mirror", "ACTIVE", "-"],
+        LOAN: ["mirror", "ACTIVE", "-"],
+        RAW: ["mirror", "ACTIVE", "-"],
     }
-    assert api.asked == [(CONNECT_URL, CLOUD), (STATEMENT_URL, FLINK)]
+    assert api.asked == [(CONNECT_URL, CLOUD), (STATEMENT_URL, FLINK), (LINK_URL, KAFKA), (MIRRORS_URL, KAFKA)]
+    assert "kafka-secret" not in out
 
 
 def test_a_failed_connector_shows_confluents_error_and_what_to_do(
@@ -172,7 +212,219 @@ def test_a_deleted_connector_and_a_revoked_flink_key(
     assert "error: Connector cdc-prod-us-east-1-postgres-cdc not found" in out
 
 
-@pytest.mark.parametrize("variable", ["CONFLUENT_FLINK_API_KEY", "CONFLUENT_CLOUD_API_SECRET"])
+@pytest.mark.parametrize(
+    "recorded, phase, step, error",
+    [
+        (
+            "link-unavailable.json",
+            "UNAVAILABLE",
+            "check the peer region",
+            "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR: Unable to connect to the bootstrap servers of cluster lkc-3w8r5t.",
+        ),
+        (
+            "link-authentication-error.json",
+            "UNAVAILABLE",
+            "`pulumi up --refresh` the peer stack, then `pulumi up --stack prod-east`",
+            "AUTHENTICATION_ERROR: Please check your api key and secret",
+        ),
+        (
+            "link-failed.json",
+            "FAILED",
+            f"`confluent kafka link task list {LINK}`",
+            "UNKNOWN: The cluster link failed: the remote cluster lkc-3w8r5t was not found.",
+        ),
+    ],
+)
+def test_a_link_that_does_not_mirror_shows_its_error_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keys: None,
+    recorded: str,
+    phase: str,
+    step: str,
+    error: str,
+) -> None:
+    code, _ = link_status(monkeypatch, (200, recorded), (200, "mirrors-link-failed.json"))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert rows(out)[LINK][:2] == ["link", phase]
+    assert step in rows(out)[LINK][2]
+    assert f"error: {error}" in out
+    assert rows(out)[RAW] == ["mirror", "LINK_FAILED", "the link failed: see the link's row"]
+    assert "4 unhealthy" in out.splitlines()[0]
+
+
+def test_a_failed_mirror_shows_its_error_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: None
+) -> None:
+    code, _ = link_status(monkeypatch, (200, "link-active.json"), (200, "mirrors-failed.json"))
+    out = capsys.readouterr().out
+    assert code == 1
+    kind, phase, step = rows(out)[RAW]
+    assert (kind, phase) == ("mirror", "FAILED")
+    assert f"`confluent kafka mirror describe {RAW} --link {LINK}`" in step
+    assert f"`confluent kafka mirror state-transition-error list {RAW} --link {LINK}`" in step
+    assert "error: SOURCE_TOPIC_MAY_BE_DELETED" in out
+    assert rows(out)[CAR][1] == rows(out)[LOAN][1] == "ACTIVE"
+    assert "1 unhealthy" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "configured, recorded, unhealthy",
+    [
+        ("ACTIVE", "mirrors-paused.json", {RAW: ("PAUSED", f"`confluent kafka mirror resume {RAW} --link {LINK}`")}),
+        (
+            "PAUSED",
+            "mirrors-paused.json",
+            {m: ("ACTIVE", f"`confluent kafka mirror pause {m} --link {LINK}`") for m in (CAR, LOAN)},
+        ),
+        (
+            "ACTIVE",
+            "mirrors-stopped.json",
+            {m: ("STOPPED", "promoted or failed over outside the stack") for m in (CAR, LOAN, RAW)},
+        ),
+        ("PROMOTED", "mirrors-stopped.json", {}),
+        ("FAILED_OVER", "mirrors-stopped.json", {}),
+        ("PROMOTED", "mirrors-promoting.json", {RAW: ("PENDING_STOPPED", "1200 records behind at most")}),
+        (
+            "FAILED_OVER",
+            "mirrors-active.json",
+            {
+                m: ("ACTIVE", "`mirrorStatus: FAILED_OVER`: the promotion or failover did not run")
+                for m in (CAR, LOAN, RAW)
+            },
+        ),
+    ],
+)
+def test_a_mirror_is_healthy_in_the_status_the_stack_configured(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keys: None,
+    tmp_path: Path,
+    configured: str,
+    recorded: str,
+    unhealthy: dict[str, tuple[str, str]],
+) -> None:
+    outputs = outputs_with(tmp_path, lambda o: o["clusterLink"].update(mirrorStatus=configured))
+    code, _ = link_status(monkeypatch, (200, "link-active.json"), (200, recorded), outputs)
+    table = rows(capsys.readouterr().out)
+    assert code == (1 if unhealthy else 0)
+    assert {m: table[m][1] for m in (CAR, LOAN, RAW) if table[m][2] != "-"} == {
+        m: phase for m, (phase, _) in unhealthy.items()
+    }
+    for mirror, (_, step) in unhealthy.items():
+        assert step in table[mirror][2]
+
+
+def test_a_mirror_the_stack_declares_but_the_link_lacks_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: None, tmp_path: Path
+) -> None:
+    service = "us-west-2.filtered-service-events"
+    outputs = outputs_with(tmp_path, lambda o: o["monitoring"]["link"]["mirrorTopics"].append(service))
+    code, _ = link_status(monkeypatch, (200, "link-active.json"), (200, "mirrors-active.json"), outputs)
+    assert code == 1
+    assert rows(capsys.readouterr().out)[service] == [
+        "mirror",
+        "MISSING",
+        "declared by the stack but not on the link: deleted outside Pulumi? `pulumi up --refresh --stack prod-east`",
+    ]
+
+
+@pytest.mark.parametrize(
+    "answer, phase, step",
+    [
+        ((0, "kafka-unreachable.json"), "UNREACHABLE", "Kafka REST endpoints answer only inside the VPC"),
+        (
+            (403, "kafka-forbidden.json"),
+            "FORBIDDEN",
+            "the owner of CONFLUENT_KAFKA_API_KEY may not read it: grant it Operator on the cluster",
+        ),
+        ((404, "link-not-found.json"), "NOT FOUND", "`pulumi up --stack prod-east`"),
+    ],
+)
+def test_a_link_that_cannot_be_read_is_one_row_and_its_mirrors_are_not_asked(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keys: None,
+    answer: tuple[int, str],
+    phase: str,
+    step: str,
+) -> None:
+    code, api = link_status(monkeypatch, answer, (200, "mirrors-active.json"))
+    table = rows(capsys.readouterr().out)
+    assert code == 1
+    assert table[LINK][:2] == ["link", phase]
+    assert step in table[LINK][2]
+    assert RAW not in table
+    assert [url for url, _ in api.asked][2:] == [LINK_URL]
+
+
+def test_mirrors_that_cannot_be_listed_are_one_row(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: None
+) -> None:
+    code, _ = link_status(monkeypatch, (200, "link-active.json"), (429, "kafka-rate-limited.json"))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert [line.split()[:3] for line in out.splitlines() if line.startswith(("link ", "mirrors "))] == [
+        ["link", LINK, "ACTIVE"],
+        ["mirrors", LINK, "RATE"],
+    ]
+    assert "too many requests: try again in a minute" in out
+
+
+def test_a_stack_without_a_link_half_needs_no_kafka_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: None, tmp_path: Path
+) -> None:
+    def unlinked(outputs: dict[str, Any]) -> None:
+        outputs["monitoring"]["link"] = None
+        del outputs["clusterLink"], outputs["restEndpoint"]
+
+    monkeypatch.delenv("CONFLUENT_KAFKA_API_KEY")
+    code, api = status(
+        monkeypatch, (200, "connector-running.json"), (200, "statement-running.json"), outputs_with(tmp_path, unlinked)
+    )
+    assert code == 0
+    assert "2 checked, 0 unhealthy" in capsys.readouterr().out
+    assert [url for url, _ in api.asked] == [CONNECT_URL, STATEMENT_URL]
+
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        (
+            lambda o: o.update(restEndpoint="https://lkc-7x9q2m.example/admin?x="),
+            "restEndpoint: 'https://lkc-7x9q2m.example/admin?x=' is not an https:// host",
+        ),
+        (
+            lambda o: o.pop("clusterLink"),
+            "clusterLink.mirrorStatus: None is not one of ACTIVE, PAUSED, PROMOTED, FAILED_OVER",
+        ),
+    ],
+)
+def test_link_outputs_that_could_mislead_are_refused_naming_file_and_key(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keys: None,
+    tmp_path: Path,
+    change: Callable[[dict[str, Any]], None],
+    error: str,
+) -> None:
+    outputs = outputs_with(tmp_path, change)
+    code, api = link_status(monkeypatch, (200, "link-active.json"), (200, "mirrors-active.json"), outputs)
+    assert code == 2
+    assert the_one_error_line(capsys) == f"error: {outputs}: {error}"
+    assert api.asked == []
+
+
+def test_the_outputs_status_reads_are_the_ones_a_linked_region_stack_exports() -> None:
+    outputs = planned_outputs("prod-east")
+    assert isinstance(outputs[status_command.REST_ENDPOINT_EXPORT], str)
+    assert outputs[status_command.LINK_EXPORT]["mirrorStatus"] == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    "variable", ["CONFLUENT_FLINK_API_KEY", "CONFLUENT_CLOUD_API_SECRET", "CONFLUENT_KAFKA_API_KEY"]
+)
 def test_a_missing_key_variable_is_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: None, variable: str
 ) -> None:
