@@ -15,12 +15,12 @@ from typing import Any
 
 from cdcctl.progress import Progress
 from cdcctl.rehearse import rehearse
-from cdcctl.stack_config import stack_settings
+from cdcctl.stack_config import environment_name, stack_settings
 from core.config_node import ConfigError
 from core.yaml_file import MAX_BYTES, parse_yaml
 from flink_sql.routes import OPERATIONS, Condition, Route, parse_routes
-from flink_sql.statement import CARRY_OVER, StatementSpec, routing_statement, statement_generations
-from infra.settings import NAMESPACE, AllInOneStackSettings, GlobalStackSettings, RegionStackSettings, Settings
+from flink_sql.statement import CARRY_OVER, region_statement, statement_generations
+from infra.settings import GlobalStackSettings
 
 # Route fields whose change changes which records land where (description and consumer do not).
 ROUTING_FIELDS = ("output_topic", "enabled", "operations", "match", "conditions")
@@ -159,7 +159,9 @@ def statement_changes(
         if isinstance(settings, GlobalStackSettings) or (root / settings.routes_file).resolve() != target:
             continue
         check_routes_fit_settings(settings, current)  # what the stack's plan refuses, the diff refuses too
-        old, new = _statement(settings, base, root), _statement(settings, current, root)
+        environment = environment_name(settings, root)
+        old = region_statement(settings.stack, environment, settings.region, base)
+        new = region_statement(settings.stack, environment, settings.region, current)
         generations = statement_generations(old.export(), new)
         changes.append(
             StatementChange(
@@ -172,34 +174,6 @@ def statement_changes(
             )
         )
     return changes
-
-
-def _statement(
-    settings: RegionStackSettings | AllInOneStackSettings, routes: tuple[Route, ...], root: Path
-) -> StatementSpec:
-    """The stack's statement for `routes`, built by the same function the region layer declares it with."""
-    region = settings.region
-    return routing_statement(
-        settings.stack,
-        _environment_name(settings, root),
-        region.region,
-        routes,
-        region.raw_topic,
-        region.cdc.value_format,
-        private_endpoint=region.private_link is not None,
-        key_generation=region.flink_key_generation,
-    )
-
-
-def _environment_name(settings: Settings, root: Path) -> str:
-    """A region stack's environment is its global stack's (both display names start with it)."""
-    if not isinstance(settings, RegionStackSettings):
-        return settings.glob.environment.name
-    global_stack = settings.global_stack.rsplit("/", 1)[-1]
-    global_settings = stack_settings(global_stack, root)
-    if not isinstance(global_settings, GlobalStackSettings):
-        raise ConfigError(settings.file, f"{NAMESPACE}:globalStack", f"{global_stack!r} is not a global stack")
-    return global_settings.glob.environment.name
 
 
 @dataclass(frozen=True)

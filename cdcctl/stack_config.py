@@ -11,7 +11,16 @@ from typing import Any
 
 from core.config_node import ConfigError
 from core.yaml_file import load_yaml
-from infra.settings import PROGRAM_SECRET_KEYS, PROVIDER_SECRET_KEYS, Settings, parse_settings, stack_file
+from infra.settings import (
+    NAMESPACE,
+    PROGRAM_SECRET_KEYS,
+    PROVIDER_SECRET_KEYS,
+    GlobalStackSettings,
+    RegionStackSettings,
+    Settings,
+    parse_settings,
+    stack_file,
+)
 
 SECRET = "[secret]"
 
@@ -53,6 +62,17 @@ def stack_settings(stack: str, root: Path | None = None) -> Settings:
     """A stack's validated settings, from its files alone (no program run)."""
     config, secret_keys = stack_config(stack, root)
     return parse_settings(config, stack, frozenset(secret_keys))
+
+
+def environment_name(settings: Settings, root: Path | None = None) -> str:
+    """The stack's Confluent environment: a region stack's is its global stack's, read from that file."""
+    if not isinstance(settings, RegionStackSettings):
+        return settings.glob.environment.name
+    global_stack = settings.global_stack.rsplit("/", 1)[-1]
+    global_settings = stack_settings(global_stack, root)
+    if not isinstance(global_settings, GlobalStackSettings):
+        raise ConfigError(settings.file, f"{NAMESPACE}:globalStack", f"{global_stack!r} is not a global stack")
+    return global_settings.glob.environment.name
 
 
 def _full_key(key: str, project: str) -> str:

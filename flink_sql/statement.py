@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import naming
 from flink_sql.compiler import compile_routes, registry_options
 from flink_sql.routes import Route
+
+if TYPE_CHECKING:  # types only: this module stays importable without the program's settings
+    from infra.settings import RegionSettings
 
 CARRY_OVER = "sql.tables.initial-offset-from"
 
@@ -101,3 +104,20 @@ def routing_statement(
         f"deployer-key={key_generation}",
     )
     return StatementSpec(naming.statement_name(stack, *identity), sql, properties, key_generation)
+
+
+def region_statement(
+    stack: str, environment_name: str, region: RegionSettings, routes: tuple[Route, ...]
+) -> StatementSpec:
+    """The statement a region's settings deploy: the one call the region layer, `cdcctl sql` and
+    `cdcctl routes diff` share (a PRIVATELINK network means the private Flink endpoint)."""
+    return routing_statement(
+        stack,
+        environment_name,
+        region.region,
+        routes,
+        region.raw_topic,
+        region.cdc.value_format,
+        private_endpoint=region.private_link is not None,
+        key_generation=region.flink_key_generation,
+    )

@@ -144,43 +144,26 @@ class Principal(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.ref = PrincipalRef(self.account.id, self.account.api_version, self.account.kind)
-        if args.grants.flink_developer:
-            confluent.RoleBinding(
-                f"{name}-flink-developer",
-                principal=self.ref.principal,
-                role_name="FlinkDeveloper",
-                crn_pattern=args.environment_crn,
-                opts=child,
+        principal = self.ref.principal  # built once: one binding per grant follows
+
+        def bind(suffix: str, role: str, crn: pulumi.Input[str]) -> confluent.RoleBinding:
+            return confluent.RoleBinding(
+                f"{name}-{suffix}", principal=principal, role_name=role, crn_pattern=crn, opts=child
             )
+
+        if args.grants.flink_developer:
+            bind("flink-developer", "FlinkDeveloper", args.environment_crn)
         if args.grants.metrics_viewer:
             # The environment is the least scope covering all a region exports: its cluster, connector
             # and compute pool (a cluster binding would not cover the pool, an environment-level object).
-            confluent.RoleBinding(
-                f"{name}-metrics-viewer",
-                principal=self.ref.principal,
-                role_name="MetricsViewer",
-                crn_pattern=args.environment_crn,
-                opts=child,
-            )
+            bind("metrics-viewer", "MetricsViewer", args.environment_crn)
         for target in args.grants.may_assign:
-            confluent.RoleBinding(
-                f"{name}-assigner-{target}",
-                principal=self.ref.principal,
-                role_name="Assigner",
-                crn_pattern=pulumi.Output.concat(args.organization_crn, "/service-account=", args.assignable[target]),
-                opts=child,
-            )
+            crn = pulumi.Output.concat(args.organization_crn, "/service-account=", args.assignable[target])
+            bind(f"assigner-{target}", "Assigner", crn)
         # Subjects live in the environment's registry, shared by every region: owned here, once.
-        principal = self.ref.principal  # built once: one binding per routed topic follows
         registry_crn = pulumi.Output.from_input(args.schema_registry_crn)
         self.owned_subjects = {
-            owned: confluent.RoleBinding(
-                f"{name}-own-subject-{owned}",
-                principal=principal,
-                role_name="ResourceOwner",
-                crn_pattern=subject_crn(registry_crn, owned),
-                opts=child,
-            )
+            owned: bind(f"own-subject-{owned}", "ResourceOwner", subject_crn(registry_crn, owned))
             for owned in args.grants.owned_subjects
         }
         self.register_outputs({"id": self.account.id})

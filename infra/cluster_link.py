@@ -59,7 +59,6 @@ def link_config(peer_region: str, group_prefixes: Sequence[str]) -> dict[str, st
 class Peer:
     """What the peer region stack exports for its side of the link (read through a StackReference)."""
 
-    stack: str
     region: str
     cluster_id: str
     bootstrap_endpoint: str

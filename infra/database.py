@@ -65,6 +65,9 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
         self.writer_endpoint: pulumi.Output[str] = cluster.endpoint
         self.cluster = cluster
+        # The cluster's first VPC security group (the cluster is referenced, not managed, here): the one
+        # the program's rules open port 5432 on.
+        self.cluster_group: pulumi.Output[str] = cluster.vpc_security_group_ids.apply(lambda groups: groups[0])
         self.parameter_group = aws.rds.ClusterParameterGroup(
             f"{name}-cdc-params",
             name=naming.aws_name(args.name_prefix, "cdc"),
@@ -82,20 +85,12 @@ class AuroraDatabase(pulumi.ComponentResource):
             self.proxy_endpoint = self._proxy(name, args, args.proxy, cluster)
         self.register_outputs({"writer_endpoint": self.writer_endpoint, "proxy_endpoint": self.proxy_endpoint})
 
-    @staticmethod
-    def cluster_security_group(cluster: pulumi.Output[aws.rds.GetClusterResult]) -> pulumi.Output[str]:
-        """The cluster's first VPC security group (the cluster is referenced, not managed, here): the
-        one the program's rules open port 5432 on."""
-        return cluster.vpc_security_group_ids.apply(lambda groups: groups[0])
-
-    def admit(
-        self, name: str, cluster_group: pulumi.Input[str], source: aws.ec2.SecurityGroup, why: str
-    ) -> aws.vpc.SecurityGroupIngressRule:
+    def admit(self, name: str, source: aws.ec2.SecurityGroup, why: str) -> aws.vpc.SecurityGroupIngressRule:
         """Let `source`'s members reach the cluster on 5432: without this rule nothing they send is
         admitted (the cluster's groups know nothing of the program's)."""
         return aws.vpc.SecurityGroupIngressRule(
             name,
-            security_group_id=cluster_group,
+            security_group_id=self.cluster_group,
             referenced_security_group_id=source.id,
             ip_protocol="tcp",
             from_port=POSTGRES_PORT,
@@ -154,7 +149,6 @@ class AuroraDatabase(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        cluster_group = self.cluster_security_group(cluster)
         security_group = aws.ec2.SecurityGroup(
             f"{name}-proxy-sg",
             description="Applications to RDS Proxy (PostgreSQL)",
@@ -170,12 +164,12 @@ class AuroraDatabase(pulumi.ComponentResource):
             # Out to the cluster only: no open range in a prod security group.
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    protocol="tcp", from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, security_groups=[cluster_group]
+                    protocol="tcp", from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, security_groups=[self.cluster_group]
                 )
             ],
             opts=child,
         )
-        self.admit(f"{name}-cluster-from-proxy", cluster_group, security_group, "RDS Proxy for the applications")
+        self.admit(f"{name}-cluster-from-proxy", security_group, "RDS Proxy for the applications")
         proxy = aws.rds.Proxy(
             f"{name}-proxy",
             name=naming.aws_name(args.name_prefix, "apps"),

@@ -66,19 +66,21 @@ class DatabaseEgress(pulumi.ComponentResource):
         super().__init__(f"{COMPONENT}:DatabaseEgress", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        cluster_group = args.database.cluster_security_group(args.database.cluster)
         nlb_group = aws.ec2.SecurityGroup(
             f"{name}-nlb-sg",
             vpc_id=args.vpc_id,
             description="CDC egress NLB: out to the Aurora cluster only",
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    protocol="tcp", from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, security_groups=[cluster_group]
+                    protocol="tcp",
+                    from_port=POSTGRES_PORT,
+                    to_port=POSTGRES_PORT,
+                    security_groups=[args.database.cluster_group],
                 )
             ],
             opts=child,
         )
-        args.database.admit(f"{name}-cluster-from-nlb", cluster_group, nlb_group, "CDC connector via egress NLB")
+        args.database.admit(f"{name}-cluster-from-nlb", nlb_group, "CDC connector via egress NLB")
         nlb = aws.lb.LoadBalancer(
             f"{name}-nlb",
             name=naming.aws_name(args.name_prefix, "cdc", limit=32),  # ELB names: <= 32 characters

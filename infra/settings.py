@@ -237,6 +237,11 @@ def region_settings(settings: Settings) -> RegionSettings:
     return settings.region
 
 
+def link_settings(settings: Settings) -> LinkSettings | None:
+    """The stack's half of a cluster link: only region stacks have one, and only when configured."""
+    return settings.link if isinstance(settings, RegionStackSettings) else None
+
+
 def stack_file(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 

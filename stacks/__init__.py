@@ -14,6 +14,7 @@ from infra.settings import (
     GlobalStackSettings,
     RegionStackSettings,
     Settings,
+    link_settings,
     load_settings,
 )
 from stacks.access_policy import access_policy
@@ -49,7 +50,7 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
             f"{NAMESPACE}:topics.raw.name",
             f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
         )
-    link = settings.link if isinstance(settings, RegionStackSettings) else None
+    link = link_settings(settings)
     if link is not None:
         # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.
         prefix = naming.link_prefix(link.peer_region)

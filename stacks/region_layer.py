@@ -12,7 +12,7 @@ import pulumi_confluentcloud as confluent
 from core import naming
 from core.config_node import ConfigError
 from flink_sql.routes import Route, consumers
-from flink_sql.statement import routing_statement
+from flink_sql.statement import region_statement
 from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.aurora_idle_stop import AuroraIdleStop, AuroraIdleStopArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
@@ -30,6 +30,7 @@ from infra.settings import (
     NAMESPACE,
     AllInOneStackSettings,
     RegionStackSettings,
+    link_settings,
     mirror_transition_problem,
     read_secret,
 )
@@ -47,7 +48,7 @@ LINK_EXPORT = "clusterLink"
 
 
 def peer_region(settings: RegionStackSettings | AllInOneStackSettings) -> str | None:
-    link = settings.link if isinstance(settings, RegionStackSettings) else None
+    link = link_settings(settings)
     return link.peer_region if link else None
 
 
@@ -71,7 +72,7 @@ class RegionLayer:
     ) -> None:
         self.stack = settings.stack
         self.file = settings.file
-        self.link_settings = settings.link if isinstance(settings, RegionStackSettings) else None
+        self.link_settings = link_settings(settings)
         self.protect = settings.protect
         self.settings = settings.region
         self.region = settings.region.region
@@ -316,7 +317,6 @@ class RegionLayer:
                     local_cluster=self.kafka.cluster,
                     local_key=self.kafka.manager_key,
                     peer=Peer(
-                        stack=link.peer_stack,
                         region=v["region"],
                         cluster_id=v["cluster_id"],
                         bootstrap_endpoint=v["bootstrap"],
@@ -352,16 +352,7 @@ class RegionLayer:
         rs = self.settings
         gate = self._statement_held_back()
         current = pulumi.Output.from_input(self.glob.environment_name).apply(
-            lambda env: routing_statement(
-                self.stack,
-                env,
-                self.region,
-                self.routes,
-                rs.raw_topic,
-                rs.cdc.value_format,
-                private_endpoint=self.network is not None,
-                key_generation=rs.flink_key_generation,
-            )
+            lambda env: region_statement(self.stack, env, rs, self.routes)
         )
         return RoutingStatement(
             f"{self.region}-routing",

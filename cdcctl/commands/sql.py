@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from cdcctl.stack_config import stack_settings
-from core.config_node import ConfigError
+from cdcctl.stack_config import environment_name, stack_settings
 from flink_sql.routes import load_routes
-from flink_sql.statement import StatementSpec, routing_statement
-from infra.settings import NAMESPACE, GlobalStackSettings, RegionStackSettings, Settings
+from flink_sql.statement import StatementSpec, region_statement
+from infra.settings import GlobalStackSettings, Settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,29 +34,7 @@ def stack_statements(settings: Settings) -> list[StatementSpec]:
         return []
     from stacks import check_routes_fit_settings
 
-    environment = _environment_name(settings)
+    environment = environment_name(settings)
     routes = load_routes(settings.routes_file)
     check_routes_fit_settings(settings, routes)  # what the plan refuses, sql refuses too
-    region = settings.region
-    return [
-        routing_statement(
-            settings.stack,
-            environment,
-            region.region,
-            routes,
-            region.raw_topic,
-            region.cdc.value_format,
-            private_endpoint=region.private_link is not None,
-            key_generation=region.flink_key_generation,
-        )
-    ]
-
-
-def _environment_name(settings: Settings) -> str:
-    if not isinstance(settings, RegionStackSettings):
-        return settings.glob.environment.name
-    global_stack = settings.global_stack.rsplit("/", 1)[-1]
-    global_settings = stack_settings(global_stack)
-    if isinstance(global_settings, GlobalStackSettings):
-        return global_settings.glob.environment.name
-    raise ConfigError(settings.file, f"{NAMESPACE}:globalStack", f"{global_stack!r} is not a global stack")
+    return [region_statement(settings.stack, environment, settings.region, routes)]
