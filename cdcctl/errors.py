@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from core.config_node import ConfigError
+from rehearsal.errors import EngineError
 
 EXIT_BAD_INPUT = 2
 EXIT_ENGINE_FAILED = 1
-
-
-class EngineError(Exception):
-    """The rehearsal engine is missing or failed."""
 
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ENGINE_FAILED", "ConfigError", "EngineError"]

@@ -13,14 +13,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from cdcctl.progress import Progress
-from cdcctl.rehearse import rehearse
 from cdcctl.stack_config import environment_name, stack_settings
 from core.config_node import ConfigError
+from core.progress import Progress
 from core.yaml_file import MAX_BYTES, parse_yaml
 from flink_sql.routes import OPERATIONS, Condition, Route, parse_routes
 from flink_sql.statement import CARRY_OVER, region_statement, statement_generations
 from infra.settings import GlobalStackSettings
+from rehearsal.routing import rehearse
 
 # Route fields whose change changes which records land where (description and consumer do not).
 ROUTING_FIELDS = ("output_topic", "enabled", "operations", "match", "conditions")

@@ -1,7 +1,7 @@
 """The CDC source's one definition: the connector's settings and the config built from them.
 
 The stack deploys this config on the managed connector and the rehearsal maps it to open-source
-Debezium (cdcctl/debezium.py). Pure Python: no Pulumi, so cdcctl imports it without the SDK.
+Debezium (rehearsal/debezium.py). Pure Python: no Pulumi, so cdcctl imports it without the SDK.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def connector_config(
     cdc: CdcSettings, *, name: str, hostname: str, service_account_id: str, raw_topic: str
 ) -> dict[str, str]:
     """The connector's non-secret config. One definition: the stack deploys it and the rehearsal maps
-    it to open-source Debezium (cdcctl/debezium.py). The password goes in config_sensitive only."""
+    it to open-source Debezium (rehearsal/debezium.py). The password goes in config_sensitive only."""
     captured = f"{cdc.schema}.{cdc.table}"
     # Allowed values below are from the connector's config definitions (Confluent's
     # connect-migration-utility, PostgresCdcSourceV2 templates) and its V2 docs page.

@@ -11,11 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from cdcctl.cdc_rehearsal import capture_changes
-from cdcctl.rehearse import rehearse
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
 from infra.settings import region_settings
+from rehearsal.cdc import capture_changes
+from rehearsal.routing import rehearse
 
 REPO = Path(__file__).resolve().parent.parent
 EVENT_TYPES = ("LoanCreated", "LoanPaymentSubmitted", "CarCreated", "CarServiceDone", "Other")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from cdcctl.engine import explain, run
 from core.raw_record import RAW_COLUMNS, RAW_TOPIC
 from flink_sql.compiler import compile_routes, identifier, string_literal
 from flink_sql.routes import parse_routes
+from rehearsal.engine import explain, run
 
 HOURS_PER_MONTH = 730
 

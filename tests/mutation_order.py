@@ -42,10 +42,10 @@ def _engine(*args: object, **kwargs: object) -> NoReturn:
 def pytest_configure(config: pytest.Config) -> None:
     # Where cdcctl finds its engines: the engine virtualenv's interpreter, PostgreSQL's server binaries.
     # Replaced for the whole session (module-scoped fixtures start engines too); a rename fails here.
-    import cdcctl.local_postgres
-    import cdcctl.rehearse
+    import rehearsal.postgres
+    import rehearsal.routing
 
-    for module, name in ((cdcctl.rehearse, "engine_python"), (cdcctl.local_postgres, "_bin_dir")):
+    for module, name in ((rehearsal.routing, "engine_python"), (rehearsal.postgres, "_bin_dir")):
         if not callable(getattr(module, name, None)):
             raise pytest.UsageError(f"{module.__name__}.{name} is no longer how cdcctl finds an engine")
         setattr(module, name, _engine)

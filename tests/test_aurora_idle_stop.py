@@ -465,12 +465,12 @@ def test_a_streaming_debezium_connector_holds_the_three_connections_idle_stop_ig
     import secrets
     import time
 
-    from cdcctl.cdc_rehearsal import LOCALHOST, _slot_active, debezium_capture
-    from cdcctl.debezium import open_source_properties
-    from cdcctl.local_postgres import local_postgres
     from cdcctl.stack_config import stack_settings
     from core.cdc_source import connector_config
     from infra.settings import region_settings
+    from rehearsal.cdc import LOCALHOST, _slot_active, debezium_capture
+    from rehearsal.debezium import open_source_properties
+    from rehearsal.postgres import local_postgres
 
     cdc = region_settings(stack_settings("dev", REPO)).cdc
     password = secrets.token_hex(16)

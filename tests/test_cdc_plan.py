@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from cdcctl.debezium import DEBEZIUM_POSTGRES, MANAGED_ONLY, open_source_properties
 from cdcctl.plan import Plan
 from core.cdc_source import connector_config
 from infra.settings import parse_settings
+from rehearsal.debezium import DEBEZIUM_POSTGRES, MANAGED_ONLY, open_source_properties
 from tests.helpers import of_type, one, principal_ids
 
 REGION_STACKS = [("prod-east", "us-east-1"), ("prod-west", "us-west-2"), ("dev", "us-east-1")]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cdcctl.__main__ import main
-from cdcctl.debezium import open_source_properties
+from rehearsal.debezium import open_source_properties
 from tests.helpers import REPO
 
 

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdcctl.errors import EngineError
-from cdcctl.rehearse import FlinkPlanner, flink_planner, local_table_options
 from core.raw_record import RAW_COLUMNS
 from flink_sql.compiler import CompiledRoutes, compile_routes
 from flink_sql.routes import OPERATIONS, load_routes, parse_routes
+from rehearsal.errors import EngineError
+from rehearsal.routing import FlinkPlanner, flink_planner, local_table_options
 from tests.helpers import REPO
 
 # The non-push-down source that stands in for Kafka, and sinks that discard: planning only.

@@ -6,7 +6,7 @@ import os
 import stat
 import subprocess
 
-from cdcctl.local_postgres import SUPERUSER, local_postgres
+from rehearsal.postgres import SUPERUSER, local_postgres
 
 
 def test_socket_directory_is_private_and_every_login_needs_the_password() -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from cdcctl.rehearse import engine_command, rehearse
 from flink_sql.compiler import string_literal
 from flink_sql.routes import Condition, Route, java_portable_problem
+from rehearsal.routing import engine_command, rehearse
 from tests.test_rehearsal_input import raw_record
 
 SUBJECTS = ["LoanCreated", "loancreated", "Loan Created", "CarCreated", "LoanUpdated", "A123", "x\nLoanCreated", ""]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cdcctl.commands.slots import Slot, orphans, owned_slot
-from cdcctl.local_postgres import SUPERUSER, LocalPostgres, local_postgres
+from rehearsal.postgres import SUPERUSER, LocalPostgres, local_postgres
 from tests.helpers import REPO
 
 

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cdcctl.progress import Progress
-from cdcctl.rehearse import check_out_dir, read_records, rehearse
 from cdcctl.stack_config import stack_settings
+from core.progress import Progress
 from core.raw_record import added_columns, as_routed
 from flink_sql.routes import load_routes
 from infra.settings import region_settings
+from rehearsal.routing import check_out_dir, read_records, rehearse
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         records = read_records(Path(args.records))
         source = "raw records"
     else:
-        from cdcctl.cdc_rehearsal import capture_changes
+        from rehearsal.cdc import capture_changes
 
         region = region_settings(stack_settings(args.stack))
         before = Path(args.before) if args.before else None

@@ -10,8 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cdcctl.progress import Progress
-from cdcctl.rehearse import read_records
 from cdcctl.route_diff import (
     RouteChange,
     StatementChange,
@@ -22,8 +20,10 @@ from cdcctl.route_diff import (
     route_json,
     statement_changes,
 )
+from core.progress import Progress
 from flink_sql.routes import load_routes
 from flink_sql.statement import CARRY_OVER
+from rehearsal.routing import read_records
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,11 +26,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdcctl.errors import EngineError
 from cdcctl.stack_config import stack_settings
 from core.config_node import ConfigError
 from core.naming import replication_slot
 from infra.settings import GlobalStackSettings, stack_file
+from rehearsal.errors import EngineError
 
 # Slots this program names (the default and any configured cdc.slotName start this way by convention).
 SLOT_PREFIX = "cdc_"

@@ -18,11 +18,11 @@ import os
 import re
 from typing import Any
 
-from cdcctl.progress import Progress
 from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import deployed_outputs, recorded_outputs
 from cdcctl.status import KAFKA_KEY, Api, Credentials, HttpApi, LinkCheck, stack_health, table
 from core.config_node import ConfigError
+from core.progress import Progress
 from infra.settings import MIRROR_STATUSES, region_settings
 from monitoring.targets import EXPORT, SAFE_URL, MonitoringTargets
 

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdcctl.errors import EngineError
 from core.cdc_source import CdcSettings
+from rehearsal.errors import EngineError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "db" / "migrations"
 SUPERUSER = "postgres"

