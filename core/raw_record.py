@@ -13,12 +13,13 @@ class Column:
     flink_type: str  # Flink SQL type
     json_type: str  # JSON Schema type
     numeric: bool = False
+    primary_key: bool = False  # a field of the record's Kafka key (Debezium: one per primary-key column)
 
 
 # Flat business_events columns, then the metadata ExtractNewRecordState adds (add.fields=op,table,ts_ms
 # and delete.handling.mode=rewrite for __deleted).
 RAW_COLUMNS: tuple[Column, ...] = (
-    Column("id", "STRING", "string"),
+    Column("id", "STRING", "string", primary_key=True),
     Column("event_name", "STRING", "string"),
     Column("event_type", "STRING", "string"),
     Column("created_date", "STRING", "string"),
@@ -31,6 +32,9 @@ RAW_COLUMNS: tuple[Column, ...] = (
 )
 RAW_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in RAW_COLUMNS)
 COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in RAW_COLUMNS}
+# The raw topic's key: the connector keys each record by the row's primary key (Debezium PostgreSQL
+# docs, "change event keys"), and routing keeps that key on every routed topic.
+KEY_COLUMNS: tuple[Column, ...] = tuple(c for c in RAW_COLUMNS if c.primary_key)
 
 # How the source table must type each flat column for Debezium to send what the raw record declares
 # (timestamptz -> ISO-8601 string, json/jsonb -> JSON text; a timestamp WITHOUT time zone would arrive
@@ -50,6 +54,20 @@ RAW_TOPIC = "raw-business-events"
 SOURCE_TABLE = "business_events"
 
 
+def json_property(column: Column, nullable: bool) -> dict[str, object]:
+    """A column as a JSON Schema property. Confluent's Flink reads `oneOf(null, T)` as a nullable T and
+    a plain T as NOT NULL (CC flink/reference/serialization, "JSON Schema": nullable types are
+    expressed as oneOf(NullSchema, T))."""
+    plain: dict[str, object] = {"type": column.json_type}
+    return {"oneOf": [{"type": "null"}, plain]} if nullable else plain
+
+
+# The routed topics' value fields: every column, nullable. Their key fields: the primary-key columns,
+# NOT NULL, as the connector's key converter writes a primary key (a non-optional Connect field).
+VALUE_PROPERTIES: dict[str, dict[str, object]] = {c.name: json_property(c, nullable=True) for c in RAW_COLUMNS}
+KEY_PROPERTIES: dict[str, dict[str, object]] = {c.name: json_property(c, nullable=False) for c in KEY_COLUMNS}
+
+
 def value_json_schema(title: str) -> dict[str, object]:
     """JSON Schema of a topic holding raw records (registered for every routed topic's value), so
     Flink infers exactly the raw columns for the tables it writes."""
@@ -57,7 +75,20 @@ def value_json_schema(title: str) -> dict[str, object]:
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": title,
         "type": "object",
-        "properties": {c.name: {"oneOf": [{"type": "null"}, {"type": c.json_type}]} for c in RAW_COLUMNS},
+        "properties": VALUE_PROPERTIES,
+        "additionalProperties": False,
+    }
+
+
+def key_json_schema() -> dict[str, object]:
+    """JSON Schema of the raw topic's key, registered for every routed topic's key: the same key on
+    every topic, so a consumer can follow one row across them."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": f"{SOURCE_TABLE}.Key",
+        "type": "object",
+        "properties": KEY_PROPERTIES,
+        "required": list(KEY_PROPERTIES),
         "additionalProperties": False,
     }
 
@@ -80,6 +111,8 @@ def record_problems(record: object) -> list[str]:
         problems.append(f"__op is {record['__op']!r}, not one of {', '.join(OPERATION_CODES)}")
     for column in RAW_COLUMNS:
         value = record.get(column.name)
+        if value is None and column.primary_key and column.name in record:
+            problems.append(f"{column.name} is the primary key (the record's Kafka key): it cannot be null")
         expected = int if column.numeric else str
         if value is not None and (isinstance(value, bool) or not isinstance(value, expected)):
             problems.append(f"{column.name} must be {column.json_type} or null, got {value!r}")

@@ -3,7 +3,8 @@ reaches SQL any other way. Pure Python: the program and the rehearsal engine imp
 
 Output per region: the raw source table, one sink table per enabled route (both derived from the raw
 record), and ONE `EXECUTE STATEMENT SET` holding every enabled route's INSERT, so the raw topic is
-read by one job.
+read by one job. Every INSERT writes the raw record's key too, so a routed record keeps its raw
+record's key and all changes of one row land on one partition, in order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.raw_record import JSON_COLUMN, RAW_COLUMNS
+from core.raw_record import JSON_COLUMN, KEY_COLUMNS, KEY_PROPERTIES, RAW_COLUMNS, VALUE_PROPERTIES, Column
 from flink_sql.routes import Condition, Route, Scalar
 
 # WITH options of the tables on Confluent Cloud: the CDC value format decides the registry format.
@@ -25,6 +26,20 @@ _COMPARISONS = {
     "greaterThanOrEqual": ">=",
     "lessThanOrEqual": "<=",
 }
+
+# How Confluent infers a table from a topic's key and value subjects (CC flink/reference/statements/
+# create-table, "Inferred tables"): a key field contained in the value by name AND type including
+# nullability is one column; otherwise it is its own column named with the prefix `key_`
+# ('key.fields-prefix'). Either way the table is DISTRIBUTED BY HASH of the key columns, which sets
+# the Kafka message key of every row written (same page, "DISTRIBUTED BY").
+KEY_PREFIX = "key_"
+
+
+def key_column_name(column: Column) -> str:
+    """The routed tables' column for one key field, by that rule applied to the registered schemas:
+    the key's `id` is NOT NULL and the value's nullable (core/raw_record.py), so it is `key_id`."""
+    contained = KEY_PROPERTIES[column.name] == VALUE_PROPERTIES.get(column.name)
+    return column.name if contained else KEY_PREFIX + column.name
 
 
 def identifier(name: str) -> str:
@@ -71,7 +86,8 @@ def compile_routes(
     return CompiledRoutes(
         source_ddl=table_ddl(raw_topic, source_options),
         sink_ddl=tuple(
-            table_ddl(r.output_topic, (sink_options_for or {}).get(r.output_topic, sink_options or {})) for r in enabled
+            table_ddl(r.output_topic, (sink_options_for or {}).get(r.output_topic, sink_options or {}), keyed=True)
+            for r in enabled
         ),
         statement_set=statement_set(inserts),
         inserts=inserts,
@@ -83,8 +99,11 @@ def registry_options(value_format: str) -> dict[str, str]:
     return {"value.format": REGISTRY_FORMATS[value_format]}
 
 
-def table_ddl(name: str, options: Mapping[str, str]) -> str:
-    columns = ",\n".join(f"  {identifier(c.name)} {c.flink_type}" for c in RAW_COLUMNS)
+def table_ddl(name: str, options: Mapping[str, str], keyed: bool = False) -> str:
+    """A table of raw records; `keyed`: a routed table as Confluent infers it, its NOT NULL key
+    columns first (the rehearsal's stand-in; the deployed tables are inferred, see KEY_PREFIX)."""
+    key = [f"  {identifier(key_column_name(c))} {c.flink_type} NOT NULL" for c in KEY_COLUMNS] if keyed else []
+    columns = ",\n".join(key + [f"  {identifier(c.name)} {c.flink_type}" for c in RAW_COLUMNS])
     with_clause = ",\n".join(f"  {string_literal(k)} = {string_literal(v)}" for k, v in options.items())
     return f"CREATE TABLE {identifier(name)} (\n{columns}\n) WITH (\n{with_clause}\n)"
 
@@ -95,11 +114,19 @@ def statement_set(inserts: Sequence[str]) -> str:
 
 
 def insert_statement(route: Route, raw_topic: str) -> str:
-    """INSERT with explicit columns on both sides: sinks keep the raw columns unchanged."""
-    columns = ", ".join(identifier(c.name) for c in RAW_COLUMNS)
+    """INSERT with explicit columns on both sides: the raw record's key fields into the routed key
+    columns, then the raw columns unchanged."""
+    keys = [key_column_name(c) for c in KEY_COLUMNS]
+    targets = ", ".join(identifier(name) for name in (*keys, *(c.name for c in RAW_COLUMNS)))
+    selected = ", ".join(
+        [
+            *(f"{identifier(c.name)} AS {identifier(k)}" for c, k in zip(KEY_COLUMNS, keys, strict=True)),
+            *(identifier(c.name) for c in RAW_COLUMNS),
+        ]
+    )
     return (
-        f"INSERT INTO {identifier(route.output_topic)} ({columns})\n"
-        f"  SELECT {columns}\n  FROM {identifier(raw_topic)}\n  WHERE {where_clause(route)}"
+        f"INSERT INTO {identifier(route.output_topic)} ({targets})\n"
+        f"  SELECT {selected}\n  FROM {identifier(raw_topic)}\n  WHERE {where_clause(route)}"
     )
 
 

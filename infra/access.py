@@ -21,7 +21,7 @@ from core.naming import COMPONENT
 @dataclass(frozen=True)
 class Grants:
     """What one principal may do. A topic grant includes the topic's value subject, and its key
-    subject for `keyed_topics` (topics whose keys are registry-serialized: the CDC topic)."""
+    subject for `keyed_topics` (topics whose keys are registry-serialized: the CDC and routed topics)."""
 
     description: str
     read_topics: tuple[str, ...] = ()

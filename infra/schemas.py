@@ -1,4 +1,4 @@
-"""Value schemas of the routed topics, registered in the environment's Schema Registry.
+"""Key and value schemas of the routed topics, registered in the environment's Schema Registry.
 
 The registry is shared by every region of the environment, so its subjects belong to the global
 layer: two region stacks registering the same subject would each delete it on destroy.
@@ -42,8 +42,8 @@ class TopicSchemasArgs:
 
 
 class TopicSchemas(pulumi.ComponentResource):
-    """The schema manager's registry key, one JSON Schema per routed subject, and every subject's
-    compatibility level.
+    """The schema manager's registry key, one JSON Schema per routed subject (key and value), and every
+    subject's compatibility level.
 
     SubjectConfig (pulumi_confluentcloud 2.87 / TF resource_subject_config.go): subject_name,
     rest_endpoint and schema_registry_cluster force replacement; compatibility_level and credentials

@@ -27,7 +27,8 @@ def access_policy(
             "Identity the routing Flink statements run as: reads raw, writes routed topics",
             read_topics=(raw_topic,),
             write_topics=tuple(r.output_topic for r in enabled),
-            keyed_topics=(raw_topic,),
+            # Every topic it touches is keyed: the routed ones carry the raw key (key subjects to read).
+            keyed_topics=(raw_topic, *(r.output_topic for r in enabled)),
             # Exactly what CC flink/operate-and-deploy/flink-rbac lists for a statement's principal:
             # DeveloperRead + DeveloperWrite on transactional ids `_confluent-flink_*` (exactly-once),
             # DeveloperRead/Write on the topics read/written, DeveloperRead on their subjects. No
@@ -37,9 +38,12 @@ def access_policy(
             registers_schemas=False,
         ),
         naming.SCHEMA_MANAGER: Grants(
-            "Deployer: registers the routed topics' value schemas and sets every value subject's "
-            "compatibility (the connector registers the raw topic's schemas)",
-            owned_subjects=(naming.subject(raw_topic), *(naming.subject(r.output_topic) for r in enabled)),
+            "Deployer: registers the routed topics' key and value schemas and sets their and the raw value "
+            "subject's compatibility (the connector registers the raw topic's schemas)",
+            owned_subjects=(
+                naming.subject(raw_topic),
+                *(naming.subject(r.output_topic, part) for r in enabled for part in ("key", "value")),
+            ),
         ),
         naming.FLINK_DEPLOYER: Grants(
             "Deployer: submits Flink statements as the statement principal",
@@ -68,6 +72,8 @@ def access_policy(
         policy[consumer] = Grants(
             f"Consumer application {consumer}",
             read_topics=topics,
+            # Its deserializers fetch the key's schema as well as the value's: read on both subjects.
+            keyed_topics=topics,
             read_mirrors=mirrors,
             group_prefixes=(naming.consumer_group_prefix(consumer),),
         )

@@ -1,5 +1,6 @@
 """Global layer: environment + Stream Governance, organization, every service account, and the
-routed topics' value schemas (subjects live in the environment's registry, shared by the regions)."""
+routed topics' key and value schemas (subjects live in the environment's registry, shared by the
+regions)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pulumi
 import pulumi_confluentcloud as confluent
 
 from core import naming
-from core.raw_record import RAW_TOPIC, value_json_schema
+from core.raw_record import RAW_TOPIC, key_json_schema, value_json_schema
 from flink_sql.routes import Route
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
@@ -107,11 +108,16 @@ def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: 
             owner=schema_manager.ref,
             environment_id=governed.environment.id,
             display_name=naming.display_name(env_name, naming.SCHEMA_MANAGER),
-            # Flink infers each routed topic's table from this schema: exactly the raw columns.
+            # Flink infers each routed topic's table from these: the raw key (its `key_id` column, the
+            # table's distribution: flink_sql/compiler.py KEY_PREFIX), then exactly the raw columns.
             schemas={
-                naming.subject(r.output_topic): json.dumps(value_json_schema(r.output_topic))
+                subject: schema
                 for r in routes
                 if r.enabled
+                for subject, schema in (
+                    (naming.subject(r.output_topic, "key"), json.dumps(key_json_schema())),
+                    (naming.subject(r.output_topic), json.dumps(value_json_schema(r.output_topic))),
+                )
             },
             raw_subject=naming.subject(RAW_TOPIC),
             ownership=schema_manager.owned_subjects,

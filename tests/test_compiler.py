@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from core.raw_record import RAW_COLUMN_NAMES, key_json_schema, record_problems, value_json_schema
 from flink_sql.compiler import compile_routes, identifier, number_literal, registry_options, string_literal
 from flink_sql.routes import Condition, Route, parse_routes
 
@@ -35,6 +36,9 @@ COLUMN_DEFINITIONS = """\
   `__table` STRING,
   `__ts_ms` BIGINT,
   `__deleted` STRING"""
+# A routed table as Confluent infers it from the routed key and value subjects: the key's NOT NULL `id`
+# is not contained in the value (whose `id` is nullable), so it is its own `key_`-prefixed column.
+SINK_COLUMN_DEFINITIONS = "  `key_id` STRING NOT NULL,\n" + COLUMN_DEFINITIONS
 
 
 def where(*conditions: dict[str, Any], **route: Any) -> str:
@@ -344,14 +348,17 @@ TWO_ROUTES = {
 }
 
 
-def test_insert_names_every_raw_column_on_both_sides() -> None:
+def test_insert_writes_the_raw_key_into_the_key_column_then_every_raw_column() -> None:
     compiled = _compile(TWO_ROUTES, source_options={})
     assert compiled.inserts == (
-        f"INSERT INTO `topic-a` ({COLUMNS})\n"
-        f"  SELECT {COLUMNS}\n"
+        f"INSERT INTO `topic-a` (`key_id`, {COLUMNS})\n"
+        f"  SELECT `id` AS `key_id`, {COLUMNS}\n"
         "  FROM `raw-business-events`\n"
         "  WHERE `__op` IN ('c') AND (`id` IS NULL)",
-        f"INSERT INTO `topic.b` ({COLUMNS})\n  SELECT {COLUMNS}\n  FROM `raw-business-events`\n  WHERE `__op` IN ('d')",
+        f"INSERT INTO `topic.b` (`key_id`, {COLUMNS})\n"
+        f"  SELECT `id` AS `key_id`, {COLUMNS}\n"
+        "  FROM `raw-business-events`\n"
+        "  WHERE `__op` IN ('d')",
     )
 
 
@@ -376,7 +383,7 @@ def test_source_ddl_declares_the_raw_columns_with_the_given_options_escaped() ->
 def test_one_sink_table_per_enabled_route_with_the_sink_options() -> None:
     compiled = _compile(TWO_ROUTES, source_options={}, sink_options={"value.format": "avro-registry"})
     assert compiled.sink_ddl == tuple(
-        f"CREATE TABLE `{topic}` (\n{COLUMN_DEFINITIONS}\n) WITH (\n  'value.format' = 'avro-registry'\n)"
+        f"CREATE TABLE `{topic}` (\n{SINK_COLUMN_DEFINITIONS}\n) WITH (\n  'value.format' = 'avro-registry'\n)"
         for topic in ("topic-a", "topic.b")
     )
 
@@ -389,8 +396,8 @@ def test_per_topic_sink_options_win_over_the_shared_ones() -> None:
         sink_options_for={"topic.b": {"connector": "filesystem", "path": "out/topic.b"}},
     )
     assert compiled.sink_ddl == (
-        f"CREATE TABLE `topic-a` (\n{COLUMN_DEFINITIONS}\n) WITH (\n  'connector' = 'blackhole'\n)",
-        f"CREATE TABLE `topic.b` (\n{COLUMN_DEFINITIONS}\n) WITH (\n"
+        f"CREATE TABLE `topic-a` (\n{SINK_COLUMN_DEFINITIONS}\n) WITH (\n  'connector' = 'blackhole'\n)",
+        f"CREATE TABLE `topic.b` (\n{SINK_COLUMN_DEFINITIONS}\n) WITH (\n"
         "  'connector' = 'filesystem',\n  'path' = 'out/topic.b'\n)",
     )
 
@@ -398,7 +405,8 @@ def test_per_topic_sink_options_win_over_the_shared_ones() -> None:
 def test_per_topic_sink_options_alone_are_enough() -> None:
     compiled = _compile(TWO_ROUTES, source_options={}, sink_options_for={"topic-a": {"connector": "print"}})
     assert (
-        compiled.sink_ddl[0] == f"CREATE TABLE `topic-a` (\n{COLUMN_DEFINITIONS}\n) WITH (\n  'connector' = 'print'\n)"
+        compiled.sink_ddl[0]
+        == f"CREATE TABLE `topic-a` (\n{SINK_COLUMN_DEFINITIONS}\n) WITH (\n  'connector' = 'print'\n)"
     )
 
 
@@ -418,3 +426,36 @@ def test_deployed_tables_use_the_registry_format_of_the_cdc_value_format(
     value_format: str, registry_format: str
 ) -> None:
     assert registry_options(value_format) == {"value.format": registry_format}
+
+
+# --- the routed key ------------------------------------------------------------------------------
+
+
+def test_the_routed_key_schema_is_the_raw_primary_key_not_null_and_required() -> None:
+    # What the connector's key converter writes for business_events' primary key: one non-optional
+    # string field (Debezium: one key field per primary-key column).
+    assert key_json_schema() == {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "business_events.Key",
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+        "required": ["id"],
+        "additionalProperties": False,
+    }
+
+
+def test_the_key_id_is_not_contained_in_the_value_because_the_values_id_is_nullable() -> None:
+    """Confluent's inference: containment needs the same name AND type including nullability; the
+    value's `id` is oneOf(null, string), the key's a plain string, hence the `key_id` column."""
+    value_id = value_json_schema("t")["properties"]["id"]  # type: ignore[index]
+    key_id = key_json_schema()["properties"]["id"]  # type: ignore[index]
+    assert value_id == {"oneOf": [{"type": "null"}, {"type": "string"}]}
+    assert key_id == {"type": "string"}
+    (insert,) = compile_routes([Route("r", "t", ("c",), "all", ())], "raw", {}).inserts
+    assert insert.startswith("INSERT INTO `t` (`key_id`, `id`, ")
+
+
+def test_a_raw_record_with_a_null_primary_key_is_refused() -> None:
+    record = {name: "x" for name in RAW_COLUMN_NAMES} | {"__op": "c", "__ts_ms": 1, "id": None}
+    assert record_problems(record) == ["id is the primary key (the record's Kafka key): it cannot be null"]
+    assert record_problems(record | {"id": "loan-1"}) == []

@@ -50,7 +50,7 @@ def test_the_statement_principal_holds_exactly_what_confluents_flink_rbac_page_l
 ) -> None:
     """CC flink/operate-and-deploy/flink-rbac: DeveloperRead + DeveloperWrite on transactional ids
     `_confluent-flink_*`, DeveloperRead on topics read, DeveloperWrite on topics written, DeveloperRead
-    on the subjects of both; no consumer group."""
+    on the subjects of both (key and value: every one of them is keyed); no consumer group."""
     p = plans[stack]
     ids = principal_ids(plans["prod"] if stack == "prod-east" else p)
     held = {(role, crn.rsplit("/", 1)[-1]) for role, crn in bindings_of(p, ids["flink-statements"])}
@@ -60,7 +60,7 @@ def test_the_statement_principal_holds_exactly_what_confluents_flink_rbac_page_l
     expected |= {("DeveloperRead", "topic=raw-business-events")}
     expected |= {("DeveloperRead", f"subject=raw-business-events-{part}") for part in ("key", "value")}
     expected |= {("DeveloperWrite", f"topic={topic}") for topic in routed}
-    expected |= {("DeveloperRead", f"subject={topic}-value") for topic in routed}
+    expected |= {("DeveloperRead", f"subject={topic}-{part}") for topic in routed for part in ("key", "value")}
     assert held == expected
 
 
@@ -189,7 +189,8 @@ def test_consumer_reads_only_its_topics_and_its_own_groups(plans: dict[str, Plan
         topic_grants = {crn.rsplit("/topic=", 1)[1] for _, crn in held if "/topic=" in crn}
         assert topic_grants == topics | {f"us-west-2.{t}" for t in topics}  # and the peer's, mirrored here
         subjects = {crn.rsplit("/subject=", 1)[1] for _, crn in held if "/subject=" in crn}
-        assert subjects == {f"{t}-value" for t in topics}  # mirrors carry the source subjects' schema ids
+        # Keyed topics: its deserializers fetch both schemas; mirrors carry the source subjects' ids.
+        assert subjects == {f"{t}-{part}" for t in topics for part in ("key", "value")}
         groups = {crn.rsplit("/group=", 1)[1] for _, crn in held if "/group=" in crn}
         assert groups == {f"{consumer}-*"}
         assert all(f"/kafka={cluster_id}/" in crn for _, crn in held if "/subject=" not in crn)
@@ -261,14 +262,14 @@ def test_routed_topic_schemas_live_in_the_global_layer_owned_by_the_schema_manag
 ) -> None:
     p = plans[stack]
     schemas = {s.inputs["subjectName"]: s for s in of_type(p, "Schema")}
-    assert set(schemas) == {f"{t}-value" for t in ROUTED_TOPICS}
+    assert set(schemas) == {f"{t}-{part}" for t in ROUTED_TOPICS for part in ("key", "value")}
     owner = principal_ids(p)["schema-manager"]
     owned = {crn.rsplit("/subject=", 1)[1] for role, crn in bindings_of(p, owner) if role == "ResourceOwner"}
     assert owned == set(schemas) | {"raw-business-events-value"}  # the raw one: its compatibility only
     assert {role for role, _ in bindings_of(p, owner)} == {"ResourceOwner"}
     for subject, schema in schemas.items():
         document = json.loads(schema.inputs["schema"])
-        assert list(document["properties"]) == list(RAW_COLUMN_NAMES)
+        assert list(document["properties"]) == (["id"] if subject.endswith("-key") else list(RAW_COLUMN_NAMES))
         assert document["additionalProperties"] is False
         owning = one(
             p,
@@ -285,3 +286,34 @@ def test_routed_topic_schemas_live_in_the_global_layer_owned_by_the_schema_manag
 def test_region_stacks_register_no_schemas(plans: dict[str, Plan], stack: str) -> None:
     """The registry is shared by both regions: a region's destroy must not delete a subject."""
     assert not of_type(plans[stack], "Schema")
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_every_routed_topic_has_a_key_subject_holding_the_raw_key_schema(plans: dict[str, Plan], stack: str) -> None:
+    """The routed records keep the raw record's key: each routed topic's key subject holds the raw
+    topic's key schema, the primary key `id` as a required, NOT NULL string (the connector's key)."""
+    schemas = {s.inputs["subjectName"]: s.inputs for s in of_type(plans[stack], "Schema")}
+    raw_key = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "business_events.Key",
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+        "required": ["id"],
+        "additionalProperties": False,
+    }
+    for topic in ROUTED_TOPICS:
+        key = schemas[f"{topic}-key"]
+        assert key["format"] == "JSON"
+        assert json.loads(key["schema"]) == raw_key
+        # Contained in the value by name and type, but not by nullability: Flink infers `key_id`.
+        assert json.loads(schemas[f"{topic}-value"]["schema"])["properties"]["id"] != raw_key["properties"]["id"]
+
+
+@pytest.mark.parametrize("stack", ["prod-east", "dev"])
+def test_the_deployed_statement_writes_the_raw_key_into_every_routed_topic(plans: dict[str, Plan], stack: str) -> None:
+    statements = [s for s in of_type(plans[stack], "FlinkStatement") if not s.inputs.get("stopped")]
+    (statement,) = statements
+    sql = statement.inputs["statement"]
+    for topic in ROUTED_TOPICS:
+        assert f"INSERT INTO `{topic}` (`key_id`, `id`, " in sql
+    assert sql.count("SELECT `id` AS `key_id`, `id`, ") == len(ROUTED_TOPICS)

@@ -82,8 +82,8 @@ class ConsumerConfig:
             "client.dns.lookup": "use_all_dns_ips",
             "group.id": self.group_id,
             "auto.offset.reset": "earliest",
-            # Flink writes the routed records without a key.
-            "key.deserializer": "org.apache.kafka.common.serialization.ByteArrayDeserializer",
+            # The routed key ({id}, the raw record's key) is JSON Schema: the global layer registers it.
+            "key.deserializer": VALUE_DESERIALIZERS["JSON_SR"],
             "value.deserializer": VALUE_DESERIALIZERS[self.value_format],
             "schema.registry.url": self.schema_registry_url,
             "basic.auth.credentials.source": "USER_INFO",
