@@ -66,6 +66,9 @@ def connector_config(
         # AVRO | JSON_SR | PROTOBUF | JSON (default); keys also STRING. One setting drives the
         # connector's format and the Flink tables' (compiler.registry_options); Flink needs a registry one.
         "output.data.format": cdc.value_format,
+        # The key is the primary key `{id}`, a non-optional field: with JSON_SR, Confluent's
+        # JsonSchemaConverter (JsonSchemaData.fromConnectSchema) writes it as a plain `string` property,
+        # no null branch: NOT NULL, the key schema every routed topic declares (raw_record.key_json_schema).
         "output.key.format": cdc.value_format,
         # true | false (default; it was true before V2). Explicitly false: when true the connector
         # unwraps records itself (as `unwrap`) and our ExtractNewRecordState below adds no

@@ -66,6 +66,23 @@ def test_what_it_may_read_is_what_its_role_bindings_grant(
     assert {f"topic={t}" for t in config["topics"]} | {f"group={config['groupPrefix']}*"} <= granted
 
 
+def test_it_deserializes_the_routed_key_with_the_key_subject_it_may_read(
+    plans: dict[str, Plan], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Routed records carry the raw key `{id}`, registered as JSON Schema under `<topic>-key`: the
+    JSON Schema deserializer reads it, with the read grant on that subject the consumer holds."""
+    plan = plans["prod-east"]
+    principal = principal_ids(plans["prod"])["loan-consumer"]
+    granted = {crn.rsplit("/", 1)[-1] for role, crn in bindings_of(plan, principal) if role == "DeveloperRead"}
+    config = consumer_json("loan-consumer", "prod-east", capsys)
+    assert config["java"]["key.deserializer"] == "io.confluent.kafka.serializers.json.KafkaJsonSchemaDeserializer"
+    assert {f"subject={t}-{part}" for t in config["topics"] for part in ("key", "value")} <= granted
+    key_formats = {
+        s.inputs["format"] for s in of_type(plans["prod"], "Schema") if s.inputs["subjectName"].endswith("-key")
+    }
+    assert key_formats == {"JSON"}
+
+
 def test_with_two_regions_it_names_the_mirrors_in_the_peer_region(capsys: pytest.CaptureFixture[str]) -> None:
     east = consumer_json("loan-consumer", "prod-east", capsys)
     west = consumer_json("loan-consumer", "prod-west", capsys)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from cdcctl.__main__ import main
 from cdcctl.commands.sql import stack_statements
 from cdcctl.plan import Plan
 from cdcctl.stack_config import stack_settings
-from tests.helpers import STACKS, of_type
+from flink_sql.routes import load_routes
+from tests.helpers import REPO, STACKS, of_type
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -19,3 +21,14 @@ def test_sql_statements_are_the_plans_flink_statements(plans: dict[str, Plan], s
     ]
     assert printed == planned
     assert (stack == "prod") == (printed == [])
+
+
+def test_prod_east_prints_keyed_inserts(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every INSERT writes the raw record's `id` into the routed table's key column `key_id`."""
+    assert main(["sql", "--stack", "prod-east"]) == 0
+    printed = capsys.readouterr().out
+    routed = [r.output_topic for r in load_routes(REPO / "flink_sql/routes.yaml") if r.enabled]
+    assert routed
+    for topic in routed:
+        assert f"INSERT INTO `{topic}` (`key_id`, `id`, `event_name`, " in printed
+    assert printed.count("  SELECT `id` AS `key_id`, `id`, `event_name`, ") == len(routed)

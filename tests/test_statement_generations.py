@@ -187,3 +187,21 @@ def test_key_rotation_submits_a_successor_with_the_new_key_and_retires_the_old_o
     assert set(deployer_keys(third)) == {old_key.name + "-g2"}
     (running,) = statements(third).values()
     assert running.as_json() == successor.as_json()
+
+
+def test_keying_the_routed_topics_replaces_an_unkeyed_deployment_by_carry_over(project: Path) -> None:
+    """The keyed INSERTs are new SQL, hence a new statement name: the statement deployed before keys
+    existed (its INSERTs named the value columns only) is stopped and the keyed one starts from its
+    offsets, so no raw record is re-read or skipped."""
+    keyed = plan("prod-east", project)
+    exported = dict(keyed.raw_outputs["routingStatement"])
+    unkeyed_sql = exported["sql"].replace("`key_id`, ", "").replace("`id` AS `key_id`, ", "")
+    assert "key_id" not in unkeyed_sql and unkeyed_sql != exported["sql"]
+    unkeyed = {**exported, "name": "prod-east-routes-924c18bb89", "sql": unkeyed_sql}
+    declared = statements(plan("prod-east", project, previous={**keyed.raw_outputs, "routingStatement": unkeyed}))
+    stopped = declared.pop("prod-east-routes-924c18bb89")
+    (successor,) = declared.values()
+    assert stopped.inputs["stopped"] is True and stopped.inputs["statement"] == unkeyed_sql
+    assert successor.inputs["statement"] == exported["sql"] and "`id` AS `key_id`" in exported["sql"]
+    assert successor.inputs["properties"][CARRY_OVER] == "prod-east-routes-924c18bb89"
+    assert stopped.urn in successor.dependencies

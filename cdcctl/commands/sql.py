@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{spec.sql};\n")
     print(
         f"-- {len(statements)} statement(s). Tables are not created by statements: Flink infers them from "
-        "the topics and value schemas the stack declares (cdcctl plan)."
+        "the topics and key and value schemas the stack declares (cdcctl plan)."
     )
     return 0
 
