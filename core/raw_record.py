@@ -111,11 +111,12 @@ def record_problems(record: object) -> list[str]:
         problems.append(f"__op is {record['__op']!r}, not one of {', '.join(OPERATION_CODES)}")
     for column in RAW_COLUMNS:
         value = record.get(column.name)
+        expected = int if column.numeric else str
         if value is None and column.primary_key and column.name in record:
             problems.append(f"{column.name} is the primary key (the record's Kafka key): it cannot be null")
-        expected = int if column.numeric else str
-        if value is not None and (isinstance(value, bool) or not isinstance(value, expected)):
-            problems.append(f"{column.name} must be {column.json_type} or null, got {value!r}")
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, expected)):
+            nullable = "" if column.primary_key else " or null"
+            problems.append(f"{column.name} must be {column.json_type}{nullable}, got {value!r}")
     return problems
 
 

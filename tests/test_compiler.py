@@ -459,3 +459,9 @@ def test_a_raw_record_with_a_null_primary_key_is_refused() -> None:
     record = {name: "x" for name in RAW_COLUMN_NAMES} | {"__op": "c", "__ts_ms": 1, "id": None}
     assert record_problems(record) == ["id is the primary key (the record's Kafka key): it cannot be null"]
     assert record_problems(record | {"id": "loan-1"}) == []
+
+
+def test_a_wrongly_typed_primary_key_must_be_a_string_not_null() -> None:
+    record = {name: "x" for name in RAW_COLUMN_NAMES} | {"__op": "c", "__ts_ms": 1, "id": 7}
+    assert record_problems(record) == ["id must be string, got 7"]
+    assert record_problems(record | {"id": "x", "event_type": 7}) == ["event_type must be string or null, got 7"]
