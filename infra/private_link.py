@@ -9,7 +9,7 @@ import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core.naming import COMPONENT
-from infra.settings import PrivateLinkSettings
+from settings.model import PrivateLinkSettings
 
 # Kafka clients use 9092, the REST and Flink endpoints 443.
 _PORTS = (443, 9092)

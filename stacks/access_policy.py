@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from core import naming
+from core.grants import Grants
 from core.raw_record import RAW_TOPIC
 from flink_sql.routes import Route, consumers
-from infra.access import Grants
 
 
 def access_policy(

@@ -16,7 +16,7 @@ from flink_sql.routes import Route
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
 from infra.schemas import TopicSchemas, TopicSchemasArgs
-from infra.settings import AllInOneStackSettings, GlobalStackSettings
+from settings.model import AllInOneStackSettings, GlobalStackSettings
 from stacks.access_policy import access_policy
 
 

@@ -23,7 +23,10 @@ from infra.flink import FlinkCompute, FlinkComputeArgs, RoutingStatement, Routin
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
 from infra.monitoring import RegionMonitoring, RegionMonitoringArgs
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
-from infra.settings import (
+from monitoring.targets import EXPORT as MONITORING_EXPORT
+from monitoring.targets import ConnectorWatch, ConsumerWatch, LinkWatch, MonitoringTargets
+from settings.link import mirror_transition_problem
+from settings.model import (
     APP_PASSWORD_KEY,
     CDC_PASSWORD_KEY,
     CDC_ROOT_CERT_KEY,
@@ -31,11 +34,8 @@ from infra.settings import (
     AllInOneStackSettings,
     RegionStackSettings,
     link_settings,
-    mirror_transition_problem,
-    read_secret,
 )
-from monitoring.targets import EXPORT as MONITORING_EXPORT
-from monitoring.targets import ConnectorWatch, ConsumerWatch, LinkWatch, MonitoringTargets
+from settings.pulumi_config import read_secret
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
 

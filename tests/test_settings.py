@@ -15,7 +15,8 @@ import pytest
 
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError
-from infra.settings import (
+from settings.aws import az_id_prefix
+from settings.model import (
     AllInOneStackSettings,
     AuroraSettings,
     EnvironmentSettings,
@@ -29,10 +30,9 @@ from infra.settings import (
     Settings,
     TopicSettings,
     Zone,
-    az_id_prefix,
-    parse_settings,
     region_settings,
 )
+from settings.parse import parse_settings
 
 NS = "cdc-platform"
 CDC_PASSWORD = f"{NS}:cdcDatabasePassword"

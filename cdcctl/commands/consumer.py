@@ -18,7 +18,7 @@ from cdcctl.stack_config import stack_settings
 from core import naming
 from core.config_node import ConfigError, Node
 from flink_sql.routes import consumers, load_routes
-from infra.settings import GlobalStackSettings, RegionStackSettings, Settings, region_settings
+from settings.model import GlobalStackSettings, RegionStackSettings, Settings, region_settings
 
 CREDENTIAL_KEYS = ("kafkaApiKey", "kafkaApiSecret", "schemaRegistryApiKey", "schemaRegistryApiSecret")
 # The Confluent deserializer of each CDC value format (the routed topics keep the raw record's format).

@@ -18,9 +18,9 @@ import yaml
 from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import planned_outputs, recorded_outputs
 from core.config_node import ConfigError
-from infra.settings import GlobalStackSettings
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import Thresholds
+from settings.model import GlobalStackSettings
 
 SCRAPE_OUTPUT = "prometheusScrapeConfig"
 RULES_OUTPUT = "prometheusRules"

@@ -23,8 +23,9 @@ from cdcctl.stack_outputs import deployed_outputs, recorded_outputs
 from cdcctl.status import KAFKA_KEY, Api, Credentials, HttpApi, LinkCheck, stack_health, table
 from core.config_node import ConfigError
 from core.progress import Progress
-from infra.settings import MIRROR_STATUSES, region_settings
 from monitoring.targets import EXPORT, SAFE_URL, MonitoringTargets
+from settings.link import MIRROR_STATUSES
+from settings.model import region_settings
 
 EXIT_UNHEALTHY = 1
 CLOUD_KEY = "CONFLUENT_CLOUD_API_KEY"
