@@ -17,22 +17,18 @@ import pulumi_confluentcloud as confluent
 from core import naming
 from core.grants import Grants
 from core.naming import COMPONENT
+from core.region_exports import ConsumerCredentials
 
 
 class CrossStackRef:
     """A reference one stack exports and another reads back: a mapping with camelCase keys."""
 
     def to_export(self) -> dict[str, Any]:
-        return {_camel(f.name): getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return {naming.camel_case(f.name): getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
     @classmethod
     def from_export(cls, exported: pulumi.Output[Any]) -> Self:
-        return cls(**{f.name: exported[_camel(f.name)] for f in fields(cls)})  # type: ignore[arg-type]
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word.title() for word in rest)
+        return cls(**{f.name: exported[naming.camel_case(f.name)] for f in fields(cls)})  # type: ignore[arg-type]
 
 
 @dataclass
@@ -208,6 +204,15 @@ class ClusterAccess(pulumi.ComponentResource):
             ApiKeyArgs(display_name, args.principal, args.schema_registry, args.environment_id),
             self._after_grants(waits_for),
         )
+
+    def consumer_credentials(
+        self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()
+    ) -> ConsumerCredentials[pulumi.Output[str]]:
+        """A consumer app's keys: it authenticates to the cluster and to the registry (whose formats it
+        reads its topics' schemas with); the connector and Flink run as the account itself."""
+        kafka = self.kafka_key(display_name, waits_for)
+        registry = self.registry_key(pulumi.Output.concat(display_name, "-registry"), waits_for)
+        return ConsumerCredentials(kafka.id, kafka.secret, registry.id, registry.secret)
 
     def _after_grants(self, waits_for: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
         # A key used before its role bindings have propagated gets 403s.

@@ -35,6 +35,17 @@ def test_a_pure_room_imports_nothing_above_it(package: str) -> None:
     assert imported_packages(*(p for p in (REPO / package).glob("*.py") if p != BRIDGE)) & ABOVE == set()
 
 
+def test_the_composition_room_holds_no_function_over_50_lines() -> None:
+    """Logic that grows belongs to a component (infra/) or a pure room; stacks/ only composes."""
+    long = [
+        f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in sorted((REPO / "stacks").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.end_lineno and node.end_lineno - node.lineno + 1 > 50
+    ]
+    assert long == []
+
+
 @pytest.mark.parametrize(
     "argv",
     [["routes", "check", "--stack", "prod-east"], ["routes", "check", "--stack", "dev"], ["sql", "--stack", "dev"]],
