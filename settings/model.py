@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError
+from core.raw_record import RAW_TOPIC
 from monitoring.targets import Thresholds
 
 NAMESPACE = "cdc-platform"
@@ -144,6 +145,12 @@ class GlobalStackSettings(StackSettings):
     def regions(self) -> tuple[str, ...]:
         return self.glob.regions
 
+    @property
+    def raw_topic(self) -> str:
+        """The raw topic whose value subject this layer owns: a global stack names none, so its region
+        stacks keep the default (settings.parse refuses a rename there)."""
+        return RAW_TOPIC
+
 
 @dataclass(frozen=True)
 class LinkSettings:
@@ -166,6 +173,10 @@ class RegionStackSettings(StackSettings):
     def regions(self) -> tuple[str, ...]:
         return (self.region.region,)
 
+    @property
+    def raw_topic(self) -> str:
+        return self.region.raw_topic
+
 
 @dataclass(frozen=True)
 class AllInOneStackSettings(StackSettings):
@@ -177,6 +188,12 @@ class AllInOneStackSettings(StackSettings):
     @property
     def regions(self) -> tuple[str, ...]:
         return self.glob.regions
+
+    @property
+    def raw_topic(self) -> str:
+        """The one raw topic both layers use: the connector and Flink's, whose subject the global layer
+        owns."""
+        return self.region.raw_topic
 
 
 Settings = GlobalStackSettings | RegionStackSettings | AllInOneStackSettings

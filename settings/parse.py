@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from core.config_node import Node
+from core.config_node import ConfigError, Node
 from core.naming import DEFAULT_ROUTES_FILE
+from core.raw_record import RAW_TOPIC
 from settings.aws import AWS_REGION
 from settings.link import parse_link
 from settings.model import (
@@ -78,6 +79,15 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[st
         return GlobalStackSettings(glob=glob, **common)
     if layer == "region":
         region = parse_region(f, stack, raw, protect)
+        if region.raw_topic != RAW_TOPIC:
+            # Its value subject's compatibility and owner are set by the global stack, which names no raw
+            # topic: a rename here would leave the connector's subject unmanaged.
+            raise ConfigError(
+                file,
+                f"{NAMESPACE}:topics.raw.name",
+                f"{region.raw_topic!r}: a region stack keeps {RAW_TOPIC!r}, whose subject its global stack "
+                "manages (rename the raw topic in an all-in-one stack only)",
+            )
         link = parse_link(f["link"], stack, region.region) if f["link"].present else None
         return RegionStackSettings(region=region, global_stack=_global_stack(f, stack), link=link, **common)
     environment = _environment(f["environment"], stack)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from core import naming
 from core.grants import Grants
-from core.raw_record import RAW_TOPIC
 from flink_sql.routes import Route, consumers
 
 
 def access_policy(
-    routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str = RAW_TOPIC, peer_region: str | None = None
+    routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str, peer_region: str | None = None
 ) -> dict[str, Grants]:
     """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role.
     (Which principals exist does not depend on the raw topic's name, only their grants do.) With a

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_confluentcloud as confluent
 
 from core import naming
-from core.raw_record import RAW_TOPIC, value_json_schema
+from core.raw_record import value_json_schema
 from flink_sql.routes import Route
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
@@ -105,7 +105,7 @@ def _principals(
     cluster-scoped ones, the only ones naming topics, are bound by the region layers)."""
     env_name = settings.glob.environment.name
     principals: dict[str, Principal] = {}
-    for name, grants in access_policy(routes, settings.glob.regions).items():
+    for name, grants in access_policy(routes, settings.glob.regions, settings.raw_topic).items():
         principals[name] = Principal(
             name,
             PrincipalArgs(
@@ -142,7 +142,7 @@ def _schemas(
                 for r in routes
                 if r.enabled
             },
-            raw_subject=naming.subject(RAW_TOPIC),
+            raw_subject=naming.subject(settings.raw_topic),
             ownership=schema_manager.owned_subjects,
             protect=settings.protect,
         ),

@@ -16,7 +16,7 @@ from stacks.access_policy import access_policy
 def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> None:
     """What neither file can check alone: topic and principal names must not collide, and the region's
     topics must fit its cluster's partition limit."""
-    builtin = set(access_policy((), settings.regions))
+    builtin = set(access_policy((), settings.regions, settings.raw_topic))
     for index, route in enumerate(routes):
         if route.consumer in builtin:
             raise ConfigError(
@@ -35,11 +35,8 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
     link = link_settings(settings)
     if link is not None:
         # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.
+        # (A region stack keeps the default raw topic, which no region prefix starts.)
         prefix = naming.link_prefix(link.peer_region)
-        if region.raw_topic.startswith(prefix):
-            raise ConfigError(
-                settings.file, f"{NAMESPACE}:topics.raw.name", f"starts with {prefix!r}, the link's prefix for mirrors"
-            )
         for index, route in enumerate(routes):
             if route.enabled and route.output_topic.startswith(prefix):
                 raise ConfigError(
