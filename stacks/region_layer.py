@@ -1,5 +1,6 @@
 """Region layer, in data-flow order: AWS side -> network -> Kafka cluster and topics -> workload access
-and keys -> CDC connector -> Flink compute and the routing statement -> monitoring; the exports come last."""
+and keys -> CDC connector -> Flink compute and the routing statement -> cluster link -> monitoring; the
+exports come last."""
 
 from __future__ import annotations
 
