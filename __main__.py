@@ -3,7 +3,7 @@
 import pulumi
 
 from core.config_node import ConfigError
-from stacks import compose, load
+from stacks.program import compose, load
 
 try:
     settings, routes = load()

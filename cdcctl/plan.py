@@ -27,7 +27,7 @@ from cdcctl.fast_mocks import fast_mock_run
 from cdcctl.mocks import PlanMocks
 from cdcctl.stack_config import SECRET, stack_config
 from core.config_node import ConfigError
-from infra.settings import NAMESPACE, stack_file
+from settings.model import NAMESPACE, stack_file
 
 # Pulumi's secret envelope in serialized properties (pulumi.runtime.rpc).
 T = TypeVar("T")

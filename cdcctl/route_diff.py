@@ -19,8 +19,9 @@ from core.progress import Progress
 from core.yaml_file import MAX_BYTES, parse_yaml
 from flink_sql.routes import OPERATIONS, Condition, Route, parse_routes
 from flink_sql.statement import CARRY_OVER, region_statement, statement_generations
-from infra.settings import GlobalStackSettings
 from rehearsal.routing import rehearse
+from settings.model import GlobalStackSettings
+from stacks.routes_fit import check_routes_fit_settings
 
 # Route fields whose change changes which records land where (description and consumer do not).
 ROUTING_FIELDS = ("output_topic", "enabled", "operations", "match", "conditions")
@@ -149,8 +150,6 @@ def statement_changes(
     """For every stack of the repo that deploys `routes_file`: its statement for the base routes (as the
     last deployment would have exported it) followed by the one for the current routes, as
     flink_sql.statement replaces it. The stacks' settings are the working tree's."""
-    from stacks import check_routes_fit_settings  # loads the Pulumi SDK: only when a diff runs
-
     root = root or Path.cwd()
     target = (root / routes_file).resolve()
     changes = []

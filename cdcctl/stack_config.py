@@ -11,16 +11,16 @@ from typing import Any
 
 from core.config_node import ConfigError
 from core.yaml_file import load_yaml
-from infra.settings import (
+from settings.model import (
     NAMESPACE,
     PROGRAM_SECRET_KEYS,
     PROVIDER_SECRET_KEYS,
     GlobalStackSettings,
     RegionStackSettings,
     Settings,
-    parse_settings,
     stack_file,
 )
+from settings.parse import parse_settings
 
 SECRET = "[secret]"
 

@@ -30,6 +30,12 @@ METRICS_VIEWER = "metrics-viewer"
 FLINK_TRANSACTIONAL_ID_PREFIX = "_confluent-flink_"
 
 
+def camel_case(name: str) -> str:
+    """A Python field name as the camelCase key stack exports use: `cluster_id` -> `clusterId`."""
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
 def cluster_manager(region: str) -> str:
     """The per-region deployer principal that administers only that region's cluster."""
     return f"cluster-manager-{region}"

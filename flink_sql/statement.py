@@ -12,8 +12,8 @@ from core import naming
 from flink_sql.compiler import compile_routes, registry_options
 from flink_sql.routes import Route
 
-if TYPE_CHECKING:  # types only: this module stays importable without the program's settings
-    from infra.settings import RegionSettings
+if TYPE_CHECKING:  # types only: the settings model sits below flink_sql and imports no Pulumi
+    from settings.model import RegionSettings
 
 CARRY_OVER = "sql.tables.initial-offset-from"
 

@@ -15,67 +15,20 @@ import pulumi
 import pulumi_confluentcloud as confluent
 
 from core import naming
+from core.grants import Grants
 from core.naming import COMPONENT
-
-
-@dataclass(frozen=True)
-class Grants:
-    """What one principal may do. A topic grant includes the topic's value subject, and its key
-    subject for `keyed_topics` (topics whose keys are registry-serialized: the CDC and routed topics)."""
-
-    description: str
-    read_topics: tuple[str, ...] = ()
-    write_topics: tuple[str, ...] = ()
-    keyed_topics: tuple[str, ...] = ()
-    owned_subjects: tuple[str, ...] = ()  # deployer only: registers these subjects' schemas (env scope)
-    group_prefixes: tuple[str, ...] = ()
-    transactional_id_prefixes: tuple[str, ...] = ()
-    cluster_admin: bool = False  # deployer principals only: CloudClusterAdmin on one cluster
-    flink_developer: bool = False  # environment scope: may submit Flink statements
-    may_assign: tuple[str, ...] = ()  # principals whose identity this one may run statements as
-    metrics_viewer: bool = False  # environment scope: may read the Metrics API for its resources
-    # A writer that registers its topics' value schemas (the connector) holds DeveloperWrite on their
-    # subjects; one writing under schemas declared elsewhere only reads them (Flink statements: CC
-    # flink/operate-and-deploy/flink-rbac, "DeveloperRead on the Schema Registry subject, to validate").
-    registers_schemas: bool = True
-    # A cluster link's credential on its source cluster (CC multi-cloud/cluster-linking/security-cloud):
-    # DeveloperRead + DeveloperManage on the topics it mirrors (no subjects: mirrors copy bytes),
-    # DeveloperRead on the groups whose offsets it syncs (group_prefixes), and Operator on the cluster,
-    # which bidirectional links require.
-    mirrored_topics: tuple[str, ...] = ()
-    cluster_operator: bool = False
-    # The peer's topics mirrored on this cluster that a consumer may read: the topic only (a mirror's
-    # records carry the schema ids of the source subjects, which read_topics already grants).
-    read_mirrors: tuple[str, ...] = ()
-
-    @property
-    def cluster_scoped(self) -> bool:
-        return bool(
-            self.read_topics
-            or self.write_topics
-            or self.group_prefixes
-            or self.transactional_id_prefixes
-            or self.cluster_admin
-            or self.mirrored_topics
-            or self.cluster_operator
-            or self.read_mirrors
-        )
+from core.region_exports import ConsumerCredentials
 
 
 class CrossStackRef:
     """A reference one stack exports and another reads back: a mapping with camelCase keys."""
 
     def to_export(self) -> dict[str, Any]:
-        return {_camel(f.name): getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return {naming.camel_case(f.name): getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
     @classmethod
     def from_export(cls, exported: pulumi.Output[Any]) -> Self:
-        return cls(**{f.name: exported[_camel(f.name)] for f in fields(cls)})  # type: ignore[arg-type]
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word.title() for word in rest)
+        return cls(**{f.name: exported[naming.camel_case(f.name)] for f in fields(cls)})  # type: ignore[arg-type]
 
 
 @dataclass
@@ -251,6 +204,15 @@ class ClusterAccess(pulumi.ComponentResource):
             ApiKeyArgs(display_name, args.principal, args.schema_registry, args.environment_id),
             self._after_grants(waits_for),
         )
+
+    def consumer_credentials(
+        self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()
+    ) -> ConsumerCredentials[pulumi.Output[str]]:
+        """A consumer app's keys: it authenticates to the cluster and to the registry (whose formats it
+        reads its topics' schemas with); the connector and Flink run as the account itself."""
+        kafka = self.kafka_key(display_name, waits_for)
+        registry = self.registry_key(pulumi.Output.concat(display_name, "-registry"), waits_for)
+        return ConsumerCredentials(kafka.id, kafka.secret, registry.id, registry.secret)
 
     def _after_grants(self, waits_for: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
         # A key used before its role bindings have propagated gets 403s.

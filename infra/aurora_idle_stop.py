@@ -24,7 +24,7 @@ import pulumi_aws as aws
 from core import naming
 from core.naming import COMPONENT
 from infra.functions import execution_role, invoke_on
-from infra.settings import IdleStopSettings
+from settings.model import IdleStopSettings
 
 # Relative to the project directory, where Pulumi runs the program: the archive's content, not this
 # machine's path, decides whether the function changes.

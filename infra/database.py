@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from core import naming
 from core.naming import COMPONENT
-from infra.settings import AuroraSettings, ProxySettings
+from settings.model import AuroraSettings, ProxySettings
 
 POSTGRES_PORT = 5432
 

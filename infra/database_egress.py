@@ -33,7 +33,7 @@ from core.config_node import ConfigError
 from core.naming import COMPONENT
 from infra.database import POSTGRES_PORT, AuroraDatabase
 from infra.functions import execution_role, invoke_on
-from infra.settings import NAMESPACE
+from settings.model import NAMESPACE
 
 # Relative to the project directory, where Pulumi runs the program: plans do not depend on the checkout's
 # location; the one file only (no __pycache__ in the archive).

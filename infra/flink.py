@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_confluentcloud as confluent
 
+from core import naming
 from core.naming import COMPONENT
 from flink_sql.statement import StatementSpec, statement_generations
 from infra.access import ApiKeyArgs, PrincipalRef, api_key
@@ -70,6 +71,56 @@ class FlinkCompute(pulumi.ComponentResource):
 
 
 @dataclass
+class RawSchemaGate:
+    """What a first statement waits for. Flink infers the raw table from the raw value subject, which
+    the connector registers with its first record (the provider returns once the connector is RUNNING,
+    before that); a statement submitted earlier fails. So a first statement waits, with a warning naming
+    what to do, until CDC writes the raw topic and its subject has a schema: read with the statement
+    principal's own read-only registry key (it may read that subject) on the region's registry endpoint.
+    In a first preview the key does not exist yet: the gate is decided during `up`."""
+
+    raw_topic: str
+    table: str  # the source table, named in the warning
+    # The statement principal's registry key; None when CDC is off (nothing writes the raw topic).
+    key: confluent.ApiKey | None
+    registry_id: pulumi.Input[str]
+    registry_endpoint: pulumi.Input[str]
+    connector: pulumi.Resource | None  # registers the subject: the lookup runs after it
+
+    def held_back(self) -> pulumi.Input[str | None]:
+        """None once the subject has a schema, else why the statement waits and what to do."""
+        subject = naming.subject(self.raw_topic)
+        if self.key is None:
+            return (
+                f"cdc.enabled is false, so nothing writes {self.raw_topic}: enable CDC "
+                "(cdc-platform:cdc.enabled) and `pulumi up` again"
+            )
+        key = self.key
+        found = confluent.get_schemas_output(
+            filter=confluent.GetSchemasFilterArgs(subject_prefix=subject, latest_only=True),
+            rest_endpoint=self.registry_endpoint,
+            credentials=pulumi.Output.all(key.id, key.secret).apply(
+                lambda v: confluent.GetSchemasCredentialsArgs(key=v[0], secret=v[1])
+            ),
+            schema_registry_cluster=pulumi.Output.from_input(self.registry_id).apply(
+                lambda i: confluent.GetSchemasSchemaRegistryClusterArgs(id=i)
+            ),
+            opts=pulumi.InvokeOutputOptions(depends_on=[key, *([self.connector] if self.connector else [])]),
+        )
+        # The lookup's credentials make its result secret; whether a subject exists is not.
+        return pulumi.Output.unsecret(found.schemas).apply(
+            lambda schemas: (
+                None
+                if any(s.subject_name == subject for s in schemas)
+                else (
+                    f"subject {subject} has no schema yet (the connector registers it with its first record): "
+                    f"once a row of {self.table} is captured, `pulumi up` again"
+                )
+            )
+        )
+
+
+@dataclass
 class RoutingStatementArgs:
     # This deployment's statement (flink_sql.statement.routing_statement).
     current: pulumi.Input[StatementSpec]
@@ -81,9 +132,9 @@ class RoutingStatementArgs:
     rest_endpoint: pulumi.Input[str]
     # The last deployment's export of this statement (None on the first deployment).
     previous: pulumi.Input[Any]
-    # First-deploy gate: None when the statement may be submitted, else why not and what to run next.
-    # Only a first statement waits: a running one is never taken down by it.
-    held_back: pulumi.Input[str | None] = None
+    # First-deploy gate. Only a first statement waits for it: a running one never depends on its lookup
+    # (unknown in a preview that creates or replaces what the lookup waits for).
+    gate: RawSchemaGate | None = None
     # Prod: the running generation is protected; a stopped predecessor is not (the next run drops it).
     protect: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -114,7 +165,9 @@ class RoutingStatement(pulumi.ComponentResource):
         # Which generations exist depends on the last deployment's export, so they are declared once
         # it is known (it is, in preview too: stack references are read, not created). The export adds
         # the endpoint (unknown before a first private deployment: it must not hold the declaration up).
-        running = pulumi.Output.all(args.previous, args.current, args.held_back).apply(declare)
+        gate = args.gate.held_back() if args.gate else None
+        held_back = pulumi.Output.from_input(args.previous).apply(lambda previous: None if previous else gate)
+        running = pulumi.Output.all(args.previous, args.current, held_back).apply(declare)
         self.current = pulumi.Output.all(running, args.rest_endpoint).apply(
             lambda values: {**values[0], "restEndpoint": values[1]} if values[0] else None
         )

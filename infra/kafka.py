@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_confluentcloud as confluent
 
+from core.grants import Grants
 from core.naming import COMPONENT
 from infra.access import (
     ClusterAccess,
     ClusterAccessArgs,
-    Grants,
     PrincipalRef,
     RegistryRef,
 )
-from infra.settings import KafkaSettings
+from settings.model import KafkaSettings
 
 
 @dataclass(frozen=True)

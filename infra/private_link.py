@@ -9,7 +9,7 @@ import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core.naming import COMPONENT
-from infra.settings import PrivateLinkSettings
+from settings.model import PrivateLinkSettings
 
 # Kafka clients use 9092, the REST and Flink endpoints 443.
 _PORTS = (443, 9092)
@@ -21,11 +21,13 @@ class PrivateLinkArgs:
     environment_id: pulumi.Input[str]
     region: str
     network: PrivateLinkSettings
+    schema_registry_id: pulumi.Input[str]  # the environment's registry (lsrc-...), served privately here
     protect: bool  # prod: deleting the network, endpoint or DNS cuts every client off
 
 
 class PrivateLinkNetwork(pulumi.ComponentResource):
-    """Confluent PRIVATELINK network reachable from one VPC; `ready` lists what clients must wait for."""
+    """Confluent PRIVATELINK network reachable from one VPC; `ready` lists what clients must wait for,
+    `flink_endpoint` and `registry_endpoint` are the private endpoints the region's VPC resolves."""
 
     def __init__(self, name: str, args: PrivateLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:PrivateLinkNetwork", name, None, opts)
@@ -114,4 +116,15 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
                 )
             )
         self.ready: list[pulumi.Resource] = [self.endpoint, *self.records]
+        # "Statements running on public endpoints cannot access Confluent Cloud cluster resources running
+        # on private endpoints" (CC flink/operate-and-deploy/private-networking): statements go to the
+        # network's private Flink endpoint, `https://flink` + the network's endpoint suffix (TF docs
+        # confluent_flink_statement.md), which the zone's `*` record resolves to the VPC endpoint.
+        self.flink_endpoint = pulumi.Output.concat("https://flink", self.network.endpoint_suffix)
+        # With a Confluent network and a Dedicated cluster in the region, Confluent serves the
+        # environment's registry privately (CC sr/fundamentals/sr-private-link) at `https://<lsrc-id>` +
+        # the network's endpoint suffix (TF docs confluent_schema, confluent_network): under the network's
+        # zone and its `*` record, like the Flink endpoint (the `...aws.private.confluent.cloud` form of
+        # `private_regional_rest_endpoints` lies outside that zone).
+        self.registry_endpoint = pulumi.Output.concat("https://", args.schema_registry_id, self.network.endpoint_suffix)
         self.register_outputs({"network_id": self.network.id, "endpoint_id": self.endpoint.id})

@@ -1,8 +1,8 @@
 """What one region stack runs that its monitoring watches, by id, and the alert thresholds.
 
-`MonitoringTargets` is exported by the region stack as `monitoring` (camelCase keys) and read back by
-`cdcctl status`; every id and name in it ends up inside PromQL label matchers or API paths, so reading
-it back checks each one's characters, naming the file and key of a bad one.
+`MonitoringTargets` is exported by the region stack as `monitoring` (core.region_exports; camelCase
+keys) and read back by `cdcctl status`; every id and name in it ends up inside PromQL label matchers
+or API paths, so reading it back checks each one's characters, naming the file and key of a bad one.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.config_node import ConfigError
+from core.region_exports import REGION_EXPORTS
 
 # Ids and names that may appear inside a PromQL "..." matcher or a URL path segment: Confluent ids
 # (lkc-, lcc-, lfcp-, env-, org UUIDs), Kafka topic names, link and statement names, consumer names.
 SAFE_NAME = r"[A-Za-z0-9._-]{1,249}"
 SAFE_URL = r"https://[A-Za-z0-9.-]+(:\d+)?"
-EXPORT = "monitoring"
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class MonitoringTargets:
     @classmethod
     def from_export(cls, exported: Any, source: str) -> MonitoringTargets:
         """Read an exported `monitoring` value back (from `source`, named in errors)."""
-        reader = _Reader(exported, source, EXPORT)
+        reader = _Reader(exported, source, REGION_EXPORTS.monitoring)
         connector = reader.optional("connector")
         link = reader.optional("link")
         return cls(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
-from infra.settings import region_settings
 from rehearsal.cdc import capture_changes
 from rehearsal.routing import rehearse
+from settings.model import region_settings
 
 REPO = Path(__file__).resolve().parent.parent
 EVENT_TYPES = ("LoanCreated", "LoanPaymentSubmitted", "CarCreated", "CarServiceDone", "Other")

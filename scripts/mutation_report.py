@@ -14,7 +14,15 @@ from collections import Counter
 from pathlib import Path
 
 # pyproject.toml [tool.mutmut] only_mutate, in the same order.
-MODULES = ("flink_sql/compiler.py", "flink_sql/routes.py", "infra/settings.py", "policy/rules.py")
+MODULES = (
+    "flink_sql/compiler.py",
+    "flink_sql/routes.py",
+    "settings/parse.py",
+    "settings/sections.py",
+    "settings/link.py",
+    "settings/aws.py",
+    "policy/rules.py",
+)
 # mutmut's exit codes (mutmut/stats.py): 1 and 3 are kills, 0 a survivor, 33 and 5 "no tests",
 # 36/-24/24/152/255 timeouts, None not run (yet); anything else (e.g. a segfault) is "other".
 KILLED = {1, 3}

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 from core import naming
-from core.raw_record import RAW_TOPIC
+from core.grants import Grants
 from flink_sql.routes import Route, consumers
-from infra.access import Grants
 
 
 def access_policy(
-    routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str = RAW_TOPIC, peer_region: str | None = None
+    routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str, peer_region: str | None = None
 ) -> dict[str, Grants]:
     """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role.
     (Which principals exist does not depend on the raw topic's name, only their grants do.) With a
     cluster link (several regions in the global layer; `peer_region` in a region layer), each region
     has a link principal, and consumers also read their topics' mirrors of the peer's."""
     enabled = tuple(r for r in routes if r.enabled)
+    policy = _platform(enabled, raw_topic)
     linked = len(regions) > 1 or peer_region is not None
-    policy = {
+    for region in regions:
+        policy |= _regional(region, routes, raw_topic, linked)
+    for consumer in consumers(routes):
+        topics = tuple(r.output_topic for r in enabled if r.consumer == consumer)
+        mirrors = tuple(naming.mirror_topic(peer_region, t) for t in topics) if peer_region else ()
+        policy[consumer] = Grants(
+            f"Consumer application {consumer}",
+            read_topics=topics,
+            # Its deserializers fetch the key's schema as well as the value's: read on both subjects.
+            keyed_topics=topics,
+            read_mirrors=mirrors,
+            group_prefixes=(naming.consumer_group_prefix(consumer),),
+        )
+    return policy
+
+
+def _platform(enabled: tuple[Route, ...], raw_topic: str) -> dict[str, Grants]:
+    """The workloads and deployers every environment has, whatever its regions."""
+    return {
         naming.CDC_CONNECTOR: Grants(
             "Managed Postgres CDC connector: writes the raw change topic",
             write_topics=(raw_topic,),
@@ -55,26 +73,20 @@ def access_policy(
             metrics_viewer=True,
         ),
     }
-    for region in regions:
-        policy[naming.cluster_manager(region)] = Grants(
+
+
+def _regional(region: str, routes: tuple[Route, ...], raw_topic: str, linked: bool) -> dict[str, Grants]:
+    """A region's cluster manager and, with a cluster link, the link's credential on its cluster."""
+    grants = {
+        naming.cluster_manager(region): Grants(
             f"Deployer: manages topics and cluster links of the {region} cluster only", cluster_admin=True
         )
-        if linked:
-            policy[naming.link_principal(region)] = Grants(
-                f"The cluster link's credential on the {region} cluster: what the peer mirrors from it",
-                mirrored_topics=(raw_topic, *(r.output_topic for r in enabled)),
-                group_prefixes=tuple(naming.consumer_group_prefix(c) for c in consumers(routes)),
-                cluster_operator=True,
-            )
-    for consumer in consumers(routes):
-        topics = tuple(r.output_topic for r in enabled if r.consumer == consumer)
-        mirrors = tuple(naming.mirror_topic(peer_region, t) for t in topics) if peer_region else ()
-        policy[consumer] = Grants(
-            f"Consumer application {consumer}",
-            read_topics=topics,
-            # Its deserializers fetch the key's schema as well as the value's: read on both subjects.
-            keyed_topics=topics,
-            read_mirrors=mirrors,
-            group_prefixes=(naming.consumer_group_prefix(consumer),),
+    }
+    if linked:
+        grants[naming.link_principal(region)] = Grants(
+            f"The cluster link's credential on the {region} cluster: what the peer mirrors from it",
+            mirrored_topics=(raw_topic, *(r.output_topic for r in routes if r.enabled)),
+            group_prefixes=tuple(naming.consumer_group_prefix(c) for c in consumers(routes)),
+            cluster_operator=True,
         )
-    return policy
+    return grants

@@ -12,12 +12,12 @@ import pulumi
 import pulumi_confluentcloud as confluent
 
 from core import naming
-from core.raw_record import RAW_TOPIC, key_json_schema, value_json_schema
+from core.raw_record import key_json_schema, value_json_schema
 from flink_sql.routes import Route
 from infra.access import Principal, PrincipalArgs, PrincipalRef, RegistryRef
 from infra.environment import GovernedEnvironment, GovernedEnvironmentArgs
 from infra.schemas import TopicSchemas, TopicSchemasArgs
-from infra.settings import AllInOneStackSettings, GlobalStackSettings
+from settings.model import AllInOneStackSettings, GlobalStackSettings
 from stacks.access_policy import access_policy
 
 
@@ -71,23 +71,42 @@ def _exported_principal(principals: dict[str, Any], name: str, stack_name: str) 
 
 
 def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: tuple[Route, ...]) -> GlobalExports:
-    """Environment -> organization -> service accounts with their environment/org-scoped grants."""
+    """Environment -> organization -> service accounts with their environment/org-scoped grants -> the
+    routed topics' schemas and every value subject's compatibility."""
     environment = settings.glob.environment
-    env_name = environment.name
     governed = GovernedEnvironment(
         "environment",
         GovernedEnvironmentArgs(
-            display_name=env_name,
+            display_name=environment.name,
             stream_governance=environment.stream_governance,
             protect=settings.protect,
         ),
     )
     organization = confluent.get_organization_output()
-    registry = governed.schema_registry
-    # Cluster-scoped grants (the only ones naming topics) are bound by the region layers.
-    policy = access_policy(routes, settings.glob.regions)
+    principals = _principals(settings, routes, governed, organization)
+    schemas = _schemas(settings, routes, governed, principals[naming.SCHEMA_MANAGER])
+    return GlobalExports(
+        organization_id=organization.id,
+        environment_id=governed.environment.id,
+        environment_name=environment.name,
+        schema_registry=governed.schema_registry,
+        principals={name: p.ref for name, p in principals.items()},
+        in_stack=[schemas],
+        deployer_grants=[principals[naming.FLINK_DEPLOYER]],
+    )
+
+
+def _principals(
+    settings: GlobalStackSettings | AllInOneStackSettings,
+    routes: tuple[Route, ...],
+    governed: GovernedEnvironment,
+    organization: pulumi.Output[confluent.GetOrganizationResult],
+) -> dict[str, Principal]:
+    """Every principal of the access policy with its environment/organization-scoped grants (the
+    cluster-scoped ones, the only ones naming topics, are bound by the region layers)."""
+    env_name = settings.glob.environment.name
     principals: dict[str, Principal] = {}
-    for name, grants in policy.items():
+    for name, grants in access_policy(routes, settings.glob.regions, settings.raw_topic).items():
         principals[name] = Principal(
             name,
             PrincipalArgs(
@@ -95,19 +114,29 @@ def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: 
                 grants=grants,
                 environment_crn=governed.environment.resource_name,
                 organization_crn=organization.resource_name,
-                schema_registry_crn=registry.crn,
+                schema_registry_crn=governed.schema_registry.crn,
                 assignable={t: principals[t].account.id for t in grants.may_assign},
                 protect=settings.protect,
             ),
         )
-    schema_manager = principals[naming.SCHEMA_MANAGER]
-    schemas = TopicSchemas(
+    return principals
+
+
+def _schemas(
+    settings: GlobalStackSettings | AllInOneStackSettings,
+    routes: tuple[Route, ...],
+    governed: GovernedEnvironment,
+    schema_manager: Principal,
+) -> TopicSchemas:
+    """The routed topics' key and value schemas, registered by the schema manager, their and the raw
+    value subject's compatibility (the raw subject's schemas are the connector's)."""
+    return TopicSchemas(
         "routed-topic-schemas",
         TopicSchemasArgs(
-            registry=registry,
+            registry=governed.schema_registry,
             owner=schema_manager.ref,
             environment_id=governed.environment.id,
-            display_name=naming.display_name(env_name, naming.SCHEMA_MANAGER),
+            display_name=naming.display_name(settings.glob.environment.name, naming.SCHEMA_MANAGER),
             # Flink infers each routed topic's table from these: the raw key (its `key_id` column, the
             # table's distribution: flink_sql/compiler.py KEY_PREFIX), then exactly the raw columns.
             schemas={
@@ -119,17 +148,8 @@ def global_layer(settings: GlobalStackSettings | AllInOneStackSettings, routes: 
                     (naming.subject(r.output_topic), json.dumps(value_json_schema(r.output_topic))),
                 )
             },
-            raw_subject=naming.subject(RAW_TOPIC),
+            raw_subject=naming.subject(settings.raw_topic),
             ownership=schema_manager.owned_subjects,
             protect=settings.protect,
         ),
-    )
-    return GlobalExports(
-        organization_id=organization.id,
-        environment_id=governed.environment.id,
-        environment_name=env_name,
-        schema_registry=registry,
-        principals={name: p.ref for name, p in principals.items()},
-        in_stack=[schemas],
-        deployer_grants=[principals[naming.FLINK_DEPLOYER]],
     )

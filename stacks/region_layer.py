@@ -1,5 +1,6 @@
 """Region layer, in data-flow order: AWS side -> network -> Kafka cluster and topics -> workload access
-and keys -> CDC connector -> Flink compute and the routing statement -> monitoring; the exports come last."""
+and keys -> CDC connector -> Flink compute and the routing statement -> cluster link -> monitoring; the
+exports come last."""
 
 from __future__ import annotations
 
@@ -10,41 +11,30 @@ import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core import naming
-from core.config_node import ConfigError
+from core.region_exports import REGION_EXPORTS, ConsumerExport, RegionExports
 from flink_sql.routes import Route, consumers
 from flink_sql.statement import region_statement
 from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.aurora_idle_stop import AuroraIdleStop, AuroraIdleStopArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
-from infra.cluster_link import ClusterLinkHalf, ClusterLinkHalfArgs, Peer
+from infra.cluster_link import ClusterLinkHalf, ClusterLinkHalfArgs, PeerOutputs
 from infra.database import AuroraDatabase, AuroraDatabaseArgs, ProxyArgs
 from infra.database_egress import DatabaseEgress, DatabaseEgressArgs
-from infra.flink import FlinkCompute, FlinkComputeArgs, RoutingStatement, RoutingStatementArgs
+from infra.flink import FlinkCompute, FlinkComputeArgs, RawSchemaGate, RoutingStatement, RoutingStatementArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
-from infra.monitoring import RegionMonitoring, RegionMonitoringArgs
+from infra.monitoring import RegionMonitoring, RegionMonitoringArgs, WatchedIds
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
-from infra.settings import (
+from settings.model import (
     APP_PASSWORD_KEY,
     CDC_PASSWORD_KEY,
     CDC_ROOT_CERT_KEY,
-    NAMESPACE,
     AllInOneStackSettings,
     RegionStackSettings,
     link_settings,
-    mirror_transition_problem,
-    read_secret,
 )
-from monitoring.targets import EXPORT as MONITORING_EXPORT
-from monitoring.targets import ConnectorWatch, ConsumerWatch, LinkWatch, MonitoringTargets
+from settings.pulumi_config import read_secret
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
-
-# The stack export holding the deployed routing statement; the next deployment reads it back.
-ROUTING_EXPORT = "routingStatement"
-
-
-# The stack export holding this half of the cluster link (name, mirror status, mirrors).
-LINK_EXPORT = "clusterLink"
 
 
 def peer_region(settings: RegionStackSettings | AllInOneStackSettings) -> str | None:
@@ -96,7 +86,6 @@ class RegionLayer:
         self.routing = self._routing_statement(previous_deployment)
         self.link_key = self._link_key()
         self.cluster_link = self._cluster_link(peer, previous_deployment)
-        self.watched = self._monitoring_targets()
         self.monitoring = self._monitoring()
         self.idle_stop = self._idle_stop()
 
@@ -132,6 +121,7 @@ class RegionLayer:
                 environment_id=self.glob.environment_id,
                 region=self.region,
                 network=private_link,
+                schema_registry_id=self.glob.schema_registry.id,
                 protect=self.protect,
             ),
             opts=self.in_region,
@@ -209,23 +199,13 @@ class RegionLayer:
         }
 
     def _consumer_keys(self) -> dict[str, dict[str, pulumi.Output[str]]]:
-        """Consumer apps authenticate with keys (Kafka + registry); the connector and Flink run as the
-        account itself. What each app configures, by consumer."""
-        credentials = {}
-        for consumer in self.consumers:
-            access = self.workload_access[consumer]
-            display = pulumi.Output.concat(self.display, "-", consumer)
-            kafka_key = access.kafka_key(display, waits_for=self._reachable_after)
-            registry_key = access.registry_key(
-                pulumi.Output.concat(display, "-registry"), waits_for=self._reachable_after
-            )
-            credentials[consumer] = {
-                "kafkaApiKey": kafka_key.id,
-                "kafkaApiSecret": kafka_key.secret,
-                "schemaRegistryApiKey": registry_key.id,
-                "schemaRegistryApiSecret": registry_key.secret,
-            }
-        return credentials
+        """Consumer apps authenticate with keys (Kafka + registry): what each app configures, by consumer."""
+        return {
+            consumer: self.workload_access[consumer]
+            .consumer_credentials(pulumi.Output.concat(self.display, "-", consumer), waits_for=self._reachable_after)
+            .to_export()
+            for consumer in self.consumers
+        }
 
     def _connector(self) -> CdcConnector | None:
         """Managed Postgres CDC from Aurora's writer (or the configured host) into the raw topic."""
@@ -262,77 +242,25 @@ class RegionLayer:
 
     def _cluster_link(
         self, peer: pulumi.StackReference | None, previous_deployment: pulumi.StackReference
-    ) -> pulumi.Output[dict[str, Any] | None] | None:
-        """This region's half of the bidirectional link and the mirrors of the peer's topics, declared
-        once the peer's outputs are read. A peer without a cluster yet (its first `up` has not run:
-        `pulumi stack init` it first, see README) skips both with a warning: the second region's `up`
-        creates the second half after the first exists, which also avoids the provider's link-id race."""
-        link = self.link_settings
-        if link is None or peer is None:
+    ) -> ClusterLinkHalf | None:
+        """This region's half of the bidirectional link and the mirrors of the peer's topics."""
+        if self.link_settings is None or peer is None:
             return None
-        # Only non-secret peer outputs decide what is declared (a secret would make every export built
-        # from them secret); the link secret goes to the resource as an Output of its own.
-        values = pulumi.Output.all(
-            environment=self.glob.environment_name,
-            cluster_id=peer.get_output("clusterId"),
-            region=peer.get_output("region"),
-            bootstrap=peer.get_output("bootstrapEndpoint"),
-            link_key=peer.get_output("linkApiKey"),
-            topics=peer.get_output("linkedTopics"),
-            peer_half=peer.get_output(LINK_EXPORT),
-            previous=previous_deployment.get_output(LINK_EXPORT),
+        return ClusterLinkHalf(
+            f"{self.region}-link",
+            ClusterLinkHalfArgs(
+                link=self.link_settings,
+                environment_name=self.glob.environment_name,
+                local_region=self.region,
+                local_cluster=self.kafka.cluster,
+                local_key=self.kafka.manager_key,
+                peer=PeerOutputs.from_stack(peer),
+                previous=previous_deployment.get_output(REGION_EXPORTS.cluster_link),
+                group_prefixes=[naming.consumer_group_prefix(c) for c in self.consumers],
+                protect=self.protect,
+                settings_file=self.file,
+            ),
         )
-        link_secret = peer.get_output("linkApiSecret")
-
-        def declare(v: dict[str, Any]) -> dict[str, Any] | None:
-            if not v["cluster_id"] or not v["link_key"]:
-                pulumi.log.warn(
-                    f"cluster link to {link.peer_stack} skipped: the peer has no cluster yet. "
-                    f"Run `pulumi up --stack {link.peer_stack}`, then `pulumi up` here again."
-                )
-                return None
-            if v["region"] != link.peer_region:
-                raise ConfigError(
-                    self.file,
-                    f"{NAMESPACE}:link.peerRegion",
-                    f"is {link.peer_region}, but {link.peer_stack} is in {v['region']}",
-                )
-            previous_status = (v["previous"] or {}).get("mirrorStatus")
-            problem = mirror_transition_problem(previous_status, link.mirror_status)
-            if problem:
-                raise ConfigError(self.file, f"{NAMESPACE}:link.mirrorStatus", problem)
-            # Mirrors need the link usable from both sides: each waits for the peer's half (Confluent's
-            # example makes every mirror depend on both halves).
-            topics = tuple(v["topics"]) if v["peer_half"] else ()
-            if not v["peer_half"]:
-                pulumi.log.warn(
-                    f"mirrors of {link.peer_stack}'s topics wait for its half of the link: "
-                    f"run `pulumi up --stack {link.peer_stack}`, then `pulumi up` here again."
-                )
-            name = naming.link_name(v["environment"], (self.region, link.peer_region))
-            half = ClusterLinkHalf(
-                f"{self.region}-link",
-                ClusterLinkHalfArgs(
-                    link_name=name,
-                    local_cluster=self.kafka.cluster,
-                    local_key=self.kafka.manager_key,
-                    peer=Peer(
-                        region=v["region"],
-                        cluster_id=v["cluster_id"],
-                        bootstrap_endpoint=v["bootstrap"],
-                        link_key=v["link_key"],
-                        link_secret=link_secret,
-                        topics=topics,
-                    ),
-                    group_prefixes=[naming.consumer_group_prefix(c) for c in self.consumers],
-                    mirror_status=link.mirror_status,
-                    protect=self.protect,
-                ),
-            )
-            mirrors = sorted(naming.mirror_topic(v["region"], topic) for topic in half.mirrors)
-            return {"name": name, "mirrorStatus": link.mirror_status, "mirrors": mirrors}
-
-        return values.apply(declare)
 
     def _flink_compute(self) -> FlinkCompute:
         return FlinkCompute(
@@ -350,10 +278,10 @@ class RegionLayer:
 
     def _routing_statement(self, previous_deployment: pulumi.StackReference) -> RoutingStatement:
         rs = self.settings
-        gate = self._statement_held_back()
         current = pulumi.Output.from_input(self.glob.environment_name).apply(
             lambda env: region_statement(self.stack, env, rs, self.routes)
         )
+        statements = self.workload_access[naming.FLINK_STATEMENTS]
         return RoutingStatement(
             f"{self.region}-routing",
             RoutingStatementArgs(
@@ -362,12 +290,19 @@ class RegionLayer:
                 environment_id=self.glob.environment_id,
                 flink=self.flink,
                 principal_id=self.glob.principals[naming.FLINK_STATEMENTS].id,
-                rest_endpoint=self._flink_endpoint(),
-                previous=previous_deployment.get_output(ROUTING_EXPORT),
-                # Only a first statement waits for the gate: a running one never depends on its lookup
-                # (unknown in a preview that creates or replaces what the lookup waits for).
-                held_back=previous_deployment.get_output(ROUTING_EXPORT).apply(
-                    lambda previous: None if previous else gate
+                rest_endpoint=self._flink_endpoint,
+                previous=previous_deployment.get_output(REGION_EXPORTS.routing_statement),
+                gate=RawSchemaGate(
+                    raw_topic=rs.raw_topic,
+                    table=rs.cdc.table,
+                    key=statements.registry_key(
+                        pulumi.Output.concat(self.display, "-raw-schema-check"), waits_for=self._reachable_after
+                    )
+                    if rs.cdc.enabled
+                    else None,
+                    registry_id=self.glob.schema_registry.id,
+                    registry_endpoint=self._registry_endpoint,
+                    connector=self.connector,
                 ),
                 protect=self.protect,
                 # What the statement waits for, as components (Pulumi waits for each one's children): the
@@ -377,94 +312,22 @@ class RegionLayer:
                 depends_on=[
                     self.kafka,
                     *self.glob.in_stack,
-                    self.workload_access[naming.FLINK_STATEMENTS],
+                    statements,
                     *([self.connector] if self.connector else []),
                     *self._reachable_after,
                 ],
             ),
         )
 
-    def _statement_held_back(self) -> pulumi.Input[str | None]:
-        """First-deploy gate. Flink infers the raw table from the raw value subject, which the connector
-        registers with its first record (the provider returns once the connector is RUNNING, before
-        that); a statement submitted earlier fails. So a first statement waits, with a warning naming
-        what to do, until CDC writes the raw topic and its subject has a schema: read with the statement
-        principal's own read-only registry key (it may read that subject) on the region's registry
-        endpoint. In a first preview the key does not exist yet: the gate is decided during `up`."""
-        rs = self.settings
-        subject = naming.subject(rs.raw_topic)
-        if not rs.cdc.enabled:
-            return (
-                f"cdc.enabled is false, so nothing writes {rs.raw_topic}: enable CDC "
-                "(cdc-platform:cdc.enabled) and `pulumi up` again"
-            )
-        key = self.workload_access[naming.FLINK_STATEMENTS].registry_key(
-            pulumi.Output.concat(self.display, "-raw-schema-check"), waits_for=self._reachable_after
-        )
-        found = confluent.get_schemas_output(
-            filter=confluent.GetSchemasFilterArgs(subject_prefix=subject, latest_only=True),
-            rest_endpoint=self._registry_endpoint(),
-            credentials=pulumi.Output.all(key.id, key.secret).apply(
-                lambda v: confluent.GetSchemasCredentialsArgs(key=v[0], secret=v[1])
-            ),
-            schema_registry_cluster=pulumi.Output.from_input(self.glob.schema_registry.id).apply(
-                lambda i: confluent.GetSchemasSchemaRegistryClusterArgs(id=i)
-            ),
-            opts=pulumi.InvokeOutputOptions(depends_on=[key, *([self.connector] if self.connector else [])]),
-        )
-        # The lookup's credentials make its result secret; whether a subject exists is not.
-        return pulumi.Output.unsecret(found.schemas).apply(
-            lambda schemas: (
-                None
-                if any(s.subject_name == subject for s in schemas)
-                else (
-                    f"subject {subject} has no schema yet (the connector registers it with its first record): "
-                    f"once a row of {rs.cdc.table} is captured, `pulumi up` again"
-                )
-            )
-        )
-
+    @property
     def _flink_endpoint(self) -> pulumi.Input[str]:
-        """Where statements are submitted. "Statements running on public endpoints cannot access
-        Confluent Cloud cluster resources running on private endpoints" (CC flink/operate-and-deploy/
-        private-networking), so a PRIVATELINK stack uses the network's private Flink endpoint,
-        `https://flink` + the network's endpoint suffix (TF docs confluent_flink_statement.md), which
-        the zone's `*` record already resolves to the region's VPC endpoint."""
-        if self.network is None:
-            return self.flink.region.rest_endpoint
-        return pulumi.Output.concat("https://flink", self.network.network.endpoint_suffix)
+        """Where statements are submitted: the region's public endpoint, or the network's private one."""
+        return self.network.flink_endpoint if self.network else self.flink.region.rest_endpoint
 
-    def _monitoring_targets(self) -> pulumi.Output[MonitoringTargets]:
-        """What this region's monitoring watches, by id: the scrape config and rules are built from it."""
-        connector = self.connector.connector if self.connector else None
-        ids = pulumi.Output.all(
-            organization_id=self.glob.organization_id,
-            environment_id=self.glob.environment_id,
-            cluster_id=self.kafka.cluster.id,
-            compute_pool_id=self.flink.pool.id,
-            flink_rest_endpoint=self._flink_endpoint(),
-            routing=self.routing.current,
-            connector_id=connector.id if connector else None,
-            connector_config=connector.config_nonsensitive if connector else None,
-            link=self.cluster_link,
-        )
-        return ids.apply(
-            lambda v: MonitoringTargets(
-                stack=self.stack,
-                region=self.region,
-                organization_id=v["organization_id"],
-                environment_id=v["environment_id"],
-                cluster_id=v["cluster_id"],
-                cluster_type=self.settings.kafka.type,
-                compute_pool_id=v["compute_pool_id"],
-                flink_rest_endpoint=v["flink_rest_endpoint"],
-                statements=(v["routing"]["name"],) if v["routing"] else (),  # none while the gate holds
-                connector=ConnectorWatch(v["connector_id"], v["connector_config"]["name"]) if connector else None,
-                consumers=tuple(ConsumerWatch(c, naming.consumer_group_prefix(c)) for c in self.consumers),
-                # This half's mirrors (their lag is reported here); none while the half is skipped.
-                link=LinkWatch(v["link"]["name"], tuple(v["link"]["mirrors"])) if v["link"] else None,
-            )
-        )
+    @property
+    def _registry_endpoint(self) -> pulumi.Input[str]:
+        """The registry endpoint clients in this region use: public, or the network's private one."""
+        return self.network.registry_endpoint if self.network else self.glob.schema_registry.rest_endpoint
 
     def _monitoring(self) -> RegionMonitoring:
         """Prometheus' Metrics API key, scrape config and alert rules for what this region runs."""
@@ -473,7 +336,20 @@ class RegionLayer:
             RegionMonitoringArgs(
                 display_name=pulumi.Output.concat(self.display, "-metrics"),
                 principal=self.glob.principals[naming.METRICS_VIEWER],
-                targets=self.watched,
+                watched=WatchedIds(
+                    stack=self.stack,
+                    region=self.region,
+                    cluster_type=self.settings.kafka.type,
+                    organization_id=self.glob.organization_id,
+                    environment_id=self.glob.environment_id,
+                    cluster_id=self.kafka.cluster.id,
+                    compute_pool_id=self.flink.pool.id,
+                    flink_rest_endpoint=self._flink_endpoint,
+                    routing=self.routing.current,
+                    connector=self.connector.connector if self.connector else None,
+                    consumers=self.consumers,
+                    link=self.cluster_link.exported if self.cluster_link else None,
+                ),
                 thresholds=self.settings.monitoring,
             ),
         )
@@ -498,59 +374,42 @@ class RegionLayer:
             opts=self.in_region,
         )
 
-    def _registry_endpoint(self) -> pulumi.Input[str]:
-        """The registry endpoint clients in this region use. With a Confluent network and a Dedicated
-        cluster in the region, Confluent serves the environment's registry privately (CC sr/fundamentals/
-        sr-private-link) at `https://<lsrc-id>` + the network's endpoint suffix (TF docs confluent_schema,
-        confluent_network): under the network's zone and its `*` record, so the region's VPC resolves it
-        like the Flink endpoint (the `...aws.private.confluent.cloud` form of `private_regional_rest_endpoints`
-        lies outside that zone)."""
-        if self.network is None:
-            return self.glob.schema_registry.rest_endpoint
-        return pulumi.Output.concat("https://", self.glob.schema_registry.id, self.network.network.endpoint_suffix)
-
     def export(self) -> None:
-        pulumi.export("region", self.region)
-        if self.link_key is not None:
-            # What the peer's half reads: this cluster's topics to mirror and the link's key here.
-            pulumi.export("linkApiKey", self.link_key.id)  # a key id is not a secret; its secret is
-            pulumi.export("linkApiSecret", pulumi.Output.secret(self.link_key.secret))
-            pulumi.export("linkedTopics", list(self.policy[naming.link_principal(self.region)].mirrored_topics))
-        if self.cluster_link is not None:
-            pulumi.export(LINK_EXPORT, self.cluster_link)
-        pulumi.export("clusterId", self.kafka.cluster.id)
-        pulumi.export("bootstrapEndpoint", self.kafka.cluster.bootstrap_endpoint)
-        pulumi.export("restEndpoint", self.kafka.cluster.rest_endpoint)
-        pulumi.export("computePoolId", self.flink.pool.id)
-        pulumi.export(ROUTING_EXPORT, self.routing.current)
-        if self.database is not None:
-            pulumi.export("databaseWriterEndpoint", self.database.writer_endpoint)
-            if self.database.proxy_endpoint is not None:
-                pulumi.export("databaseProxyEndpoint", self.database.proxy_endpoint)  # what the applications use
-        if self.connector is not None:
-            pulumi.export("cdcConnectorId", self.connector.connector.id)
-        if self.idle_stop is not None:
-            pulumi.export("auroraIdleStopFunction", self.idle_stop.function_name)  # the start path invokes it
-        pulumi.export("consumerCredentials", pulumi.Output.secret(self.consumer_credentials))
-        # What a consumer app configures besides its keys (`cdcctl consumer NAME --stack S`): the registry,
-        # the topics its grants let it read and the group-id prefix they allow (the access policy's).
-        pulumi.export("schemaRegistryEndpoint", self._registry_endpoint())
-        pulumi.export(
-            "consumers",
-            {
-                consumer: {
-                    # Its topics in this region; with a link, also the peer's mirrored here (readable too).
-                    "topics": list(self.policy[consumer].read_topics),
-                    **({"peerMirrors": sorted(self.policy[consumer].read_mirrors)} if self.link_settings else {}),
-                    "groupPrefix": naming.consumer_group_prefix(consumer),
-                }
-                for consumer in self.consumers
-            },
+        """The stack's outputs (core.region_exports.RegionExports: what the peer, the next deployment and
+        cdcctl read). Secrets stay secrets; a key id is not one."""
+        link_topics = self.policy[naming.link_principal(self.region)].mirrored_topics if self.link_key else None
+        exports = RegionExports[Any](
+            region=self.region,
+            cluster_id=self.kafka.cluster.id,
+            bootstrap_endpoint=self.kafka.cluster.bootstrap_endpoint,
+            rest_endpoint=self.kafka.cluster.rest_endpoint,
+            compute_pool_id=self.flink.pool.id,
+            routing_statement=self.routing.current,
+            consumer_credentials=pulumi.Output.secret(self.consumer_credentials),
+            schema_registry_endpoint=self._registry_endpoint,
+            consumers={consumer: self._consumer_export(consumer) for consumer in self.consumers},
+            monitoring=self.monitoring.targets.apply(lambda t: t.to_export()),
+            prometheus_scrape_config=self.monitoring.scrape_config,
+            prometheus_rules=self.monitoring.rules,
+            metrics_api_key=self.monitoring.key.id,
+            metrics_api_secret=pulumi.Output.secret(self.monitoring.key.secret),
+            link_api_key=self.link_key.id if self.link_key else None,
+            link_api_secret=pulumi.Output.secret(self.link_key.secret) if self.link_key else None,
+            linked_topics=list(link_topics) if link_topics is not None else None,
+            cluster_link=self.cluster_link.exported if self.cluster_link else None,
+            database_writer_endpoint=self.database.writer_endpoint if self.database else None,
+            database_proxy_endpoint=self.database.proxy_endpoint if self.database else None,
+            cdc_connector_id=self.connector.connector.id if self.connector else None,
+            aurora_idle_stop_function=self.idle_stop.function_name if self.idle_stop else None,
         )
-        # Monitoring: the watched ids (`cdcctl status`), and the scrape config and alert rules an existing
-        # Prometheus loads as they are (`pulumi stack output prometheusRules`); the key's secret stays secret.
-        pulumi.export(MONITORING_EXPORT, self.watched.apply(lambda t: t.to_export()))
-        pulumi.export("prometheusScrapeConfig", self.monitoring.scrape_config)
-        pulumi.export("prometheusRules", self.monitoring.rules)
-        pulumi.export("metricsApiKey", self.monitoring.key.id)
-        pulumi.export("metricsApiSecret", pulumi.Output.secret(self.monitoring.key.secret))
+        for key, value in exports.items():
+            pulumi.export(key, value)
+
+    def _consumer_export(self, consumer: str) -> dict[str, Any]:
+        """Its topics in this region (the grants' read topics), the group prefix they allow and, with a
+        link, the peer's same topics mirrored here (readable too)."""
+        grants = self.policy[consumer]
+        mirrors = sorted(grants.read_mirrors) if self.link_settings else None
+        return ConsumerExport[Any](
+            list(grants.read_topics), naming.consumer_group_prefix(consumer), mirrors
+        ).to_export()

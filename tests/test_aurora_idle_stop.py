@@ -15,7 +15,8 @@ import pytest
 
 from cdcctl.plan import Plan, plan
 from core.config_node import ConfigError
-from infra.settings import IdleStopSettings, parse_settings
+from settings.model import IdleStopSettings
+from settings.parse import parse_settings
 from tests.helpers import REPO, copy_project, load_function, of_type, one
 
 DATA = REPO / "tests/data/aurora_idle_stop"
@@ -467,10 +468,10 @@ def test_a_streaming_debezium_connector_holds_the_three_connections_idle_stop_ig
 
     from cdcctl.stack_config import stack_settings
     from core.cdc_source import connector_config
-    from infra.settings import region_settings
     from rehearsal.cdc import LOCALHOST, _slot_active, debezium_capture
     from rehearsal.debezium import open_source_properties
     from rehearsal.postgres import local_postgres
+    from settings.model import region_settings
 
     cdc = region_settings(stack_settings("dev", REPO)).cdc
     password = secrets.token_hex(16)

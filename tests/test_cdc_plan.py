@@ -8,8 +8,8 @@ import pytest
 
 from cdcctl.plan import Plan
 from core.cdc_source import connector_config
-from infra.settings import parse_settings
 from rehearsal.debezium import DEBEZIUM_POSTGRES, MANAGED_ONLY, open_source_properties
+from settings.parse import parse_settings
 from tests.helpers import of_type, one, principal_ids
 
 REGION_STACKS = [("prod-east", "us-east-1"), ("prod-west", "us-west-2"), ("dev", "us-east-1")]

@@ -402,10 +402,10 @@ def test_routes_check_with_a_stack_uses_that_stacks_raw_topic(
     write(project / ROUTES, "routes:\n  - id: a\n    outputTopic: cdc-raw\n")
     assert main(["routes", "check", ROUTES]) == 0
     capsys.readouterr()
-    east = project / EAST
-    write(east, east.read_text().replace("    raw:\n", "    raw:\n      name: cdc-raw\n", 1))
-    assert main(["routes", "check", ROUTES, "--stack", "prod-east"]) == 2
-    assert one_line_error(capsys).startswith(f"error: {EAST}: cdc-platform:topics.raw.name: 'cdc-raw' is also")
+    dev = project / DEV  # an all-in-one stack: the one kind that may rename its raw topic
+    write(dev, dev.read_text().replace("    raw:\n", "    raw:\n      name: cdc-raw\n", 1))
+    assert main(["routes", "check", ROUTES, "--stack", "dev"]) == 2
+    assert one_line_error(capsys).startswith(f"error: {DEV}: cdc-platform:topics.raw.name: 'cdc-raw' is also")
 
 
 def test_a_stack_name_that_makes_no_valid_environment_name_is_refused(

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.settings import region_settings
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import Thresholds
+from settings.model import region_settings
 from tests.helpers import EXAMPLE_TARGETS
 from tests.test_settings import ALL_IN_ONE, GLOBAL, GLOBAL_KEYS, NS, REGION, parse, refusal
 

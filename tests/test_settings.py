@@ -15,7 +15,8 @@ import pytest
 
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError
-from infra.settings import (
+from settings.aws import az_id_prefix
+from settings.model import (
     AllInOneStackSettings,
     AuroraSettings,
     EnvironmentSettings,
@@ -29,10 +30,9 @@ from infra.settings import (
     Settings,
     TopicSettings,
     Zone,
-    az_id_prefix,
-    parse_settings,
     region_settings,
 )
+from settings.parse import parse_settings
 
 NS = "cdc-platform"
 CDC_PASSWORD = f"{NS}:cdcDatabasePassword"
@@ -255,10 +255,23 @@ def test_topic_settings_are_read_per_topic() -> None:
         "raw": {"name": "cdc.raw_events-v2", "partitions": 1, "retentionMs": -1},
         "routed": {"partitions": 3, "retentionMs": 1},
     }
-    region = region_of({**REGION, "topics": topics})
+    region = region_of({**ALL_IN_ONE, "topics": topics}, stack="dev")
     assert region.raw_topic == "cdc.raw_events-v2"
     assert region.raw_topic_settings == TopicSettings(partitions=1, retention_ms=-1)
     assert region.routed_topic_settings == TopicSettings(partitions=3, retention_ms=1)
+
+
+def test_a_region_stack_cannot_rename_the_raw_topic_its_global_stack_manages() -> None:
+    path, message = refusal({**REGION, "topics": {"raw": {"name": "raw-renamed-events"}}})
+    assert path == f"{NS}:topics.raw.name"
+    assert message.startswith("'raw-renamed-events': a region stack keeps 'raw-business-events'")
+
+
+def test_every_layer_names_one_raw_topic_for_both_layers() -> None:
+    renamed = {"topics": {"raw": {"name": "raw-renamed-events"}}}
+    assert parse({**ALL_IN_ONE, **renamed}, stack="dev").raw_topic == "raw-renamed-events"
+    assert parse({**REGION, "topics": {"raw": {"name": "raw-business-events"}}}).raw_topic == "raw-business-events"
+    assert parse(GLOBAL, stack="prod").raw_topic == "raw-business-events"
 
 
 def test_an_empty_topic_section_keeps_the_defaults() -> None:

@@ -14,6 +14,7 @@ import cdcctl.commands.status as status_command
 from cdcctl.__main__ import main
 from cdcctl.stack_outputs import planned_outputs
 from cdcctl.status import Credentials
+from core.region_exports import LINK_EXPORT, REGION_EXPORTS
 from tests.helpers import the_one_error_line
 
 DATA = Path(__file__).parent / "data" / "status"
@@ -416,10 +417,12 @@ def test_link_outputs_that_could_mislead_are_refused_naming_file_and_key(
     assert api.asked == []
 
 
-def test_the_outputs_status_reads_are_the_ones_a_linked_region_stack_exports() -> None:
+def test_a_linked_region_stack_exports_exactly_what_region_exports_names() -> None:
+    """Status, consumer and the peer read these names from core.region_exports: the stack writes them."""
     outputs = planned_outputs("prod-east")
-    assert isinstance(outputs[status_command.REST_ENDPOINT_EXPORT], str)
-    assert outputs[status_command.LINK_EXPORT]["mirrorStatus"] == "ACTIVE"
+    names = set(REGION_EXPORTS.to_export().values())
+    assert set(outputs) == names - {REGION_EXPORTS.aurora_idle_stop_function}  # prod stops no database
+    assert outputs[REGION_EXPORTS.cluster_link][LINK_EXPORT.mirror_status] == "ACTIVE"
 
 
 @pytest.mark.parametrize(

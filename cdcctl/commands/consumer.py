@@ -17,10 +17,11 @@ from typing import Any
 from cdcctl.stack_config import stack_settings
 from core import naming
 from core.config_node import ConfigError, Node
+from core.region_exports import CONSUMER_CREDENTIALS, CONSUMER_EXPORT, REGION_EXPORTS
 from flink_sql.routes import consumers, load_routes
-from infra.settings import GlobalStackSettings, RegionStackSettings, Settings, region_settings
+from settings.model import GlobalStackSettings, RegionStackSettings, Settings, region_settings
 
-CREDENTIAL_KEYS = ("kafkaApiKey", "kafkaApiSecret", "schemaRegistryApiKey", "schemaRegistryApiSecret")
+CREDENTIAL_KEYS = tuple(CONSUMER_CREDENTIALS.to_export())
 # The Confluent deserializer of each CDC value format (the routed topics keep the raw record's format).
 VALUE_DESERIALIZERS = {
     "JSON_SR": "io.confluent.kafka.serializers.json.KafkaJsonSchemaDeserializer",
@@ -52,7 +53,7 @@ class ConsumerConfig:
 
     @property
     def secrets_command(self) -> str:
-        return f"pulumi stack output consumerCredentials --show-secrets --json --stack {self.stack}"
+        return f"pulumi stack output {REGION_EXPORTS.consumer_credentials} --show-secrets --json --stack {self.stack}"
 
     def librdkafka(self) -> dict[str, str]:
         return {
@@ -127,21 +128,24 @@ def consumer_config(name: str, stack: str, outputs_file: Path | None = None) -> 
             node.fail("missing: deployed before this program exported it? run `pulumi up` on the stack")
         return node
 
-    exported = export("consumers", name).fields(required=["topics", "groupPrefix"], optional=["peerMirrors"])
-    topics = tuple(t.string() for t in exported["topics"].items(min_items=1))
+    keys = CONSUMER_EXPORT
+    exported = export(REGION_EXPORTS.consumers, name).fields(
+        required=[keys.topics, keys.group_prefix], optional=[keys.peer_mirrors]
+    )
+    topics = tuple(t.string() for t in exported[keys.topics].items(min_items=1))
     peers = [r for r in _regions(settings) if r != region.region]
     return ConsumerConfig(
         consumer=name,
         stack=stack,
         region=region.region,
         source=source,
-        bootstrap_servers=export("bootstrapEndpoint").string().removeprefix("SASL_SSL://"),
-        schema_registry_url=export("schemaRegistryEndpoint").string(),
+        bootstrap_servers=export(REGION_EXPORTS.bootstrap_endpoint).string().removeprefix("SASL_SSL://"),
+        schema_registry_url=export(REGION_EXPORTS.schema_registry_endpoint).string(),
         topics=topics,
-        group_prefix=exported["groupPrefix"].string(),
+        group_prefix=exported[keys.group_prefix].string(),
         mirrors={peer: tuple(naming.mirror_topic(region.region, t) for t in topics) for peer in peers},
-        peer_mirrors=tuple(t.string() for t in exported["peerMirrors"].items())
-        if exported["peerMirrors"].present
+        peer_mirrors=tuple(t.string() for t in exported[keys.peer_mirrors].items())
+        if exported[keys.peer_mirrors].present
         else (),
         value_format=region.cdc.value_format,
         private_vpc=region.private_link.vpc_id if region.private_link else None,

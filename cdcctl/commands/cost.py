@@ -12,7 +12,7 @@ from cdcctl.cost import NOT_PRICED, Estimate, estimate, load_price_table
 from cdcctl.plan import plan
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
-from infra.settings import GlobalStackSettings
+from settings.model import GlobalStackSettings
 
 
 def run(args: argparse.Namespace) -> int:

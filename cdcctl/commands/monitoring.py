@@ -18,12 +18,10 @@ import yaml
 from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import planned_outputs, recorded_outputs
 from core.config_node import ConfigError
-from infra.settings import GlobalStackSettings
+from core.region_exports import REGION_EXPORTS
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import Thresholds
-
-SCRAPE_OUTPUT = "prometheusScrapeConfig"
-RULES_OUTPUT = "prometheusRules"
+from settings.model import GlobalStackSettings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"planning stack {stack} offline: mock ids (pass --outputs for the deployed ones)", file=sys.stderr)
             outputs, source = planned_outputs(stack), f"offline plan of {stack}"
-        scrape, rules = _output(outputs, SCRAPE_OUTPUT, source), _output(outputs, RULES_OUTPUT, source)
+        scrape = _output(outputs, REGION_EXPORTS.prometheus_scrape_config, source)
+        rules = _output(outputs, REGION_EXPORTS.prometheus_rules, source)
     try:
         out.mkdir(parents=True, exist_ok=True)
         scrape_file, rules_file = out / f"{stack}-scrape.yml", out / f"{stack}-rules.yml"

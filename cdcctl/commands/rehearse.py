@@ -12,8 +12,8 @@ from cdcctl.stack_config import stack_settings
 from core.progress import Progress
 from core.raw_record import added_columns, as_routed
 from flink_sql.routes import load_routes
-from infra.settings import region_settings
 from rehearsal.routing import check_out_dir, read_records, rehearse
+from settings.model import region_settings
 
 
 def run(args: argparse.Namespace) -> int:

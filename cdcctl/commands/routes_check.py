@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import argparse
 
+from cdcctl.stack_config import stack_settings
 from core.raw_record import RAW_TOPIC
 from flink_sql.routes import check_output_is_not_raw, load_routes
+from stacks.routes_fit import check_routes_fit_settings
 
 
 def run(args: argparse.Namespace) -> int:
     routes = load_routes(args.file)
     if args.stack:
-        from cdcctl.stack_config import stack_settings
-        from stacks import check_routes_fit_settings
-
         check_routes_fit_settings(stack_settings(args.stack), routes)
     else:
         check_output_is_not_raw(routes, RAW_TOPIC, args.file)

@@ -29,8 +29,8 @@ from pathlib import Path
 from cdcctl.stack_config import stack_settings
 from core.config_node import ConfigError
 from core.naming import replication_slot
-from infra.settings import GlobalStackSettings, stack_file
 from rehearsal.errors import EngineError
+from settings.model import GlobalStackSettings, stack_file
 
 # Slots this program names (the default and any configured cdc.slotName start this way by convention).
 SLOT_PREFIX = "cdc_"

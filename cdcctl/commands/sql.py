@@ -11,7 +11,8 @@ import argparse
 from cdcctl.stack_config import environment_name, stack_settings
 from flink_sql.routes import load_routes
 from flink_sql.statement import StatementSpec, region_statement
-from infra.settings import GlobalStackSettings, Settings
+from settings.model import GlobalStackSettings, Settings
+from stacks.routes_fit import check_routes_fit_settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,8 +33,6 @@ def stack_statements(settings: Settings) -> list[StatementSpec]:
     """What a first deployment of the stack declares (a later one may also keep a stopped predecessor)."""
     if isinstance(settings, GlobalStackSettings):
         return []
-    from stacks import check_routes_fit_settings
-
     environment = environment_name(settings)
     routes = load_routes(settings.routes_file)
     check_routes_fit_settings(settings, routes)  # what the plan refuses, sql refuses too

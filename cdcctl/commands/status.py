@@ -23,15 +23,14 @@ from cdcctl.stack_outputs import deployed_outputs, recorded_outputs
 from cdcctl.status import KAFKA_KEY, Api, Credentials, HttpApi, LinkCheck, stack_health, table
 from core.config_node import ConfigError
 from core.progress import Progress
-from infra.settings import MIRROR_STATUSES, region_settings
-from monitoring.targets import EXPORT, SAFE_URL, MonitoringTargets
+from core.region_exports import LINK_EXPORT, REGION_EXPORTS
+from monitoring.targets import SAFE_URL, MonitoringTargets
+from settings.link import MIRROR_STATUSES
+from settings.model import region_settings
 
 EXIT_UNHEALTHY = 1
 CLOUD_KEY = "CONFLUENT_CLOUD_API_KEY"
 FLINK_KEY = "CONFLUENT_FLINK_API_KEY"
-# The region layer's exports (stacks/region_layer.py, not imported: it loads Pulumi); a test keeps them equal.
-REST_ENDPOINT_EXPORT = "restEndpoint"
-LINK_EXPORT = "clusterLink"
 # Replaced by tests with recorded responses.
 api: Api = HttpApi()
 
@@ -42,9 +41,10 @@ def run(args: argparse.Namespace) -> int:
         outputs, source = recorded_outputs(args.outputs), args.outputs
     else:
         outputs, source = deployed_outputs(args.stack), f"pulumi stack output --stack {args.stack}"
-    if outputs.get(EXPORT) is None:
-        raise ConfigError(source, EXPORT, "no such output: deploy the stack with this version of the program first")
-    targets = MonitoringTargets.from_export(outputs[EXPORT], source)
+    monitoring = REGION_EXPORTS.monitoring
+    if outputs.get(monitoring) is None:
+        raise ConfigError(source, monitoring, "no such output: deploy the stack with this version of the program first")
+    targets = MonitoringTargets.from_export(outputs[monitoring], source)
     link = _link_check(outputs, source) if targets.link is not None else None
     cloud = _credentials(CLOUD_KEY) if targets.connector is not None else None
     flink = _credentials(FLINK_KEY)
@@ -65,13 +65,15 @@ def _credentials(variable: str) -> Credentials:
 def _link_check(outputs: dict[str, Any], source: str) -> LinkCheck:
     """Where the link half is asked about (an id in a URL: checked like the `monitoring` ids) and the
     mirror status the stack deployed."""
-    endpoint = outputs.get(REST_ENDPOINT_EXPORT)
+    endpoint = outputs.get(REGION_EXPORTS.rest_endpoint)
     if not isinstance(endpoint, str) or not re.fullmatch(SAFE_URL, endpoint):
-        raise ConfigError(source, REST_ENDPOINT_EXPORT, f"{str(endpoint)[:60]!r} is not an https:// host")
-    half = outputs.get(LINK_EXPORT)
-    status = half.get("mirrorStatus") if isinstance(half, dict) else None
+        raise ConfigError(source, REGION_EXPORTS.rest_endpoint, f"{str(endpoint)[:60]!r} is not an https:// host")
+    half = outputs.get(REGION_EXPORTS.cluster_link)
+    status = half.get(LINK_EXPORT.mirror_status) if isinstance(half, dict) else None
     if status not in MIRROR_STATUSES:
         raise ConfigError(
-            source, f"{LINK_EXPORT}.mirrorStatus", f"{status!r} is not one of {', '.join(MIRROR_STATUSES)}"
+            source,
+            f"{REGION_EXPORTS.cluster_link}.{LINK_EXPORT.mirror_status}",
+            f"{status!r} is not one of {', '.join(MIRROR_STATUSES)}",
         )
     return LinkCheck(endpoint, _credentials(KAFKA_KEY), str(status))

@@ -1,0 +1,58 @@
+"""What neither the stack file nor the routes file can check alone, checked before anything registers.
+
+Pure Python (settings, routes, the access policy as data): `cdcctl routes check --stack`, `sql` and
+`routes diff` run it without loading Pulumi or any component."""
+
+from __future__ import annotations
+
+from core import naming
+from core.config_node import ConfigError
+from core.limits import MAX_PARTITIONS_PER_CLUSTER
+from flink_sql.routes import Route, route_writing
+from settings.model import NAMESPACE, GlobalStackSettings, Settings, link_settings
+from stacks.access_policy import access_policy
+
+
+def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> None:
+    """What neither file can check alone: topic and principal names must not collide, and the region's
+    topics must fit its cluster's partition limit."""
+    builtin = set(access_policy((), settings.regions, settings.raw_topic))
+    for index, route in enumerate(routes):
+        if route.consumer in builtin:
+            raise ConfigError(
+                settings.routes_file, f"routes[{index}].consumer", f"{route.consumer!r} is a platform principal's name"
+            )
+    if isinstance(settings, GlobalStackSettings):
+        return
+    region = settings.region
+    writer = route_writing(routes, region.raw_topic)
+    if writer is not None:
+        raise ConfigError(
+            settings.file,
+            f"{NAMESPACE}:topics.raw.name",
+            f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
+        )
+    link = link_settings(settings)
+    if link is not None:
+        # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.
+        # (A region stack keeps the default raw topic, which no region prefix starts.)
+        prefix = naming.link_prefix(link.peer_region)
+        for index, route in enumerate(routes):
+            if route.enabled and route.output_topic.startswith(prefix):
+                raise ConfigError(
+                    settings.routes_file,
+                    f"routes[{index}].outputTopic",
+                    f"{route.output_topic!r} starts with {prefix!r}, the prefix of the peer's mirrors on this "
+                    f"cluster (link to {link.peer_stack})",
+                )
+    routed = sum(1 for r in routes if r.enabled)
+    raw, per_route = region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
+    total = raw + routed * per_route
+    limit = MAX_PARTITIONS_PER_CLUSTER[region.kafka.type]
+    if total > limit:
+        raise ConfigError(
+            settings.file,
+            f"{NAMESPACE}:topics.routed.partitions",
+            f"{routed} routed topics x {per_route} + raw {raw} = {total} partitions, "
+            f"over a {region.kafka.type} cluster's {limit}",
+        )
