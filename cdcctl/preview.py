@@ -176,6 +176,11 @@ def _at(inputs: dict[str, Any], path: str) -> Any:
     return value
 
 
+def input_of(reason: str) -> str:
+    """The top-level input a replacement reason names ("kafkaCluster (X is replaced)" -> kafkaCluster)."""
+    return reason.split(" ")[0].split(".")[0]
+
+
 def compare(base: list[Resource], current: list[Resource], rules: Rules) -> list[ResourceChange]:
     """Every resource of either plan with its change, in URN order. A replacement changes the
     resource's id: a resource whose inputs carry that id is re-decided (a ForceNew input naming a
@@ -216,7 +221,7 @@ def _classify(old: Resource | None, new: Resource | None, rules: Rules, replaced
                 if any(p == key or p.startswith(f"{key}.") for p in rule.replace):
                     forced.append(f"{key} ({name} is replaced)")
     if rule.updatable is not None:
-        covered = set(rule.updatable) | {p.split(".")[0] for p in forced}
+        covered = set(rule.updatable) | {input_of(reason) for reason in forced}
         refused += sorted(k for k in changed if k not in covered)
     change = "replace" if forced else "update" if changed else "unchanged"
     return ResourceChange(

@@ -91,6 +91,8 @@ def test_a_changed_availability_replaces_the_dev_cluster_and_its_topics(
     topics = by_kind(report, "KafkaTopic")
     assert topics and {t["change"] for t in topics.values()} == {"replace"}
     assert all(t["replacementForcedBy"][0].startswith("kafkaCluster (") for t in topics.values())
+    # A replacement is no in-place update the provider could refuse.
+    assert not [r for r in report["resources"] if r["change"] == "replace" and r["refusedInPlace"]]
     assert report["summary"]["create"] == report["summary"]["delete"] == 0
 
     code, _ = preview(capsys, "--stack", "dev", "--fail-on-replace")

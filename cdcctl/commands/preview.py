@@ -16,6 +16,7 @@ from cdcctl.preview import (
     ResourceChange,
     compare,
     counts,
+    input_of,
     load_rules,
     resources_of,
     revision_plan,
@@ -72,7 +73,7 @@ def _text(report: dict[str, Any], changes: list[ResourceChange]) -> str:
         lines.append(line)
         if c.forced_by:
             lines.append(f"       replaced because: {', '.join(c.forced_by)}")
-        other = [i for i in c.inputs if not any(f.split(" ")[0].split(".")[0] == i for f in c.forced_by)]
+        other = [i for i in c.inputs if i not in {input_of(f) for f in c.forced_by}]
         if other:
             lines.append(f"       changed: {', '.join(other)}")
         if c.refused:
