@@ -211,3 +211,18 @@ def test_the_table_names_the_provider_versions_it_was_read_from() -> None:
     for provider in load_rules().providers.values():
         assert f"{provider['package']}=={provider['version']}" in lock, provider
         assert provider["source"]
+
+
+def test_the_base_is_planned_by_its_own_code_not_the_working_trees(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A base commit whose infra/ declared compacted topics: the working tree's code (delete) shows as an
+    # update of every topic's config, which planning the base with today's code would hide.
+    kafka = project / "infra/kafka.py"
+    kafka.write_text(kafka.read_text().replace('{"cleanup.policy": "delete"', '{"cleanup.policy": "compact"'))
+    subprocess.run([*GIT, "commit", "-qam", "compacted topics"], cwd=project, check=True)
+    subprocess.run(["git", "checkout", "-q", "HEAD~1", "--", "infra/kafka.py"], cwd=project, check=True)
+    code, report = preview(capsys, "--stack", "dev", "--fail-on-replace")
+    topics = by_kind(report, "KafkaTopic")
+    assert {(t["change"], tuple(t["changedInputs"])) for t in topics.values()} == {("update", ("config",))}
+    assert code == 0  # a config update loses nothing
