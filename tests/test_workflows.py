@@ -365,7 +365,7 @@ def test_the_deploy_lock_has_no_development_tools_and_agrees_with_the_dev_lock()
 OIDC = {"contents": "read", "id-token": "write"}
 JOB_PERMISSIONS = {
     ("preview.yml", "offline"): {"contents": "read"},  # the pull request's code: nothing to write, no OIDC
-    ("preview.yml", "pulumi-preview"): {**OIDC, "pull-requests": "write"},
+    ("pulumi-preview.yml", "preview"): {**OIDC, "pull-requests": "write"},
     ("preview-comment.yml", "comment"): {"contents": "read", "actions": "read", "pull-requests": "write"},
     **{("deploy.yml", name): OIDC for name in ("preview-prod", "prod", "preview-prod-east", "prod-east")},
     **{("deploy.yml", name): OIDC for name in ("preview-prod-west", "prod-west")},
@@ -444,7 +444,7 @@ def test_which_environment_each_job_uses() -> None:
     environments = {(file, name): job.get("environment") for file, name, job in jobs()}
     assert environments == {
         ("preview.yml", "offline"): None,  # no credentials at all: forks get it too
-        ("preview.yml", "pulumi-preview"): "preview",  # required reviewers
+        ("pulumi-preview.yml", "preview"): "preview",  # required reviewers
         ("preview-comment.yml", "comment"): None,
         **{("deploy.yml", f"preview-{s}"): "observe" for s in DEPLOY_RUNNERS},
         **{("deploy.yml", s): "production" for s in DEPLOY_RUNNERS},
@@ -498,13 +498,13 @@ def test_pull_request_jobs_and_deploys_never_share_a_runner() -> None:
     pr_labels = {labels[-1] for labels in PR_RUNNERS.values()} - {"ubuntu-24.04"}
     deploy_labels = {labels[-1] for labels in DEPLOY_RUNNERS.values()} - {"ubuntu-24.04"}
     assert not pr_labels & deploy_labels
-    assert runners(workflow("preview.yml")["jobs"]["pulumi-preview"]) == PR_RUNNERS
+    assert runners(workflow("pulumi-preview.yml")["jobs"]["preview"]) == PR_RUNNERS
     assert runners(workflow("drift.yml")["jobs"]["refresh"]) == DEPLOY_RUNNERS
     for name, job in workflow("deploy.yml")["jobs"].items():
         assert job["runs-on"] == DEPLOY_RUNNERS[name.removeprefix("preview-")], name
     # Every other job (ephemeral, comments, CI) runs on a fresh GitHub-hosted VM.
     for file, name, job in jobs():
-        if file not in ("preview.yml", "drift.yml", "deploy.yml") or name == "offline":
+        if file not in ("pulumi-preview.yml", "drift.yml", "deploy.yml"):
             assert job["runs-on"] == "ubuntu-24.04", f"{file} {name}"
     for stacks in (PR_RUNNERS, DEPLOY_RUNNERS):
         for stack, labels in stacks.items():
@@ -513,7 +513,7 @@ def test_pull_request_jobs_and_deploys_never_share_a_runner() -> None:
 
 
 def test_matrix_jobs_assume_the_role_in_the_stacks_own_region() -> None:
-    for file, job_name in (("preview.yml", "pulumi-preview"), ("drift.yml", "refresh")):
+    for file, job_name in (("pulumi-preview.yml", "preview"), ("drift.yml", "refresh")):
         job = workflow(file)["jobs"][job_name]
         entries = job["strategy"]["matrix"]["include"]
         assert [e["stack"] for e in entries] == ["prod", "prod-east", "prod-west"]
@@ -600,8 +600,10 @@ def test_comments_are_written_from_the_base_repository_for_forks_too() -> None:
 
 
 def test_the_credentialed_prod_preview_needs_a_reviewer_and_comments_also_on_failure() -> None:
-    job = workflow("preview.yml")["jobs"]["pulumi-preview"]
-    assert job["environment"] == "preview" and job["needs"] == "offline"
+    job = workflow("pulumi-preview.yml")["jobs"]["preview"]
+    assert job["environment"] == "preview"
+    # Its own workflow: the offline comments are posted when preview.yml completes, before any approval.
+    assert "needs" not in job and set(workflow("preview.yml")["jobs"]) == {"offline"}
     preview = script(job, "pulumi-preview.sh")
     assert preview["run"] == '.github/scripts/pulumi-preview.sh "$STACK" pulumi-preview.md'
     comment = script(job, "pr-comment.sh")
@@ -976,7 +978,7 @@ def test_every_stack_name_is_the_projects_and_matches_the_stack_references() -> 
     east = yaml.safe_load((REPO / "Pulumi.prod-east.yaml").read_text())["config"]
     assert east["cdc-platform:globalStack"] == f"{PROJECT}/prod"
     for path in FILES:
-        if path.name not in ("ci.yml", "preview-comment.yml"):
+        if any(runs_pulumi(job) for job in load(path)["jobs"].values()):
             assert load(path)["env"]["PROJECT"] == PROJECT, path.name
             assert load(path)["env"]["PULUMI_ORG"] == PROJECT.split("/")[0], path.name
 
