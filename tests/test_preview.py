@@ -155,12 +155,13 @@ def test_the_text_report_names_what_forces_the_replacement(project: Path, capsys
         (["--base", "no-such-ref"], "no-such-ref: --base: names no commit"),
         (["--base=--all"], "--all: --base: is not a git revision"),
         (["--base", "main", "--outputs", "missing.json"], "missing.json"),
+        (["--base", "main", "--stack", "nope"], "Pulumi.nope.yaml: config: no stack file for stack 'nope'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
     project: Path, capsys: pytest.CaptureFixture[str], args: list[str], names: str
 ) -> None:
-    assert main(["preview", "--stack", "dev", *args]) == 2
+    assert main(["preview", "--stack", "dev", *args]) == 2  # a later --stack wins
     assert names in the_one_error_line(capsys)
 
 

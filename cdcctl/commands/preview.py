@@ -22,6 +22,7 @@ from cdcctl.preview import (
     revision_plan,
     revision_resources,
 )
+from cdcctl.stack_config import stack_config
 from cdcctl.stack_outputs import recorded_outputs
 from core.progress import Progress
 
@@ -31,6 +32,7 @@ _SIGNS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
 
 def run(args: argparse.Namespace) -> int:
     rules = load_rules()
+    stack_config(args.stack)  # the working tree's stack file is read before anything long starts
     # The deployed stack's outputs (what it reads back through its own StackReference); without them the
     # working tree is planned against REF's steady state, as if REF were deployed.
     previous = recorded_outputs(args.outputs) if args.outputs else None
