@@ -227,3 +227,21 @@ def test_the_base_is_planned_by_its_own_code_not_the_working_trees(
     topics = by_kind(report, "KafkaTopic")
     assert {(t["change"], tuple(t["changedInputs"])) for t in topics.values()} == {("update", ("config",))}
     assert code == 0  # a config update loses nothing
+
+
+def test_removing_a_route_in_prod_flags_the_protected_topic_it_deletes(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routes = project / "flink_sql/routes.yaml"
+    document = yaml.safe_load(routes.read_text())
+    document["routes"] = [r for r in document["routes"] if r["outputTopic"] != "filtered-car-created-events"]
+    routes.write_text(yaml.safe_dump(document))
+    code, report = preview(capsys, "--stack", "prod-east", "--fail-on-replace")
+    assert code == 3
+    topic = by_kind(report, "KafkaTopic")["us-east-1-kafka-topic-filtered-car-created-events"]
+    assert (topic["change"], topic["protect"], topic["flagged"]) == ("delete", True, True)
+    assert topic in report["flagged"]
+    # This stack's mirror of the peer's topic of that route goes too; nothing is replaced.
+    mirrors = by_kind(report, "KafkaMirrorTopic")
+    assert mirrors["us-east-1-link-mirror-filtered-car-created-events"]["change"] == "delete"
+    assert report["summary"]["replace"] == 0
