@@ -725,16 +725,19 @@ def test_drift_fails_the_run_on_drift_when_the_variable_or_the_dispatch_asks() -
     assert workflow("drift.yml")["on"]["workflow_dispatch"]["inputs"]["fail-on-drift"]["type"] == "boolean"
 
 
+BOT = {"login": "github-actions[bot]"}
 COMMENTS = [
-    {"id": 101, "body": "<!-- cdc-platform pulumi preview prod-east -->\n#### east"},
-    {"id": 102, "body": "a human's comment mentioning <!-- cdc-platform pulumi preview prod -->"},
+    {"id": 101, "user": BOT, "body": "<!-- cdc-platform pulumi preview prod-east -->\n#### east"},
+    {"id": 102, "user": BOT, "body": "a comment mentioning <!-- cdc-platform pulumi preview prod -->"},
+    {"id": 103, "user": {"login": "someone"}, "body": "<!-- cdc-platform pulumi preview prod -->\nspoofed"},
 ]
 
 
 def test_the_comment_upsert_edits_its_own_marker_only(runner: Runner) -> None:
     (runner.dir / "body.md").write_text("#### preview\n")
     env = {"PR_NUMBER": "7", "FAKE_COMMENTS": runner.json_file("comments.json", COMMENTS)}
-    # prod's marker is no prefix match of prod-east's comment, and a quote in a human's comment is not it.
+    # prod's marker is no prefix match of prod-east's comment; a quote of it, or a person's comment
+    # starting with it, is not the workflows' comment.
     runner.run('.github/scripts/pr-comment.sh "cdc-platform pulumi preview prod" body.md', env)
     writes = [c for c in runner.log() if "--method" in c]
     assert writes == [
