@@ -245,3 +245,22 @@ def test_removing_a_route_in_prod_flags_the_protected_topic_it_deletes(
     mirrors = by_kind(report, "KafkaMirrorTopic")
     assert mirrors["us-east-1-link-mirror-filtered-car-created-events"]["change"] == "delete"
     assert report["summary"]["replace"] == 0
+
+
+def test_the_deployed_outputs_stand_for_the_stacks_last_deployment_on_both_sides(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cdcctl.plan import plan
+
+    # Deployed: an older statement generation still running (outputs as `pulumi stack output --json`).
+    outputs = plan("dev", project).raw_outputs
+    outputs["routingStatement"] = {**outputs["routingStatement"], "name": "dev-routes-deadbeef00", "sql": "SELECT 1"}
+    (project / "outputs.json").write_text(json.dumps(outputs))
+    code, report = preview(capsys, "--stack", "dev", "--outputs", "outputs.json")
+    statements = by_kind(report, "FlinkStatement")
+    assert code == 0 and report["outputs"] == "outputs.json"
+    # Both sides carry over from the deployed generation: it is declared (stopped) and nothing differs.
+    assert len(statements) == 2 and any("deadbeef00" in name for name in statements)
+    assert {s["change"] for s in statements.values()} == {"unchanged"}
+    _, without = preview(capsys, "--stack", "dev")
+    assert len(by_kind(without, "FlinkStatement")) == 1
