@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from cdcctl.__main__ import main
+from cdcctl.plan import plan
 from cdcctl.preview import load_rules
 from tests.helpers import GOLDEN, REPO, the_one_error_line
 
@@ -250,8 +251,6 @@ def test_removing_a_route_in_prod_flags_the_protected_topic_it_deletes(
 def test_the_deployed_outputs_stand_for_the_stacks_last_deployment_on_both_sides(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cdcctl.plan import plan
-
     # Deployed: an older statement generation still running (outputs as `pulumi stack output --json`).
     outputs = plan("dev", project).raw_outputs
     outputs["routingStatement"] = {**outputs["routingStatement"], "name": "dev-routes-deadbeef00", "sql": "SELECT 1"}
