@@ -51,6 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="the report as JSON")
     diff.set_defaults(command_module="routes_diff")
 
+    preview = commands.add_parser(
+        "preview", help="what `pulumi up` of the working tree does to a stack deployed from a git revision (offline)"
+    )
+    preview.add_argument("--stack", required=True)
+    preview.add_argument("--base", required=True, help="git revision the stack was deployed from (e.g. origin/main)")
+    preview.add_argument(
+        "--outputs", help="the stack's deployed outputs (`pulumi stack output --json`); default: REF's offline plan"
+    )
+    preview.add_argument("--json", action="store_true", help="the report as JSON")
+    preview.add_argument(
+        "--fail-on-replace",
+        action="store_true",
+        help="exit 3 when a protected or stateful resource is replaced or deleted",
+    )
+    preview.set_defaults(command_module="preview")
+
     cost = commands.add_parser("cost", help="monthly cost estimate of a stack, from its plan and the price table")
     cost.add_argument("--stack", required=True)
     cost.add_argument("--prices", default=PRICE_TABLE_FILE, help=f"price table (default {PRICE_TABLE_FILE})")

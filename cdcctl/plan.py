@@ -49,6 +49,7 @@ class PlannedResource:
     dependencies: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     retain_on_delete: bool = False
+    replace_on_changes: list[str] = field(default_factory=list)  # the resource option, input paths
     outputs: dict[str, Any] = field(default_factory=dict)  # what the mock provider answered
 
     def as_json(self) -> dict[str, Any]:
@@ -113,6 +114,7 @@ class RecordingMonitor(MockMonitor):
                 dependencies=list(getattr(request, "dependencies", [])),
                 delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                replace_on_changes=list(getattr(request, "replaceOnChanges", [])),
                 outputs=json_format.MessageToDict(outputs),
             )
         )
