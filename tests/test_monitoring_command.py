@@ -1,13 +1,9 @@
 """`cdcctl monitoring` writes what the stack exports (from a recording of its deployed outputs, or its
-offline plan), an empty but valid pair for a global stack, and refuses bad input in one line; the
-`cdcctl status` HTTP client speaks basic auth and turns every failure into a status, not a traceback."""
+offline plan), an empty but valid pair for a global stack, and refuses bad input in one line."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,7 +11,6 @@ import yaml
 
 from cdcctl.__main__ import main
 from cdcctl.plan import Plan
-from cdcctl.status import Credentials, HttpApi
 from tests.helpers import the_one_error_line
 
 
@@ -73,42 +68,4 @@ def test_a_recording_that_is_not_json_is_refused(tmp_path: Path, capsys: pytest.
     recording = tmp_path / "outputs.json"
     recording.write_text("Current stack outputs (3):")
     assert main(["monitoring", "--stack", "dev", "--out", str(tmp_path), "--outputs", str(recording)]) == 2
-    assert the_one_error_line(capsys).startswith(f"error: {recording}: not the JSON of `pulumi stack output --json`")
-
-
-# --- the status command's HTTP client, against a local server -------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        code = 200 if self.path == "/ok" else 404
-        body = json.dumps({"auth": self.headers["Authorization"], "message": "nope"}).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def test_the_client_sends_basic_auth_and_reads_json_answers_and_errors(server: str) -> None:
-    api = HttpApi(timeout=5)
-    key = Credentials("KEY", "s3cret")
-    assert api.get(f"{server}/ok", key) == (200, {"auth": "Basic S0VZOnMzY3JldA==", "message": "nope"})
-    assert api.get(f"{server}/missing", key)[0] == 404
-
-
-def test_no_answer_is_status_0_not_a_traceback() -> None:
-    code, body = HttpApi(timeout=2).get("http://127.0.0.1:9/statements/x", Credentials("k", "s"))
-    assert code == 0 and body["message"]
+    assert the_one_error_line(capsys).startswith(f"error: {recording}: --outputs: invalid JSON: ")
