@@ -14,20 +14,29 @@ from cdcctl.plan import Plan
 from tests.helpers import the_one_error_line
 
 
-def test_a_recording_of_the_deployed_outputs_is_written_as_it_is(
+def test_a_recording_of_the_deployed_outputs_gives_the_deployed_ids(
     plans: dict[str, Plan], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outputs = {**plans["prod-west"].outputs}
-    outputs["prometheusRules"] = outputs["prometheusRules"].replace("lkc-", "lkc-deployed-")
+    outputs = json.loads(json.dumps(plans["prod-west"].outputs))
+    outputs["monitoring"]["clusterId"] = "lkc-deployed"
+    outputs["metricsApiKey"] = "DEPLOYEDKEY12345"
     recording = tmp_path / "outputs.json"
     recording.write_text(json.dumps(outputs))
     assert (
         main(["monitoring", "--stack", "prod-west", "--out", str(tmp_path / "out"), "--outputs", str(recording)]) == 0
     )
-    assert (tmp_path / "out" / "prod-west-rules.yml").read_text() == outputs["prometheusRules"]
-    assert (tmp_path / "out" / "prod-west-scrape.yml").read_text() == outputs["prometheusScrapeConfig"]
+    scrape = yaml.safe_load((tmp_path / "out" / "prod-west-scrape.yml").read_text())["scrape_configs"][0]
+    assert scrape["params"]["resource.kafka.id"] == ["lkc-deployed"]
+    assert scrape["basic_auth"]["username"] == "DEPLOYEDKEY12345"
+    assert 'kafka_id="lkc-deployed"' in (tmp_path / "out" / "prod-west-rules.yml").read_text()
+    # Built as the stack builds its exports: with the plan's own ids, the very same text.
+    assert main(["monitoring", "--stack", "prod-west", "--out", str(tmp_path / "plan")]) == 0
+    assert (tmp_path / "plan" / "prod-west-scrape.yml").read_text() == plans["prod-west"].outputs[
+        "prometheusScrapeConfig"
+    ]
+    assert (tmp_path / "plan" / "prod-west-rules.yml").read_text() == plans["prod-west"].outputs["prometheusRules"]
     out = capsys.readouterr().out
-    assert f"{tmp_path / 'out' / 'prod-west-scrape.yml'}: job confluent-cloud-prod-west scraping lkc-" in out
+    assert f"{tmp_path / 'out' / 'prod-west-scrape.yml'}: job confluent-cloud-prod-west scraping lkc-deployed" in out
     assert "ConsumerGroupLagHigh" in out
 
 
@@ -59,8 +68,7 @@ def test_outputs_of_an_older_deployment_are_refused_naming_file_and_key(
     recording.write_text(json.dumps({"clusterId": "lkc-1"}))
     assert main(["monitoring", "--stack", "dev", "--out", str(tmp_path), "--outputs", str(recording)]) == 2
     assert the_one_error_line(capsys) == (
-        f"error: {recording}: prometheusScrapeConfig: no such output: "
-        "deploy the stack with this version of the program first"
+        f"error: {recording}: monitoring: no such output: deploy the stack with this version of the program first"
     )
 
 
