@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     slots_commands = slots.add_subparsers(dest="slots_command", required=True)
     drop = slots_commands.add_parser("drop", help="drop a destroyed stack's slot (waits for it to go inactive)")
     drop.add_argument("--stack", required=True, type=stack_name)
+    drop.add_argument("--force", action="store_true", help="drop it although the stack has a stack file here")
     drop.add_argument(
         "--wait", type=seconds, default=60, help="seconds to wait for an active slot, (0, 3600] (default 60)"
     )
