@@ -55,7 +55,7 @@ class Capture:
 def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]:
     spec = out.with_suffix(".spec.json")
     spec.write_text(json.dumps({"properties": properties, "out": str(out)}))
-    command, env = engine_command("capture", str(spec))
+    command, env = engine_command("capture", str(spec), work=str(out.parent))
     # Run in the work directory: the engine writes its logs/ (and the JVM its crash files) there, and they
     # go with it. On any error or interrupt `child` stops the engine's whole process group.
     with child(

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import FrameType
@@ -93,20 +94,23 @@ def child(name: str, command: list[str], **popen: Any) -> Iterator[subprocess.Po
 
 
 def stop_group(process: subprocess.Popen[Any]) -> None:
-    """End a child started by `child` and everything it started (its process group)."""
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        with suppress(ProcessLookupError):  # the group is gone already (every member exited)
-            os.killpg(process.pid, signum)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-            if signum == signal.SIGTERM:
-                _kill_stragglers(process.pid)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _kill_stragglers(group: int) -> None:
-    """The leader exited; a grandchild of its group (a JVM) may not have."""
+    """End a child started by `child` and everything it started (its process group): SIGTERM, time to
+    exit (a JVM runs its shutdown hooks), then SIGKILL for whatever is left."""
+    with suppress(ProcessLookupError):  # the group is gone already (every member exited)
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_TIMEOUT_S)
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the leader is reaped; a grandchild (the JVM) may still be exiting
     with suppress(ProcessLookupError):
-        os.killpg(group, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -36,8 +36,10 @@ def engine_python() -> Path:
     return path
 
 
-def engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+def engine_command(*args: str, work: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The engine child's command line and environment; with `work`, its temporary files go there (and
+    are removed with it, even when the engine is killed)."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **({"TMPDIR": work} if work else {})}
     return [str(engine_python()), "-m", "rehearsal.engine", *args], env
 
 
@@ -49,7 +51,7 @@ def run_on_flink(tables: list[str], statement: str, batch: bool = True, progress
     with tempfile.TemporaryDirectory(prefix="cdc-flink-") as work:
         spec = Path(work, "spec.json")
         spec.write_text(json.dumps({"tables": tables, "statement": statement, "batch": batch}), encoding="utf-8")
-        command, env = engine_command("run", str(spec))
+        command, env = engine_command("run", str(spec), work=work)
         # stderr to a file: the JVM logs a lot, and a full pipe nobody reads would block the engine. The
         # engine runs in its work directory, so the JVM's crash files (hs_err_pid*.log) land there.
         with (
@@ -115,19 +117,16 @@ class FlinkPlanner:
 
 @contextmanager
 def flink_planner() -> Iterator[FlinkPlanner]:
-    command, env = engine_command("serve")
-    with (
-        tempfile.TemporaryDirectory(prefix="cdc-flink-planner-") as work,
-        child(
-            "Flink planner", command, env=env, cwd=work, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        ) as process,
-    ):
-        try:
-            yield FlinkPlanner(process)
-        finally:
-            assert process.stdin is not None
-            process.stdin.close()
-            process.wait(timeout=60)
+    with tempfile.TemporaryDirectory(prefix="cdc-flink-planner-") as work:
+        command, env = engine_command("serve", work=work)
+        popen = {"env": env, "cwd": work, "stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
+        with child("Flink planner", command, **popen) as process:
+            try:
+                yield FlinkPlanner(process)
+            finally:
+                assert process.stdin is not None
+                process.stdin.close()
+                process.wait(timeout=60)
 
 
 def read_records(path: Path, option: str = "--records") -> list[dict[str, Any]]:
