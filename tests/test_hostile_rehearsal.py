@@ -122,29 +122,6 @@ def test_sql_scripts_are_checked_before_postgresql_starts(
     assert the_one_error_line(capsys) == f"error: {path}: {argument}: {error}"
 
 
-@pytest.mark.parametrize(
-    "command, error",
-    [
-        (["cost", "--stack", "dev\x1b]0;owned\x07"], "error: argument --stack: 'dev\\x1b]0;owned\\x07' is not a stack"),
-        (["plan", "--stack", "../../etc/passwd"], "error: argument --stack: '../../etc/passwd' is not a stack name"),
-        (["routes", "diff", "--base", "HEAD\x1b[2J\nX"], "error: HEAD\\x1b[2J\\nX: --base: names no commit"),
-        (["rehearse", "--routes", ROUTES, "--records", "r", "--before", "b.sql", "--out", "o"], "error: argument"),
-    ],
-    ids=["stack-escape-sequence", "stack-path", "base-escape-sequence", "before-with-records"],
-)
-def test_control_characters_in_arguments_are_never_echoed_raw(
-    capsys: pytest.CaptureFixture[str], command: list[str], error: str
-) -> None:
-    try:
-        code = main(command)
-    except SystemExit as exit_info:
-        code = int(str(exit_info.code))
-    assert code == 2
-    line = the_one_error_line(capsys)
-    assert line.startswith(error), line
-    assert not any(c in line for c in "\x1b\x07\n\r")
-
-
 # --- stopped from outside: real PostgreSQL, real Flink --------------------------------------------------
 
 
