@@ -5,25 +5,69 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import signal
 import sys
+import unicodedata
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cdcctl.errors import EXIT_BAD_INPUT, EXIT_ENGINE_FAILED, ConfigError, EngineError
 from core.naming import DEFAULT_ROUTES_FILE, PRICE_TABLE_FILE, SAMPLE_RECORDS_FILE
+from rehearsal.children import Interrupted, interruptible
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's contract for bad input: one line naming the argument, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {printable(message)} (see `{self.prog} --help`)", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def printable(text: str) -> str:
+    """`text` as one terminal-safe line: control characters (newlines, escape sequences, bidi
+    overrides) from arguments or files are shown escaped, never acted on."""
+    return "".join(char if not unicodedata.category(char).startswith("C") else repr(char)[1:-1] for char in text)
+
+
+def seconds(text: str) -> float:
+    """A finite, positive number of seconds, at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:  # false for nan and inf too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds in (0, 3600]")
+    return value
+
+
+def stack_name(text: str) -> str:
+    """A Pulumi stack name: "may only contain alphanumeric, hyphens, underscores, or periods" (Pulumi's
+    `pulumi stack init` rule); anything else never reaches a file name or a message."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", text) or text in (".", ".."):
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a stack name (letters, digits, - _ .)")
+    return text
+
+
+def out_directory(text: str) -> str:
+    """A directory to write into: never '' (it would mean the current directory)."""
+    if not text:
+        raise argparse.ArgumentTypeError("'' is empty: name a directory")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cdcctl", description=__doc__)
+    parser = _Parser(prog="cdcctl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     plan = commands.add_parser("plan", help="print what a stack would register (offline, mock runtime)")
-    plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    plan.add_argument("--stack", required=True, type=stack_name, help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", action="store_true", help="JSON array of {type,name,parent,inputs,protect}")
     plan.set_defaults(command_module="plan")
 
     sql = commands.add_parser("sql", help="print the Flink statements a stack would deploy, in order")
-    sql.add_argument("--stack", required=True)
+    sql.add_argument("--stack", required=True, type=stack_name)
     sql.set_defaults(command_module="sql")
 
     rehearse = commands.add_parser("rehearse", help="run the compiled routes on real Apache Flink")
@@ -32,15 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     inputs.add_argument("--records", help="JSONL file of raw records")
     inputs.add_argument("--changes", help="SQL inserts/updates/deletes, captured from a local PostgreSQL by Debezium")
     rehearse.add_argument("--before", help="SQL run before capture starts: its rows arrive as the snapshot (__op r)")
-    rehearse.add_argument("--stack", default="dev", help="whose connector settings Debezium uses (default dev)")
-    rehearse.add_argument("--out", required=True, help="directory for <outputTopic>.jsonl files")
+    rehearse.add_argument(
+        "--stack", default="dev", type=stack_name, help="whose connector settings Debezium uses (default dev)"
+    )
+    rehearse.add_argument("--out", required=True, type=out_directory, help="directory for <outputTopic>.jsonl files")
     rehearse.set_defaults(command_module="rehearse")
 
     routes = commands.add_parser("routes", help="routing rules")
     routes_commands = routes.add_subparsers(dest="routes_command", required=True)
     check = routes_commands.add_parser("check", help="validate a routes file")
     check.add_argument("file", nargs="?", default=DEFAULT_ROUTES_FILE)
-    check.add_argument("--stack", help="also check against this stack's settings (raw topic, principals, limits)")
+    check.add_argument(
+        "--stack", type=stack_name, help="also check against this stack's settings (raw topic, principals, limits)"
+    )
     check.set_defaults(command_module="routes_check")
     diff = routes_commands.add_parser("diff", help="routing impact of a routes change against a git revision")
     diff.add_argument("--base", required=True, help="git revision to compare with (e.g. origin/main)")
@@ -68,14 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     preview.set_defaults(command_module="preview")
 
     cost = commands.add_parser("cost", help="monthly cost estimate of a stack, from its plan and the price table")
-    cost.add_argument("--stack", required=True)
+    cost.add_argument("--stack", required=True, type=stack_name)
     cost.add_argument("--prices", default=PRICE_TABLE_FILE, help=f"price table (default {PRICE_TABLE_FILE})")
     cost.add_argument("--json", action="store_true", help="JSON with a top-level total (USD per month)")
     cost.set_defaults(command_module="cost")
 
     consumer = commands.add_parser("consumer", help="client configuration of a route consumer")
     consumer.add_argument("name", help="the consumer, as named in the routes file")
-    consumer.add_argument("--stack", required=True, help="the region (or all-in-one) stack it reads from")
+    consumer.add_argument(
+        "--stack", required=True, type=stack_name, help="the region (or all-in-one) stack it reads from"
+    )
     consumer.add_argument(
         "--outputs", help="the stack's deployed outputs (`pulumi stack output --json`); default: its offline plan"
     )
@@ -86,16 +136,21 @@ def build_parser() -> argparse.ArgumentParser:
     slots.add_argument("--psql", help="psql binary (default: from PATH, else Debian's)")
     slots_commands = slots.add_subparsers(dest="slots_command", required=True)
     drop = slots_commands.add_parser("drop", help="drop a destroyed stack's slot (waits for it to go inactive)")
-    drop.add_argument("--stack", required=True)
-    drop.add_argument("--wait", type=float, default=60, help="seconds to wait for an active slot (default 60)")
+    drop.add_argument("--stack", required=True, type=stack_name)
+    drop.add_argument("--force", action="store_true", help="drop it although the stack has a stack file here")
+    drop.add_argument(
+        "--wait", type=seconds, default=60, help="seconds to wait for an active slot, (0, 3600] (default 60)"
+    )
     orphans = slots_commands.add_parser("orphans", help="list slots no live stack owns; exit 1 when any")
     orphans.add_argument("--live", required=True, help="`pulumi stack ls --json` output (or names per line); - = stdin")
     orphans.add_argument("--drop", action="store_true", help="also drop the inactive ones")
     slots.set_defaults(command_module="slots")
 
     monitoring = commands.add_parser("monitoring", help="Prometheus scrape config and alert rules of a stack")
-    monitoring.add_argument("--stack", required=True)
-    monitoring.add_argument("--out", required=True, help="directory for <stack>-scrape.yml and <stack>-rules.yml")
+    monitoring.add_argument("--stack", required=True, type=stack_name)
+    monitoring.add_argument(
+        "--out", required=True, type=out_directory, help="directory for <stack>-scrape.yml and <stack>-rules.yml"
+    )
     monitoring.add_argument(
         "--outputs", help="the stack's deployed outputs (`pulumi stack output --json`); default: its offline plan"
     )
@@ -106,9 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="phase of a deployed stack's connector, statements and link; exit 1 when unhealthy",
         description="Keys from the environment: CONFLUENT_CLOUD_API_KEY/_SECRET (Cloud API key: the connector), "
         "CONFLUENT_FLINK_API_KEY/_SECRET (Flink API key of the stack's region: its statements) and, with a "
-        "cluster link, CONFLUENT_KAFKA_API_KEY/_SECRET (Kafka API key of the stack's cluster: link and mirrors).",
+        "cluster link, CONFLUENT_KAFKA_API_KEY/_SECRET (Kafka API key of the stack's cluster: link and mirrors). "
+        "Keys go only to the stack's own Confluent Cloud endpoints (https, its region; redirects are never "
+        "followed). The whole check gives up after 60 s (each request after 20 s): what has not answered "
+        "by then is UNREACHABLE.",
     )
-    status.add_argument("--stack", required=True)
+    status.add_argument("--stack", required=True, type=stack_name)
     status.add_argument(
         "--outputs", help="the stack's outputs (`pulumi stack output --json`; - = stdin); default: the Pulumi CLI"
     )
@@ -117,22 +175,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Piped into head/less: stop quietly when the reader goes away.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # Piped into head/less: stop quietly when the reader goes away (restored after: tests call main).
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        return _run(argv)
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "rehearse" and args.before and not args.changes:
         parser.error("argument --before: goes with --changes, not --records")
     try:
-        # Imported on use: `routes check` loads no Pulumi SDK.
-        command = importlib.import_module(f"cdcctl.commands.{args.command_module}")
-        return int(command.run(args))
+        # SIGTERM (a CI cancel, `timeout`) and Ctrl-C unwind like an error: every child is stopped and
+        # every temporary directory removed on the way out.
+        with interruptible():
+            # Imported on use: `routes check` loads no Pulumi SDK.
+            command = importlib.import_module(f"cdcctl.commands.{args.command_module}")
+            return int(command.run(args))
     except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except EngineError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return EXIT_ENGINE_FAILED
+    except Interrupted as interrupt:
+        stopped = f": stopped {', '.join(interrupt.stopping)}" if interrupt.stopping else ""
+        print(f"interrupted by {interrupt}{stopped}; temporary files removed", file=sys.stderr)
+        return 128 + interrupt.signum
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ NOT_PRICED = (
     "Confluent and AWS support plans",
 )
 
+# Bounds on the price table's numbers: a month has at most 31 x 24 hours; no unit price or assumed monthly
+# quantity comes near these, and with them every total stays finite (1e50 hours would print inf or overflow).
+MAX_HOURS_PER_MONTH = 744
+MAX_UNIT_PRICE_USD = 1e6
+MAX_ASSUMED_QUANTITY = 1e9
+
 _KAFKA = "confluentcloud:index/kafkaCluster:KafkaCluster"
 _POOL = "confluentcloud:index/flinkComputePool:FlinkComputePool"
 _STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
@@ -90,7 +96,9 @@ def load_price_table(path: str | Path) -> PriceTable:
         file=file,
         date=root["date"].string(r"\d{4}-\d{2}-\d{2}", "a date, YYYY-MM-DD"),
         currency=root["currency"].choice(("USD",)),
-        hours_per_month=root["hoursPerMonth"].integer(minimum=1),
+        hours_per_month=int(
+            _at_most(root["hoursPerMonth"], root["hoursPerMonth"].integer(minimum=1), MAX_HOURS_PER_MONTH)
+        ),
         prices={key: _price(key, node) for key, node in prices.items()},
         assumptions={key: _assumption(key, node) for key, node in assumptions.items()},
     )
@@ -98,7 +106,7 @@ def load_price_table(path: str | Path) -> PriceTable:
 
 def _price(key: str, node: Node) -> Price:
     f = node.fields(required=["usd", "per", "what", "source", "verified"], optional=["note"])
-    usd = f["usd"].number()
+    usd = _at_most(f["usd"], f["usd"].number(), MAX_UNIT_PRICE_USD)
     if usd < 0:
         f["usd"].fail("must be >= 0")
     return Price(
@@ -127,9 +135,16 @@ def _assumption(key: str, node: Node) -> Assumption:
 
 
 def _non_negative(node: Node) -> int | float:
-    value = node.number()
+    value = _at_most(node, node.number(), MAX_ASSUMED_QUANTITY)
     if value < 0:
         node.fail("must be >= 0")
+    return value
+
+
+def _at_most(node: Node, value: int | float, maximum: float) -> int | float:
+    """Bounded, so every product of price table numbers stays a finite, printable amount."""
+    if value > maximum:
+        node.fail(f"must be at most {maximum:,g}")
     return value
 
 

@@ -19,15 +19,12 @@ The HTTP client is injectable (`Api`): tests replay responses recorded in the do
 
 from __future__ import annotations
 
-import base64
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from cdcctl.confluent_api import Credentials
 from flink_sql.statement import CARRY_OVER
 from monitoring.targets import ConnectorWatch, LinkWatch, MonitoringTargets
 
@@ -36,41 +33,11 @@ HEALTHY = "RUNNING"
 _DETAIL_CHARS = 300
 
 
-@dataclass(frozen=True)
-class Credentials:
-    key: str
-    secret: str
-
-
 class Api(Protocol):
-    """One authenticated GET: (HTTP status, parsed JSON body or None). Status 0: no answer at all."""
+    """One authenticated GET: (HTTP status, parsed JSON body or None). Status 0: no answer at all.
+    The real one is cdcctl.confluent_api.ConfluentApi (allow-listed hosts, a deadline)."""
 
     def get(self, url: str, credentials: Credentials) -> tuple[int, Any]: ...
-
-
-class HttpApi:
-    """The real client: stdlib urllib, HTTP basic auth, a timeout, never a retry storm (one GET each)."""
-
-    def __init__(self, timeout: float = 30.0) -> None:
-        self.timeout = timeout
-
-    def get(self, url: str, credentials: Credentials) -> tuple[int, Any]:
-        token = base64.b64encode(f"{credentials.key}:{credentials.secret}".encode()).decode()
-        request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}", "Accept": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.status, _json(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, _json(error.read())
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            return 0, {"message": str(getattr(error, "reason", error))}
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 from core.config_node import ConfigError
+from core.input_file import MAX_BYTES, MAX_DEPTH, decode, read_bytes
 
-MAX_BYTES = 16 * 1024 * 1024
-MAX_DEPTH = 64
+__all__ = ["MAX_BYTES", "YamlError", "load_yaml", "parse_yaml"]
 # Nodes after alias expansion: far above any real file, far below what exhausts memory.
 MAX_EXPANDED_NODES = 2_000_000
 
@@ -72,23 +72,15 @@ def _error(file: str, node: yaml.Node, message: str) -> YamlError:
 def load_yaml(path: Path, file: str) -> Any:
     """The document in `path`; `file` is how errors name it. Raises ConfigError (one line)."""
     try:
-        if path.exists() and not path.is_file():
-            raise ConfigError(file, "file", "is not a regular file")
-        data = path.read_bytes()[: MAX_BYTES + 1] if path.stat().st_size <= MAX_BYTES else None
-    except OSError as error:
-        raise ConfigError(file, "file", f"cannot read: {error.strerror}") from None
-    if data is None or len(data) > MAX_BYTES:
-        raise ConfigError(file, "file", f"is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        data = read_bytes(str(path), "file")
+    except ConfigError as error:
+        raise ConfigError(file, "file", error.message) from None
     return parse_yaml(data, file)
 
 
 def parse_yaml(data: bytes, file: str) -> Any:
     """Parse YAML bytes (UTF-8). Raises ConfigError (one line) for any problem."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        byte = f"0x{data[error.start]:02x}"
-        raise ConfigError(file, "file", f"is not UTF-8 text (byte {byte} at offset {error.start})") from None
+    text = decode(data, file, "file")
     loader = _Loader(text)
     loader.file = file
     try:

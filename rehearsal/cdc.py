@@ -16,11 +16,12 @@ from typing import Any
 from core.cdc_source import CdcSettings, connector_config
 from core.config_node import ConfigError
 from core.raw_record import record_problems, table_drift
+from rehearsal.children import child
 from rehearsal.debezium import open_source_properties
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
 from rehearsal.postgres import LocalPostgres, local_postgres
-from rehearsal.routing import engine_command
+from rehearsal.routing import engine_command, engine_failure
 
 CAPTURE_TIMEOUT_S = 180.0
 LOCALHOST = "127.0.0.1"
@@ -40,7 +41,8 @@ class Capture:
         deadline = time.monotonic() + CAPTURE_TIMEOUT_S
         while not done():
             if self.process.poll() is not None:
-                raise EngineError(f"Debezium engine exited while waiting for {what}:\n{self._stderr()}")
+                failure = engine_failure(self._stderr(), self.out.parent)
+                raise EngineError(f"Debezium engine exited while waiting for {what}: {failure}")
             if time.monotonic() > deadline:
                 raise EngineError(f"timed out after {CAPTURE_TIMEOUT_S:.0f} s waiting for {what}")
             time.sleep(0.2)
@@ -53,9 +55,11 @@ class Capture:
 def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]:
     spec = out.with_suffix(".spec.json")
     spec.write_text(json.dumps({"properties": properties, "out": str(out)}))
-    command, env = engine_command("capture", str(spec))
-    # Run in the work directory: the engine writes its logs/ there, and they go with it.
-    process = subprocess.Popen(
+    command, env = engine_command("capture", str(spec), work=str(out.parent))
+    # Run in the work directory: the engine writes its logs/ (and the JVM its crash files) there, and they
+    # go with it. On any error or interrupt `child` stops the engine's whole process group.
+    with child(
+        "Debezium engine",
         command,
         env=env,
         cwd=out.parent,
@@ -63,20 +67,16 @@ def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
+    ) as process:
         yield Capture(process, out)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    try:
-        stdout, stderr = process.communicate(input="stop\n", timeout=90)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise EngineError("Debezium engine did not stop") from None
-    if process.returncode != 0 or REPLY_PREFIX not in stdout:
-        raise EngineError(f"Debezium engine failed (exit {process.returncode}):\n{stderr[-4000:]}")
+        try:
+            stdout, stderr = process.communicate(input="stop\n", timeout=90)
+        except subprocess.TimeoutExpired:
+            raise EngineError("Debezium engine did not stop") from None
+        if process.returncode != 0 or REPLY_PREFIX not in stdout:
+            raise EngineError(
+                f"Debezium engine failed (exit {process.returncode}): {engine_failure(stderr, out.parent)}"
+            )
 
 
 def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, changes: Path) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.cdc_source import CdcSettings
+from rehearsal.children import service
 from rehearsal.errors import EngineError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "db" / "migrations"
@@ -154,13 +155,17 @@ def local_postgres(database: str) -> Iterator[LocalPostgres]:
             f"-c listen_addresses=127.0.0.1 -p {port} -k {work} -c wal_level=logical "
             "-c max_replication_slots=4 -c max_wal_senders=4 -c ssl=on -c fsync=off"
         )
-        _run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(work / "log"), "-w", "start"]
-        )
-        try:
+        stop = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+
+        def stop_server() -> None:
+            # However the block ends (an error, SIGTERM, Ctrl-C); a server already gone is not an error.
+            subprocess.run(stop, capture_output=True, check=False)
+
+        # Registered before it starts: a signal while pg_ctl waits for the server must stop it too.
+        with service("PostgreSQL", stop_server):
+            start = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(work / "log")]
+            _run([*start, "-w", "start"])
             yield LocalPostgres(bin_dir, work, port, database, password, data / "server.crt")
-        finally:
-            _run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.config_node import ConfigError
+from core.input_file import parse_json, read_text
 from core.progress import Progress, report
 from core.raw_record import RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
 from flink_sql.compiler import compile_routes
 from flink_sql.routes import Route
+from rehearsal.children import child
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
 
@@ -34,44 +36,59 @@ def engine_python() -> Path:
     return path
 
 
-def engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+def engine_command(*args: str, work: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The engine child's command line and environment; with `work`, its temporary files go there (and
+    are removed with it, even when the engine is killed)."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **({"TMPDIR": work} if work else {})}
     return [str(engine_python()), "-m", "rehearsal.engine", *args], env
 
 
 def run_on_flink(tables: list[str], statement: str, batch: bool = True, progress: Progress | None = None) -> float:
     """Run one statement to completion on real Flink; returns the job's wall time in seconds. The engine
     reports when its JVM is up and the job starts, so `progress` shows engine start and routing apart."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
-        json.dump({"tables": tables, "statement": statement, "batch": batch}, spec)
     report(progress, "starting the Flink engine")
     replies: list[dict[str, Any]] = []
-    try:
-        command, env = engine_command("run", spec.name)
-        # stderr to a file: the JVM logs a lot, and a full pipe nobody reads would block the engine.
-        with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
-            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+    with tempfile.TemporaryDirectory(prefix="cdc-flink-") as work:
+        spec = Path(work, "spec.json")
+        spec.write_text(json.dumps({"tables": tables, "statement": statement, "batch": batch}), encoding="utf-8")
+        command, env = engine_command("run", str(spec), work=work)
+        # stderr to a file: the JVM logs a lot, and a full pipe nobody reads would block the engine. The
+        # engine runs in its work directory, so the JVM's crash files (hs_err_pid*.log) land there.
+        with (
+            Path(work, "engine.log").open("w+", encoding="utf-8") as errors,
+            child(
+                "Flink engine", command, env=env, cwd=work, stdout=subprocess.PIPE, stderr=errors, text=True
+            ) as process,
+        ):
             assert process.stdout is not None
-            try:
-                for line in process.stdout:
-                    if line.startswith(REPLY_PREFIX):
-                        reply = json.loads(line.removeprefix(REPLY_PREFIX))
-                        if "phase" in reply:
-                            report(progress, f"engine up; {reply['phase']} on Flink")
-                        else:
-                            replies.append(reply)
-            except BaseException:  # interrupted: never leave a JVM running behind
-                process.kill()
-                process.wait()
-                raise
+            for line in process.stdout:
+                if line.startswith(REPLY_PREFIX):
+                    reply = json.loads(line.removeprefix(REPLY_PREFIX))
+                    if "phase" in reply:
+                        report(progress, f"engine up; {reply['phase']} on Flink")
+                    else:
+                        replies.append(reply)
             returncode = process.wait()
             errors.seek(0)
-            stderr = errors.read()
-    finally:
-        os.unlink(spec.name)
+            failure = engine_failure(errors.read(), Path(work))
     if returncode != 0 or not replies:
-        raise EngineError(f"Flink job failed (exit {returncode}):\n{stderr[-4000:]}")
+        raise EngineError(f"Flink job failed (exit {returncode}): {failure}")
     return float(replies[-1]["seconds"])
+
+
+def engine_failure(stderr: str, work: Path) -> str:
+    """Why an engine child failed, in one line: the JVM's crash summary, or why it could not start, or
+    the last error the engine printed (its full log goes with its work directory)."""
+    for crash in sorted(work.glob("hs_err_pid*.log")):
+        lines = crash.read_text(encoding="utf-8", errors="replace").splitlines()
+        reason = next((line.strip("# ") for line in lines if line.startswith("#  ") and "fatal" in line), "")
+        return f"the JVM crashed{': ' + reason if reason else ''} ({crash.name} in its work directory)"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("Picked up ")]
+    if "Java gateway process exited" in stderr:
+        first = next((line for line in lines if not line.startswith(("Traceback", "File ", "WARNING"))), "")
+        return f"the JVM could not start: {first[:300]}"
+    errors = [line for line in lines if "Error" in line or "Exception" in line]
+    return ((errors or lines or ["no error text"])[-1])[:300]
 
 
 class FlinkPlanner:
@@ -100,38 +117,34 @@ class FlinkPlanner:
 
 @contextmanager
 def flink_planner() -> Iterator[FlinkPlanner]:
-    command, env = engine_command("serve")
-    process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        yield FlinkPlanner(process)
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait(timeout=60)
+    with tempfile.TemporaryDirectory(prefix="cdc-flink-planner-") as work:
+        command, env = engine_command("serve", work=work)
+        popen = {"env": env, "cwd": work, "stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
+        with child("Flink planner", command, **popen) as process:
+            try:
+                yield FlinkPlanner(process)
+            finally:
+                assert process.stdin is not None
+                process.stdin.close()
+                process.wait(timeout=60)
 
 
 def read_records(path: Path, option: str = "--records") -> list[dict[str, Any]]:
-    """JSONL raw records; a missing, non-UTF-8 or malformed file fails with file and line (or the
-    `option` that named it), before Flink starts. Lines end at "\n" only: U+2028 and friends are legal
-    inside JSON strings."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as error:
-        raise ConfigError(str(path), option, f"cannot read: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise ConfigError(str(path), option, f"is not UTF-8 text (offset {error.start})") from None
+    """JSONL raw records, read bounded (core/input_file.py); a file that is missing, not UTF-8, malformed
+    or holds no record fails with file and line (or the `option` that named it), before Flink starts.
+    Lines end at "\n" only: U+2028 and friends are legal inside JSON strings."""
+    text = read_text(str(path), option)
     records = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except ValueError as error:
-            raise ConfigError(str(path), f"line {number}", f"invalid JSON: {error}") from None
+        record = parse_json(line, str(path), f"line {number}")
         problems = record_problems(record)
         if problems:
             raise ConfigError(str(path), f"line {number}", "; ".join(problems))
         records.append(record)
+    if not records:
+        raise ConfigError(str(path), option, "holds no records: there is nothing to route")
     return records
 
 

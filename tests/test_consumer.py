@@ -108,6 +108,8 @@ def test_deployed_outputs_replace_the_plans_placeholders(tmp_path: Path, capsys:
         "schemaRegistryEndpoint": "https://psrc-real.us-east-1.aws.confluent.cloud",
         "consumers": {"loan-consumer": {"topics": ["filtered-loan-created-events"], "groupPrefix": "loan-consumer-"}},
         "consumerCredentials": "[secret]",
+        "monitoring": {"stack": "prod-east"},
+        "region": "us-east-1",
     }
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
@@ -132,8 +134,13 @@ def test_a_global_stack_has_no_consumer_config(capsys: pytest.CaptureFixture[str
     "content, reason",
     [
         (None, "--outputs: cannot read: No such file or directory"),
-        ("{not json", "--outputs: is not `pulumi stack output --json` output"),
-        (json.dumps({"bootstrapEndpoint": "SASL_SSL://x:9092"}), "consumers.loan-consumer: missing"),
+        ("{not json", "--outputs: invalid JSON: "),
+        (
+            json.dumps(
+                {"bootstrapEndpoint": "SASL_SSL://x:9092", "monitoring": {"stack": "prod-east"}, "region": "us-east-1"}
+            ),
+            "consumers.loan-consumer: missing",
+        ),
     ],
 )
 def test_bad_deployed_outputs_exit_2_naming_the_file(

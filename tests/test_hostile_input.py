@@ -221,7 +221,7 @@ STACK_FILE_CASES: list[tuple[str, str, str, Callable[[str], str], str]] = [
         "prod-east",
         EAST,
         append("  cdc-platform:routesFile: pipe\n"),
-        "error: pipe: file: is not a regular file",
+        "error: pipe: file: is not a regular file (a FIFO)",
     ),
     (
         "basic-cluster",

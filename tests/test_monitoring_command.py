@@ -1,13 +1,9 @@
 """`cdcctl monitoring` writes what the stack exports (from a recording of its deployed outputs, or its
-offline plan), an empty but valid pair for a global stack, and refuses bad input in one line; the
-`cdcctl status` HTTP client speaks basic auth and turns every failure into a status, not a traceback."""
+offline plan), an empty but valid pair for a global stack, and refuses bad input in one line."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,24 +11,32 @@ import yaml
 
 from cdcctl.__main__ import main
 from cdcctl.plan import Plan
-from cdcctl.status import Credentials, HttpApi
 from tests.helpers import the_one_error_line
 
 
-def test_a_recording_of_the_deployed_outputs_is_written_as_it_is(
+def test_a_recording_of_the_deployed_outputs_gives_the_deployed_ids(
     plans: dict[str, Plan], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outputs = {**plans["prod-west"].outputs}
-    outputs["prometheusRules"] = outputs["prometheusRules"].replace("lkc-", "lkc-deployed-")
+    outputs = json.loads(json.dumps(plans["prod-west"].outputs))
+    outputs["monitoring"]["clusterId"] = "lkc-deployed"
+    outputs["metricsApiKey"] = "DEPLOYEDKEY12345"
     recording = tmp_path / "outputs.json"
     recording.write_text(json.dumps(outputs))
     assert (
         main(["monitoring", "--stack", "prod-west", "--out", str(tmp_path / "out"), "--outputs", str(recording)]) == 0
     )
-    assert (tmp_path / "out" / "prod-west-rules.yml").read_text() == outputs["prometheusRules"]
-    assert (tmp_path / "out" / "prod-west-scrape.yml").read_text() == outputs["prometheusScrapeConfig"]
+    scrape = yaml.safe_load((tmp_path / "out" / "prod-west-scrape.yml").read_text())["scrape_configs"][0]
+    assert scrape["params"]["resource.kafka.id"] == ["lkc-deployed"]
+    assert scrape["basic_auth"]["username"] == "DEPLOYEDKEY12345"
+    assert 'kafka_id="lkc-deployed"' in (tmp_path / "out" / "prod-west-rules.yml").read_text()
+    # Built as the stack builds its exports: with the plan's own ids, the very same text.
+    assert main(["monitoring", "--stack", "prod-west", "--out", str(tmp_path / "plan")]) == 0
+    assert (tmp_path / "plan" / "prod-west-scrape.yml").read_text() == plans["prod-west"].outputs[
+        "prometheusScrapeConfig"
+    ]
+    assert (tmp_path / "plan" / "prod-west-rules.yml").read_text() == plans["prod-west"].outputs["prometheusRules"]
     out = capsys.readouterr().out
-    assert f"{tmp_path / 'out' / 'prod-west-scrape.yml'}: job confluent-cloud-prod-west scraping lkc-" in out
+    assert f"{tmp_path / 'out' / 'prod-west-scrape.yml'}: job confluent-cloud-prod-west scraping lkc-deployed" in out
     assert "ConsumerGroupLagHigh" in out
 
 
@@ -64,8 +68,7 @@ def test_outputs_of_an_older_deployment_are_refused_naming_file_and_key(
     recording.write_text(json.dumps({"clusterId": "lkc-1"}))
     assert main(["monitoring", "--stack", "dev", "--out", str(tmp_path), "--outputs", str(recording)]) == 2
     assert the_one_error_line(capsys) == (
-        f"error: {recording}: prometheusScrapeConfig: no such output: "
-        "deploy the stack with this version of the program first"
+        f"error: {recording}: monitoring: no such output: deploy the stack with this version of the program first"
     )
 
 
@@ -73,42 +76,4 @@ def test_a_recording_that_is_not_json_is_refused(tmp_path: Path, capsys: pytest.
     recording = tmp_path / "outputs.json"
     recording.write_text("Current stack outputs (3):")
     assert main(["monitoring", "--stack", "dev", "--out", str(tmp_path), "--outputs", str(recording)]) == 2
-    assert the_one_error_line(capsys).startswith(f"error: {recording}: not the JSON of `pulumi stack output --json`")
-
-
-# --- the status command's HTTP client, against a local server -------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        code = 200 if self.path == "/ok" else 404
-        body = json.dumps({"auth": self.headers["Authorization"], "message": "nope"}).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def test_the_client_sends_basic_auth_and_reads_json_answers_and_errors(server: str) -> None:
-    api = HttpApi(timeout=5)
-    key = Credentials("KEY", "s3cret")
-    assert api.get(f"{server}/ok", key) == (200, {"auth": "Basic S0VZOnMzY3JldA==", "message": "nope"})
-    assert api.get(f"{server}/missing", key)[0] == 404
-
-
-def test_no_answer_is_status_0_not_a_traceback() -> None:
-    code, body = HttpApi(timeout=2).get("http://127.0.0.1:9/statements/x", Credentials("k", "s"))
-    assert code == 0 and body["message"]
+    assert the_one_error_line(capsys).startswith(f"error: {recording}: --outputs: invalid JSON: ")

@@ -52,7 +52,7 @@ def test_non_utf8_records_file_is_one_line(tmp_path: Path, capsys: pytest.Captur
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(b'{"id": "caf\xe9"}\n')
     assert rehearse_records(path, tmp_path / "out") == 2
-    assert the_one_error_line(capsys) == f"error: {path}: --records: is not UTF-8 text (offset 11)"
+    assert the_one_error_line(capsys) == f"error: {path}: --records: is not UTF-8 text (byte 0xe9 at offset 11)"
 
 
 def test_out_that_is_a_file_is_refused(records: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,8 +32,10 @@ def slot_names(pg: LocalPostgres) -> set[str]:
     return set(pg.scalar("SELECT string_agg(slot_name, ',') FROM pg_replication_slots").split(",")) - {""}
 
 
-def cdcctl(pg: LocalPostgres, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The CLI as a workflow runs it: the database named by libpq's environment only."""
+def cdcctl(
+    pg: LocalPostgres, *args: str, stdin: str = "", env_unset: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """The CLI as a workflow runs it: the database named by libpq's environment only (less `env_unset`)."""
     env = {
         **os.environ,
         "PGHOST": str(pg.socket_dir),
@@ -42,6 +44,8 @@ def cdcctl(pg: LocalPostgres, *args: str, stdin: str = "") -> subprocess.Complet
         "PGPASSWORD": pg.superuser_password,
         "PGDATABASE": "postgres",
     }
+    for name in env_unset:
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "cdcctl", "slots", "--psql", str(pg.bin_dir / "psql"), *args],
         input=stdin,
@@ -83,7 +87,7 @@ def test_an_active_slot_is_not_dropped(pg: LocalPostgres) -> None:
             if pg.scalar("SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc_pr_7'") == "t":
                 break
             subprocess.run(["sleep", "0.2"], check=True)
-        result = cdcctl(pg, "drop", "--stack", "pr-7", "--wait", "0")
+        result = cdcctl(pg, "drop", "--stack", "pr-7", "--wait", "1")
         assert result.returncode == 1
         assert "cdc_pr_7" in result.stderr and "still active" in result.stderr
         assert "cdc_pr_7" in slot_names(pg)
@@ -121,4 +125,4 @@ def test_a_configured_slot_name_is_the_one_the_stack_owns(tmp_path: Path) -> Non
 def test_a_live_list_that_is_not_pulumi_output_is_refused(pg: LocalPostgres) -> None:
     result = cdcctl(pg, "orphans", "--live", "-", stdin='{"stacks": []}')
     assert result.returncode == 2
-    assert result.stderr.startswith("error: -: --live: expected the JSON array")
+    assert result.stderr.startswith("error: stdin: --live: expected the JSON array")

@@ -12,8 +12,8 @@ import pytest
 
 import cdcctl.commands.status as status_command
 from cdcctl.__main__ import main
+from cdcctl.confluent_api import Credentials
 from cdcctl.stack_outputs import planned_outputs
-from cdcctl.status import Credentials
 from core.region_exports import LINK_EXPORT, REGION_EXPORTS
 from tests.helpers import the_one_error_line
 
@@ -394,7 +394,8 @@ def test_a_stack_without_a_link_half_needs_no_kafka_key(
     [
         (
             lambda o: o.update(restEndpoint="https://lkc-7x9q2m.example/admin?x="),
-            "restEndpoint: 'https://lkc-7x9q2m.example/admin?x=' is not an https:// host",
+            "restEndpoint: 'https://lkc-7x9q2m.example/admin?x=' is not an https:// endpoint of Confluent Cloud "
+            "in us-east-1",
         ),
         (
             lambda o: o.pop("clusterLink"),
@@ -438,6 +439,21 @@ def test_a_missing_key_variable_is_one_line_and_exit_2(
     assert api.asked == []
 
 
+def test_every_missing_key_variable_is_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: None
+) -> None:
+    for variable in ("CONFLUENT_CLOUD_API_SECRET", "CONFLUENT_FLINK_API_KEY", "CONFLUENT_KAFKA_API_KEY"):
+        monkeypatch.delenv(variable)
+    code, api = status(monkeypatch, (200, "connector-running.json"), (200, "statement-running.json"))
+    assert code == 2
+    assert the_one_error_line(capsys) == (
+        "error: environment: CONFLUENT_CLOUD_API_SECRET, CONFLUENT_FLINK_API_KEY, CONFLUENT_KAFKA_API_KEY: "
+        "are not set (see `cdcctl status --help`)"
+    )
+    assert api.asked == []
+    assert api.asked == []
+
+
 def test_outputs_without_the_monitoring_export_are_refused_naming_file_and_key(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: None, tmp_path: Path
 ) -> None:
@@ -466,7 +482,9 @@ def test_an_id_that_could_break_a_url_is_refused(
 
 def test_unreadable_outputs_are_one_line(capsys: pytest.CaptureFixture[str], keys: None, tmp_path: Path) -> None:
     assert main(["status", "--stack", "prod-east", "--outputs", str(tmp_path / "missing.json")]) == 2
-    assert the_one_error_line(capsys).startswith(f"error: {tmp_path / 'missing.json'}: cannot read the stack outputs")
+    assert the_one_error_line(capsys) == (
+        f"error: {tmp_path / 'missing.json'}: --outputs: cannot read: No such file or directory"
+    )
 
 
 def test_a_global_stack_has_nothing_to_check(capsys: pytest.CaptureFixture[str], keys: None) -> None:

@@ -4,21 +4,26 @@ endpoint, the topics its grants let it read (and, with two regions, their mirror
 the group-id prefix it may use, and how to read its secret keys with `pulumi stack output`.
 
 Values come from the stack's exports: its offline plan's by default (placeholder ids and endpoints),
-or the deployed ones with `--outputs` (`pulumi stack output --json --stack S > FILE`)."""
+or the deployed ones with `--outputs` (`pulumi stack output --json --stack S > FILE`, `-` for stdin).
+Those must be stack S's own, and every value printed is checked first (the bootstrap and registry
+endpoints are Confluent Cloud hosts of the stack's region, topic and group names are names): a crafted
+outputs file cannot smuggle a setting (a newline, an `http://` registry) into the printed configuration."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from cdcctl.confluent_api import https_endpoint, kafka_bootstrap
 from cdcctl.stack_config import stack_settings
+from cdcctl.stack_outputs import belonging_to, recorded_outputs
 from core import naming
 from core.config_node import ConfigError, Node
 from core.region_exports import CONSUMER_CREDENTIALS, CONSUMER_EXPORT, REGION_EXPORTS
 from flink_sql.routes import consumers, load_routes
+from monitoring.targets import SAFE_NAME
 from settings.model import GlobalStackSettings, RegionStackSettings, Settings, region_settings
 
 CREDENTIAL_KEYS = tuple(CONSUMER_CREDENTIALS.to_export())
@@ -93,12 +98,12 @@ class ConsumerConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = consumer_config(args.name, args.stack, Path(args.outputs) if args.outputs else None)
+    config = consumer_config(args.name, args.stack, args.outputs)
     print(json.dumps(as_json(config), indent=2) if args.json else as_text(config))
     return 0
 
 
-def consumer_config(name: str, stack: str, outputs_file: Path | None = None) -> ConsumerConfig:
+def consumer_config(name: str, stack: str, outputs_file: str | None = None) -> ConsumerConfig:
     """The consumer's configuration from the stack's exports; an unknown consumer fails naming it."""
     settings = stack_settings(stack)
     region = region_settings(settings)
@@ -114,10 +119,9 @@ def consumer_config(name: str, stack: str, outputs_file: Path | None = None) -> 
 
         outputs, source = plan(stack).outputs, f"the offline plan of {stack} (placeholders until deployed)"
     else:
-        outputs, source = _deployed_outputs(outputs_file), f"{outputs_file} (deployed outputs)"
-    file = str(outputs_file or f"plan of {stack}")
-    if not isinstance(outputs, dict):
-        raise ConfigError(file, "--outputs", "must be a JSON object of stack outputs")
+        outputs, source = recorded_outputs(outputs_file), f"{outputs_file} (deployed outputs)"
+    file = "stdin" if outputs_file == "-" else outputs_file or f"plan of {stack}"
+    belonging_to(outputs, stack, region.region, file)
 
     def export(*path: str) -> Node:
         value: Any = outputs
@@ -132,33 +136,31 @@ def consumer_config(name: str, stack: str, outputs_file: Path | None = None) -> 
     exported = export(REGION_EXPORTS.consumers, name).fields(
         required=[keys.topics, keys.group_prefix], optional=[keys.peer_mirrors]
     )
-    topics = tuple(t.string() for t in exported[keys.topics].items(min_items=1))
+    topics = tuple(t.string(SAFE_NAME, "a topic name") for t in exported[keys.topics].items(min_items=1))
     peers = [r for r in _regions(settings) if r != region.region]
     return ConsumerConfig(
         consumer=name,
         stack=stack,
         region=region.region,
         source=source,
-        bootstrap_servers=export(REGION_EXPORTS.bootstrap_endpoint).string().removeprefix("SASL_SSL://"),
-        schema_registry_url=export(REGION_EXPORTS.schema_registry_endpoint).string(),
+        bootstrap_servers=kafka_bootstrap(
+            export(REGION_EXPORTS.bootstrap_endpoint).value, file, REGION_EXPORTS.bootstrap_endpoint, region.region
+        ),
+        schema_registry_url=https_endpoint(
+            export(REGION_EXPORTS.schema_registry_endpoint).value,
+            file,
+            REGION_EXPORTS.schema_registry_endpoint,
+            region.region,
+        ),
         topics=topics,
-        group_prefix=exported[keys.group_prefix].string(),
+        group_prefix=exported[keys.group_prefix].string(SAFE_NAME, "a consumer group prefix"),
         mirrors={peer: tuple(naming.mirror_topic(region.region, t) for t in topics) for peer in peers},
-        peer_mirrors=tuple(t.string() for t in exported[keys.peer_mirrors].items())
+        peer_mirrors=tuple(t.string(SAFE_NAME, "a topic name") for t in exported[keys.peer_mirrors].items())
         if exported[keys.peer_mirrors].present
         else (),
         value_format=region.cdc.value_format,
         private_vpc=region.private_link.vpc_id if region.private_link else None,
     )
-
-
-def _deployed_outputs(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(str(path), "--outputs", f"cannot read: {error.strerror}") from None
-    except ValueError as error:
-        raise ConfigError(str(path), "--outputs", f"is not `pulumi stack output --json` output: {error}") from None
 
 
 def _regions(settings: Settings) -> tuple[str, ...]:

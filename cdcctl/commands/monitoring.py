@@ -1,27 +1,35 @@
 """`cdcctl monitoring --stack NAME --out DIR [--outputs FILE]`: the stack's Prometheus scrape config and
 alert rules, written as `DIR/<stack>-scrape.yml` and `DIR/<stack>-rules.yml`.
 
-They are the stack's own exports (`prometheusScrapeConfig`, `prometheusRules`): from a recording of
-the deployed stack's outputs with --outputs (real ids), else from its offline plan (mock ids: for review
-and `promtool` checks). A global stack runs nothing the Metrics API reports per stack: its files hold
-no scrape job and no rule group, and say so on stderr."""
+They are built here, as the stack builds its `prometheusScrapeConfig` and `prometheusRules` exports, from
+the watched ids of its `monitoring` export and its `metricsApiKey` (from a recording of the deployed
+stack's outputs with --outputs: real ids; else from its offline plan: mock ids, for review and `promtool`
+checks) and the thresholds in this checkout's stack file. The exported YAML text itself is never copied:
+a crafted outputs file cannot add a scrape target next to the metrics secret's `password_file`. The
+outputs must be the stack's own. Each file is written to a new temporary file (O_EXCL) and renamed into
+place, so a symlink planted at its name is replaced, never written through. A global stack runs nothing
+the Metrics API reports per stack: its files hold no scrape job and no rule group, and say so on stderr."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from cdcctl.stack_config import stack_settings
-from cdcctl.stack_outputs import planned_outputs, recorded_outputs
-from core.config_node import ConfigError
+from cdcctl.stack_outputs import belonging_to, planned_outputs, recorded_outputs
+from core.config_node import ConfigError, Node
 from core.region_exports import REGION_EXPORTS
 from monitoring.prometheus import alert_rules, render, scrape_config
-from monitoring.targets import Thresholds
-from settings.model import GlobalStackSettings
+from monitoring.targets import MonitoringTargets, Thresholds
+from settings.model import GlobalStackSettings, region_settings
+
+# A Confluent API key id: letters and digits (16 upper-case ones today).
+API_KEY_ID = r"[A-Za-z0-9]{1,64}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,13 +48,20 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"planning stack {stack} offline: mock ids (pass --outputs for the deployed ones)", file=sys.stderr)
             outputs, source = planned_outputs(stack), f"offline plan of {stack}"
-        scrape = _output(outputs, REGION_EXPORTS.prometheus_scrape_config, source)
-        rules = _output(outputs, REGION_EXPORTS.prometheus_rules, source)
+        region = region_settings(settings)
+        belonging_to(outputs, stack, region.region, source)
+        targets = MonitoringTargets.from_export(outputs[REGION_EXPORTS.monitoring], source)
+        api_key = Node(outputs.get(REGION_EXPORTS.metrics_api_key), source, REGION_EXPORTS.metrics_api_key).string(
+            API_KEY_ID, "an API key id"
+        )
+        thresholds = region.monitoring
+        scrape = render(scrape_config(targets, api_key, thresholds), stack)
+        rules = render(alert_rules(targets, thresholds), stack)
+    scrape_file, rules_file = out / f"{stack}-scrape.yml", out / f"{stack}-rules.yml"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        scrape_file, rules_file = out / f"{stack}-scrape.yml", out / f"{stack}-rules.yml"
-        scrape_file.write_text(scrape, encoding="utf-8")
-        rules_file.write_text(rules, encoding="utf-8")
+        _replace(scrape_file, scrape)
+        _replace(rules_file, rules)
     except OSError as error:
         raise ConfigError("--out", "", f"cannot write to {out}: {error.strerror}") from None
     print(f"{scrape_file}: {_jobs(scrape)}")
@@ -54,11 +69,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _output(outputs: dict[str, Any], key: str, source: str) -> str:
-    value = outputs.get(key)
-    if not isinstance(value, str):
-        raise ConfigError(source, key, "no such output: deploy the stack with this version of the program first")
-    return value
+def _replace(path: Path, text: str) -> None:
+    """Write a new file (created exclusively, never through a link) and rename it over `path`."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o644)  # Prometheus reads it; no secret is in it (the key's secret is a file)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def _jobs(scrape: str) -> str:

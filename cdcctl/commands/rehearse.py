@@ -1,5 +1,6 @@
 """`cdcctl rehearse`: the compiled routes on real Apache Flink, fed with raw records or with what
-real Debezium captures from a local PostgreSQL (the stack's own connector settings)."""
+real Debezium captures from a local PostgreSQL (the stack's own connector settings). Every input is
+checked before any engine starts; the engines are stopped however the run ends (rehearsal/children.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from cdcctl.stack_config import stack_settings
+from core.config_node import ConfigError
+from core.input_file import read_text
 from core.progress import Progress
 from core.raw_record import added_columns, as_routed
 from flink_sql.routes import load_routes
@@ -28,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
         from rehearsal.cdc import capture_changes
 
         region = region_settings(stack_settings(args.stack))
-        before = Path(args.before) if args.before else None
+        before = _sql_script(args.before, "--before") if args.before else None
+        changes = _sql_script(args.changes, "--changes")
         progress.phase("capture: local PostgreSQL and Debezium")
-        records = capture_changes(region.cdc, region.raw_topic, before, Path(args.changes))
+        records = capture_changes(region.cdc, region.raw_topic, before, changes)
         source = f"records captured by Debezium (connector settings of stack {args.stack})"
     records = _as_production_reads(records)
     counts = rehearse(routes, records, out, progress)
@@ -39,6 +43,14 @@ def run(args: argparse.Namespace) -> int:
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
     return 0
+
+
+def _sql_script(path: str, argument: str) -> Path:
+    """A script psql will run: readable, a regular file, UTF-8 and not empty, checked before PostgreSQL
+    starts (psql reads it again from the same path)."""
+    if not read_text(path, argument).strip():
+        raise ConfigError(path, argument, "is empty: there are no changes to capture")
+    return Path(path)
 
 
 def _as_production_reads(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

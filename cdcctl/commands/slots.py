@@ -8,7 +8,13 @@ ephemeral stack ends with `slots drop`, and a nightly sweep lists (and may drop)
 owns.
 
 The database is the one libpq's environment names (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD or
-PGPASSFILE, PGSSLMODE): credentials never appear on a command line. Dropping a slot needs a superuser
+PGPASSFILE, PGSSLMODE; or PGSERVICE): credentials never appear on a command line, and a missing target is
+named rather than left to libpq's defaults.
+
+A dropped slot of a live stack costs every consumer a full re-snapshot, so: `drop` refuses a stack that
+has a stack file in the repo (a live one; `pulumi destroy --remove` deletes the file) unless --force, and
+takes exact names only (PR_1 would fold onto pr-1's slot); `orphans --drop` refuses a live list that is
+empty or not well formed, and never counts a stack with a stack file here as gone. Dropping a slot needs a superuser
 or, on RDS/Aurora, the master user (rds_superuser). Only inactive slots are dropped: an active one
 still has a connector reading it; right after a destroy the walsender may take a moment to exit, so
 `drop` waits for it (`--wait`).
@@ -17,8 +23,8 @@ still has a connector reading it; right after a destroy the walsender may take a
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,14 +32,22 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cdcctl.environment import required_variables
 from cdcctl.stack_config import stack_settings
 from core.config_node import ConfigError
+from core.input_file import parse_json, read_text
 from core.naming import replication_slot
 from rehearsal.errors import EngineError
 from settings.model import GlobalStackSettings, stack_file
 
 # Slots this program names (the default and any configured cdc.slotName start this way by convention).
 SLOT_PREFIX = "cdc_"
+# Stack names whose default slot no other name shares: replication_slot() lowercases and turns "-" into
+# "_", so only this form maps one-to-one (PR_1 and pr-1 would both drop cdc_pr_1).
+EXACT_STACK_NAME = r"[a-z0-9]+(-[a-z0-9]+)*"
+# `pulumi stack ls --json` names: [org/[project/]]stack, Pulumi's stack-name characters.
+LISTED_STACK = r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+"
+LIBPQ_TARGET = ("PGHOST", "PGDATABASE", "PGUSER")
 
 
 @dataclass(frozen=True)
@@ -44,10 +58,34 @@ class Slot:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Every argument and the live list first: nothing is asked of the database before they are sound.
+    if args.slots_command == "drop":
+        _check_droppable(args.stack, args.force)
+    else:
+        live = _live_stacks(args.live, args.drop)
+    if "PGSERVICE" not in os.environ:
+        required_variables(LIBPQ_TARGET, "slots works on the database libpq's environment names")
     database = Database(args.psql)
     if args.slots_command == "drop":
         return _drop_stack_slot(database, args.stack, args.wait)
-    return _orphans(database, _live_stacks(args.live), args.drop)
+    return _orphans(database, live, args.drop)
+
+
+def _check_droppable(stack: str, force: bool, root: Path | None = None) -> None:
+    if not re.fullmatch(EXACT_STACK_NAME, stack):
+        raise ConfigError(
+            "--stack",
+            "",
+            f"{stack!r} is not an exact stack name of [a-z0-9-]: its slot {replication_slot(stack)} "
+            "could be another stack's",
+        )
+    if (Path(root or Path.cwd()) / stack_file(stack)).is_file() and not force:
+        raise ConfigError(
+            stack_file(stack),
+            "--stack",
+            f"stack {stack} has a stack file here, so it is live: dropping its slot forces a full re-snapshot "
+            "for every consumer (`pulumi destroy --remove` deletes the file; --force if it is gone anyway)",
+        )
 
 
 def owned_slot(stack: str, root: Path | None = None) -> str:
@@ -63,8 +101,13 @@ def owned_slot(stack: str, root: Path | None = None) -> str:
 
 
 def orphans(slots: list[Slot], live_stacks: list[str], root: Path | None = None) -> list[Slot]:
-    """The program's slots (SLOT_PREFIX) that no live stack owns."""
-    owned = {owned_slot(stack, root) for stack in live_stacks}
+    """The program's slots (SLOT_PREFIX) that no live stack owns; a stack with a stack file in the repo
+    counts as live whatever the list says."""
+    files = {
+        path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        for path in Path(root or Path.cwd()).glob("Pulumi.*.yaml")
+    }
+    owned = {owned_slot(stack, root) for stack in {*live_stacks, *files}}
     return [s for s in slots if s.name.startswith(SLOT_PREFIX) and s.name not in owned]
 
 
@@ -139,20 +182,24 @@ def _orphans(database: Database, live_stacks: list[str], drop: bool) -> int:
     return 0 if drop and not any(s.active for s in found) else 1
 
 
-def _live_stacks(path: str) -> list[str]:
-    """Stack names from `pulumi stack ls --json` output (or one name per line); `-` reads stdin."""
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(path, "--live", f"cannot read: {error.strerror}") from None
-    try:
-        listed = json.loads(text)
-    except ValueError:
-        names = [line.strip() for line in text.splitlines() if line.strip()]
-    else:
+def _live_stacks(path: str, dropping: bool) -> list[str]:
+    """Stack names from `pulumi stack ls --json` output (or one name per line); `-` reads stdin. Anything
+    else (an error message, a truncated file) is refused; so is an empty list when slots are to be dropped:
+    it would make every stack's slot an orphan."""
+    file = "stdin" if path == "-" else path
+    text = read_text(path, "--live")
+    if text.lstrip().startswith(("[", "{")):
+        listed = parse_json(text, file, "--live")
         if not isinstance(listed, list) or not all(isinstance(s, dict) and "name" in s for s in listed):
-            raise ConfigError(path, "--live", "expected the JSON array of `pulumi stack ls --json`")
-        names = [str(s["name"]) for s in listed]
+            raise ConfigError(file, "--live", "expected the JSON array of `pulumi stack ls --json`")
+        names = [s["name"] for s in listed]
+    else:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    for number, name in enumerate(names, start=1):
+        if not isinstance(name, str) or not re.fullmatch(LISTED_STACK, name):
+            raise ConfigError(file, f"--live: entry {number}", f"{str(name)[:60]!r} is not a stack name")
+    if dropping and not names:
+        raise ConfigError(file, "--live", "lists no live stack: with --drop every stack's slot would go")
     # `pulumi stack ls` may print org/project/stack; the stack is the last part.
     return [name.rsplit("/", 1)[-1] for name in names]
 

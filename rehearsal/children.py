@@ -1,0 +1,116 @@
+"""The processes a rehearsal starts (the Flink/Debezium engine JVM, PostgreSQL, and whatever comes next,
+such as a Kafka broker), stopped whatever ends the run: success, an error, Ctrl-C, or SIGTERM from a CI
+cancel or `timeout`.
+
+Two pieces:
+- `interruptible()` turns SIGTERM, SIGINT and SIGHUP into an `Interrupted` exception in the main thread, so
+  every `finally` and context manager on the way out runs (temporary directories are removed, servers
+  stopped) instead of the process dying where it stands; a second signal during that clean-up is ignored.
+- `child(name, command, ...)` starts a process in its own process group (a terminal's Ctrl-C reaches only
+  cdcctl, which stops children in order) and stops the whole group (the engine's JVM grandchild too) when
+  its block ends; `service(name, stop)` registers something started another way (PostgreSQL's pg_ctl).
+  `running()` names what is up, for the one line an interrupt prints.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from types import FrameType
+from typing import Any
+
+STOP_TIMEOUT_S = 10.0
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+_running: dict[int, str] = {}
+_next = iter(range(1, 2**62))
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived: raised where the main thread was, so clean-up runs on the way out.
+    A BaseException, like KeyboardInterrupt, so `except Exception` never swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.stopping = running()
+
+
+def running() -> list[str]:
+    """Names of the children and services currently up, oldest first."""
+    return list(_running.values())
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Within the block, a stop signal raises Interrupted once; previous handlers are restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupted = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupted
+        if interrupted:
+            return  # already cleaning up: let it finish
+        interrupted = True
+        raise Interrupted(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def service(name: str, stop: Callable[[], None]) -> Iterator[None]:
+    """Something already started (a daemon) that `stop` ends; `stop` runs when the block ends and must
+    not raise (a clean-up failure must not hide why the block ended)."""
+    token = next(_next)
+    _running[token] = name
+    try:
+        yield
+    finally:
+        try:
+            stop()
+        finally:
+            _running.pop(token, None)
+
+
+@contextmanager
+def child(name: str, command: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
+    """Start `command` in its own process group; when the block ends, for any reason, the group is
+    stopped: SIGTERM, then SIGKILL after STOP_TIMEOUT_S."""
+    process = subprocess.Popen(command, start_new_session=True, **popen)
+    with service(name, lambda: stop_group(process)):
+        yield process
+
+
+def stop_group(process: subprocess.Popen[Any]) -> None:
+    """End a child started by `child` and everything it started (its process group): SIGTERM, time to
+    exit (a JVM runs its shutdown hooks), then SIGKILL for whatever is left."""
+    with suppress(ProcessLookupError):  # the group is gone already (every member exited)
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_TIMEOUT_S)
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the leader is reaped; a grandchild (the JVM) may still be exiting
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
