@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview = commands.add_parser(
         "preview", help="what `pulumi up` of the working tree does to a stack deployed from a git revision (offline)"
     )
-    preview.add_argument("--stack", required=True)
+    preview.add_argument("--stack", required=True, type=stack_name)
     preview.add_argument("--base", required=True, help="git revision the stack was deployed from (e.g. origin/main)")
     preview.add_argument(
         "--outputs", help="the stack's deployed outputs (`pulumi stack output --json`); default: REF's offline plan"

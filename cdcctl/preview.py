@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdcctl.git_revision import commit_of, git_bytes, git_text
 from cdcctl.plan import Plan
-from cdcctl.route_diff import _git, _git_bytes
 from core.config_node import ConfigError
 from core.progress import Progress
 from core.yaml_file import load_yaml
@@ -239,14 +239,10 @@ def _classify(old: Resource | None, new: Resource | None, rules: Rules, replaced
 def revision_plan(ref: str, stack: str, previous: dict[str, Any] | None, progress: Progress) -> dict[str, Any]:
     """The offline plan of `stack` at git revision `ref` of the repository holding the current
     directory: {"resources": [...], "rawOutputs": {...}}. A ref that names no commit is bad input."""
-    if ref.startswith("-"):
-        raise ConfigError(ref, "--base", "is not a git revision (it starts with '-')")
     where = str(Path.cwd())
-    commit = _git(where, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if commit is None:
-        raise ConfigError(ref, "--base", f"names no commit of a git repository at {where}")
-    prefix = (_git(where, "rev-parse", "--show-prefix") or "").strip()
-    archive = _git_bytes(where, "archive", "--format=tar", commit.strip())
+    commit = commit_of(ref, where)
+    prefix = (git_text(where, "rev-parse", "--show-prefix") or "").strip()
+    archive = git_bytes(where, "archive", "--format=tar", commit)
     if archive is None:
         raise ConfigError(ref, "--base", "git archive of that revision failed")
     with tempfile.TemporaryDirectory(prefix="cdc-preview-") as work:
@@ -255,7 +251,7 @@ def revision_plan(ref: str, stack: str, previous: dict[str, Any] | None, progres
         project = Path(work, prefix)
         if not (project / f"Pulumi.{stack}.yaml").is_file():
             raise ConfigError(ref, "--base", f"has no Pulumi.{stack}.yaml: stack {stack} is new in the working tree")
-        progress.phase(f"exported {ref} ({commit.strip()[:12]}); planning {stack} there")
+        progress.phase(f"exported {ref} ({commit[:12]}); planning {stack} there")
         # The revision's own packages come first: no PYTHONPATH from outside may shadow them.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         done = subprocess.run(

@@ -5,7 +5,6 @@ it), and what the sample raw records do differently on real Flink."""
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -13,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from cdcctl.git_revision import commit_of, git_bytes
 from cdcctl.stack_config import environment_name, stack_settings
 from core.config_node import ConfigError
 from core.progress import Progress
@@ -32,33 +32,16 @@ _OPERATION_NAMES = {code: name for name, code in OPERATIONS.items()}
 def base_routes(ref: str, routes_file: str) -> tuple[Route, ...]:
     """The routes file as it is at git revision `ref` (validated like the working tree's). A ref that
     names no commit, or a file the commit does not hold, is bad input naming it."""
-    if ref.startswith("-"):
-        raise ConfigError(ref, "--base", "is not a git revision (it starts with '-')")
     path = Path(routes_file).absolute()
     where = str(path.parent) if path.parent.is_dir() else str(Path.cwd())
-    commit = _git(where, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if commit is None:
-        raise ConfigError(ref, "--base", f"names no commit of a git repository at {where}")
+    commit = commit_of(ref, where)
     label = f"{ref}:{routes_file}"
-    blob = _git_bytes(where, "cat-file", "blob", f"{commit.strip()}:./{path.name}")
+    blob = git_bytes(where, "cat-file", "blob", f"{commit}:./{path.name}")
     if blob is None:
         raise ConfigError(label, "--base", f"no such file at revision {ref}")
     if len(blob) > MAX_BYTES:
         raise ConfigError(label, "file", f"is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     return parse_routes(parse_yaml(blob, label), label)
-
-
-def _git(directory: str, *args: str) -> str | None:
-    out = _git_bytes(directory, *args)
-    return out.decode() if out is not None else None
-
-
-def _git_bytes(directory: str, *args: str) -> bytes | None:
-    try:
-        result = subprocess.run(["git", "-C", directory, *args], capture_output=True, check=False)
-    except FileNotFoundError:
-        raise ConfigError("git", "--base", "is not installed: a base revision needs git") from None
-    return result.stdout if result.returncode == 0 else None
 
 
 @dataclass(frozen=True)
