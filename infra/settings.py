@@ -133,6 +133,7 @@ class AuroraSettings:
     parameter_group_family: str
     proxy: ProxySettings | None
     idle_stop: IdleStopSettings | None = None  # dev, pr-N only: refused in a protected stack
+    source_health: SourceHealthSettings = field(default_factory=lambda: SourceHealthSettings())
 
 
 @dataclass(frozen=True)
@@ -435,7 +436,16 @@ def _region(f: dict[str, Node], stack: str, raw: Mapping[str, Any], protect: boo
 
 def _cdc(node: Node, stack: str, has_aurora: bool, protect: bool) -> CdcSettings:
     f = node.fields(
-        optional=["enabled", "valueFormat", "database", "slotName", "publicationName", "topicPrefix", "snapshotMode"]
+        optional=[
+            "enabled",
+            "valueFormat",
+            "database",
+            "slotName",
+            "publicationName",
+            "topicPrefix",
+            "snapshotMode",
+            "heartbeatIntervalMs",
+        ]
     )
     db = f["database"].fields(optional=["hostname", "port", "name", "user", "sslmode", "schema", "table"])
     enabled = f["enabled"].boolean(default=False)
@@ -467,6 +477,7 @@ def _cdc(node: Node, stack: str, has_aurora: bool, protect: bool) -> CdcSettings
         publication_name=f["publicationName"].string(PG_NAME, "a PostgreSQL identifier", default="business_events_pub"),
         topic_prefix=f["topicPrefix"].string(r"[A-Za-z0-9_.-]{1,64}", "[A-Za-z0-9_.-]", default="cdc"),
         snapshot_mode=f["snapshotMode"].choice(SNAPSHOT_MODES, default="initial"),
+        heartbeat_interval_ms=_heartbeat_interval(f["heartbeatIntervalMs"]),
     )
 
 
@@ -485,7 +496,9 @@ def _cidr(node: Node, protect: bool) -> str:
 
 
 def _aurora(node: Node, protect: bool) -> AuroraSettings:
-    f = node.fields(required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy", "idleStop"])
+    f = node.fields(
+        required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy", "idleStop", *SOURCE_HEALTH_KEYS]
+    )
     proxy = None
     if f["proxy"].present:
         p = f["proxy"].fields(
@@ -516,6 +529,7 @@ def _aurora(node: Node, protect: bool) -> AuroraSettings:
         ),
         proxy=proxy,
         idle_stop=_idle_stop(f["idleStop"], protect),
+        source_health=_source_health(f, protect, has_proxy=proxy is not None),
     )
 
 
@@ -581,6 +595,90 @@ def _percent(node: Node, default: int) -> int:
     if value > 100:
         node.fail(f"must be <= 100, got {value}")
     return value
+
+
+# --- Source health (issue 20): the heartbeat, the slot's WAL ceiling and the database's alarms -------
+# `cdc.heartbeatIntervalMs`; `aurora.maxSlotWalKeepSizeMb`, `aurora.alarms`. Defaults in README
+# "Configuration" and "Source health".
+
+HEARTBEAT_INTERVAL_MS = 60_000
+# max_slot_wal_keep_size per layer: an unprotected stack (dev, pr-N: a shared, cheap database) gives a
+# stalled slot up sooner; a protected one (prod) keeps at least as much, since losing its slot means a
+# re-snapshot for every consumer.
+SLOT_WAL_CEILING_MB = {False: 20_480, True: 102_400}
+SOURCE_HEALTH_KEYS = ("maxSlotWalKeepSizeMb", "alarms")
+ALARM_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
+
+
+@dataclass(frozen=True)
+class AlarmSubscriber:
+    protocol: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class SourceHealthSettings:
+    """The slot's WAL ceiling (`max_slot_wal_keep_size`) and what the writer's alarms watch."""
+
+    max_slot_wal_keep_size_mb: int = SLOT_WAL_CEILING_MB[False]
+    slot_warning_percent: int = 50  # of the ceiling: the alarms' and `cdcctl slots status`'s line
+    proxy_saturation_percent: int = 90  # connections borrowed / the proxy's maximum
+    proxy_borrow_latency_ms: int = 100
+    subscribers: tuple[AlarmSubscriber, ...] = ()
+
+    @property
+    def slot_warning_bytes(self) -> int:
+        return self.max_slot_wal_keep_size_mb * 2**20 * self.slot_warning_percent // 100
+
+
+def _heartbeat_interval(node: Node) -> int:
+    """0 turns the heartbeat off; otherwise between a second and an hour."""
+    interval = node.integer(minimum=0, default=HEARTBEAT_INTERVAL_MS)
+    if 0 < interval < 1000 or interval > 3_600_000:
+        node.fail(f"must be 0 (off) or 1000..3600000 milliseconds, got {interval}")
+    return interval
+
+
+def _source_health(f: dict[str, Node], protect: bool, has_proxy: bool) -> SourceHealthSettings:
+    default = SLOT_WAL_CEILING_MB[protect]
+    ceiling = f["maxSlotWalKeepSizeMb"].integer(minimum=1024, default=default)
+    if protect and ceiling < SLOT_WAL_CEILING_MB[False]:
+        f["maxSlotWalKeepSizeMb"].fail(
+            f"must be >= {SLOT_WAL_CEILING_MB[False]} in a protected stack (at least what dev keeps), got {ceiling}"
+        )
+    if ceiling > 2_147_483_647:
+        f["maxSlotWalKeepSizeMb"].fail(f"must be <= 2147483647 (PostgreSQL's limit), got {ceiling}")
+    a = f["alarms"].fields(
+        optional=["slotWarningPercent", "proxySaturationPercent", "proxyBorrowLatencyMs", "subscribers"]
+    )
+    defaults = SourceHealthSettings()
+    for key in ("proxySaturationPercent", "proxyBorrowLatencyMs"):
+        if a[key].present and not has_proxy:
+            a[key].fail("applies only with aurora.proxy")
+    latency = a["proxyBorrowLatencyMs"].integer(minimum=1, default=defaults.proxy_borrow_latency_ms)
+    if latency > 120_000:
+        a["proxyBorrowLatencyMs"].fail(f"must be <= 120000 (the proxy's borrow timeout range), got {latency}")
+    subscribers = []
+    for item in a["subscribers"].items() if a["subscribers"].present else []:
+        s = item.fields(required=["protocol", "endpoint"])
+        protocol = s["protocol"].choice(ALARM_PROTOCOLS)
+        endpoint = s["endpoint"].string(
+            {"email": r"[^@\s]+@[^@\s]+", "email-json": r"[^@\s]+@[^@\s]+", "https": r"https://\S+"}.get(
+                protocol, r"arn:aws[a-z-]*:(sqs|lambda):\S+"
+            ),
+            f"an endpoint for protocol {protocol}",
+        )
+        subscribers.append(AlarmSubscriber(protocol, endpoint))
+    return SourceHealthSettings(
+        max_slot_wal_keep_size_mb=ceiling,
+        slot_warning_percent=_percent(a["slotWarningPercent"], defaults.slot_warning_percent),
+        proxy_saturation_percent=_percent(a["proxySaturationPercent"], defaults.proxy_saturation_percent),
+        proxy_borrow_latency_ms=latency,
+        subscribers=tuple(subscribers),
+    )
+
+
+# --- end of source health --------------------------------------------------------------------------------
 
 
 def _kafka(node: Node) -> KafkaSettings:

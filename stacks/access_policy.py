@@ -9,7 +9,11 @@ from infra.access import Grants
 
 
 def access_policy(
-    routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str = RAW_TOPIC, peer_region: str | None = None
+    routes: tuple[Route, ...],
+    regions: tuple[str, ...],
+    raw_topic: str = RAW_TOPIC,
+    peer_region: str | None = None,
+    heartbeat_topics: tuple[str, ...] = (),
 ) -> dict[str, Grants]:
     """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role.
     (Which principals exist does not depend on the raw topic's name, only their grants do.) With a
@@ -19,9 +23,9 @@ def access_policy(
     linked = len(regions) > 1 or peer_region is not None
     policy = {
         naming.CDC_CONNECTOR: Grants(
-            "Managed Postgres CDC connector: writes the raw change topic",
-            write_topics=(raw_topic,),
-            keyed_topics=(raw_topic,),
+            "Managed Postgres CDC connector: writes the raw change topic (and its heartbeat topic)",
+            write_topics=(raw_topic, *heartbeat_topics),
+            keyed_topics=(raw_topic, *heartbeat_topics),
         ),
         naming.FLINK_STATEMENTS: Grants(
             "Identity the routing Flink statements run as: reads raw, writes routed topics",

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core import naming
+from core.cdc_source import written_heartbeat_topics
 from core.config_node import ConfigError
 from flink_sql.routes import Route, consumers
 from flink_sql.statement import region_statement
@@ -34,6 +35,7 @@ from infra.settings import (
     mirror_transition_problem,
     read_secret,
 )
+from infra.source_alarms import SourceAlarms, SourceAlarmsArgs
 from monitoring.targets import EXPORT as MONITORING_EXPORT
 from monitoring.targets import ConnectorWatch, ConsumerWatch, LinkWatch, MonitoringTargets
 from stacks.access_policy import access_policy
@@ -41,6 +43,7 @@ from stacks.global_layer import GlobalExports
 
 # The stack export holding the deployed routing statement; the next deployment reads it back.
 ROUTING_EXPORT = "routingStatement"
+HEARTBEAT_RETENTION_MS = 24 * 3600 * 1000
 
 
 # The stack export holding this half of the cluster link (name, mirror status, mirrors).
@@ -78,7 +81,10 @@ class RegionLayer:
         self.region = settings.region.region
         self.routes = routes
         self.glob = glob
-        self.policy = access_policy(routes, (self.region,), self.settings.raw_topic, peer_region(settings))
+        self.heartbeat_topics = written_heartbeat_topics(self.settings.cdc, self.settings.raw_topic)
+        self.policy = access_policy(
+            routes, (self.region,), self.settings.raw_topic, peer_region(settings), self.heartbeat_topics
+        )
         self.consumers = consumers(routes)
         # Confluent display names start with the environment name (unique per stack, see naming).
         self.display = pulumi.Output.from_input(glob.environment_name).apply(
@@ -86,6 +92,7 @@ class RegionLayer:
         )
         self.in_region = self._aws_provider()
         self.database = self._aws_side()
+        self.source_alarms = self._source_alarms()
         self.network = self._network()
         self.database_egress = self._database_egress()
         self.kafka = self._kafka()
@@ -116,6 +123,22 @@ class RegionLayer:
             f"{self.region}-aurora",
             AuroraDatabaseArgs(
                 aurora=aurora, name_prefix=f"{self.stack}-{self.region}", proxy=proxy, protect=self.protect
+            ),
+            opts=self.in_region,
+        )
+
+    def _source_alarms(self) -> SourceAlarms | None:
+        """The writer's slot and WAL disk use and the proxy's saturation, alarmed into the region's topic."""
+        aurora = self.settings.aurora
+        if aurora is None or self.database is None:
+            return None
+        return SourceAlarms(
+            f"{self.region}-source-alarms",
+            SourceAlarmsArgs(
+                cluster_identifier=aurora.cluster_identifier,
+                proxy_name=self.database.proxy_name,
+                settings=aurora.source_health,
+                name_prefix=f"{self.stack}-{self.region}",
             ),
             opts=self.in_region,
         )
@@ -172,6 +195,8 @@ class RegionLayer:
         raw, routed = rs.raw_topic_settings, rs.routed_topic_settings
         topics = [TopicSpec(rs.raw_topic, raw.partitions, raw.retention_ms)]
         topics += [TopicSpec(r.output_topic, routed.partitions, routed.retention_ms) for r in self.routes if r.enabled]
+        # Heartbeats only show the connector is alive: one partition, a day's worth.
+        topics += [TopicSpec(topic, 1, HEARTBEAT_RETENTION_MS) for topic in self.heartbeat_topics]
         return KafkaCluster(
             f"{self.region}-kafka",
             KafkaClusterArgs(
