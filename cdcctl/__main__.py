@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from cdcctl.errors import EXIT_BAD_INPUT, EXIT_ENGINE_FAILED, ConfigError, EngineError
+from core.limits import SLOT_WARNING_PERCENT
 from core.naming import DEFAULT_ROUTES_FILE, PRICE_TABLE_FILE, SAMPLE_RECORDS_FILE
 
 
@@ -75,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     orphans = slots_commands.add_parser("orphans", help="list slots no live stack owns; exit 1 when any")
     orphans.add_argument("--live", required=True, help="`pulumi stack ls --json` output (or names per line); - = stdin")
     orphans.add_argument("--drop", action="store_true", help="also drop the inactive ones")
+    status_of_slots = slots_commands.add_parser(
+        "status", help="each slot's retained WAL and wal_status; exit 1 when one is lost or over its warning share"
+    )
+    status_of_slots.add_argument(
+        "--warning-percent",
+        type=int,
+        choices=range(1, 101),
+        metavar="1..100",
+        default=SLOT_WARNING_PERCENT,
+        help="share of max_slot_wal_keep_size a slot may hold before it is flagged (default: aurora.alarms')",
+    )
     slots.set_defaults(command_module="slots")
 
     monitoring = commands.add_parser("monitoring", help="Prometheus scrape config and alert rules of a stack")

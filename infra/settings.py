@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError, Node
-from core.limits import MAX_CFU_VALUES, MAX_PARTITIONS_PER_TOPIC
+from core.limits import MAX_CFU_VALUES, MAX_PARTITIONS_PER_TOPIC, SLOT_WARNING_PERCENT
 from core.naming import DEFAULT_ROUTES_FILE, KAFKA_TOPIC, replication_slot
 from core.raw_record import RAW_TOPIC, SOURCE_TABLE
 from monitoring.targets import Thresholds
@@ -621,7 +621,7 @@ class SourceHealthSettings:
     """The slot's WAL ceiling (`max_slot_wal_keep_size`) and what the writer's alarms watch."""
 
     max_slot_wal_keep_size_mb: int = SLOT_WAL_CEILING_MB[False]
-    slot_warning_percent: int = 50  # of the ceiling: the alarms' and `cdcctl slots status`'s line
+    slot_warning_percent: int = SLOT_WARNING_PERCENT  # of the ceiling: the alarms' and `slots status`'s line
     proxy_saturation_percent: int = 90  # connections borrowed / the proxy's maximum
     proxy_borrow_latency_ms: int = 100
     subscribers: tuple[AlarmSubscriber, ...] = ()
