@@ -484,7 +484,14 @@ class RegionLayer:
                 compute_pool_id=v["compute_pool_id"],
                 flink_rest_endpoint=v["flink_rest_endpoint"],
                 statements=(v["routing"]["name"],) if v["routing"] else (),  # none while the gate holds
-                connector=ConnectorWatch(v["connector_id"], v["connector_config"]["name"]) if connector else None,
+                connector=ConnectorWatch(
+                    v["connector_id"],
+                    v["connector_config"]["name"],
+                    self.heartbeat_topics[0] if self.heartbeat_topics else None,
+                    self.settings.cdc.heartbeat_interval_ms if self.heartbeat_topics else 0,
+                )
+                if connector
+                else None,
                 consumers=tuple(ConsumerWatch(c, naming.consumer_group_prefix(c)) for c in self.consumers),
                 # This half's mirrors (their lag is reported here); none while the half is skipped.
                 link=LinkWatch(v["link"]["name"], tuple(v["link"]["mirrors"])) if v["link"] else None,
