@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--outputs", help="the stack's outputs (`pulumi stack output --json`; - = stdin); default: the Pulumi CLI"
     )
+    status.add_argument(
+        "--resume-connector",
+        action="store_true",
+        help="first bring a FAILED, DEGRADED or PAUSED connector back to RUNNING (pause, then resume): the start "
+        "path after the database was stopped",
+    )
     status.set_defaults(command_module="status")
     return parser
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import deployed_outputs, recorded_outputs
-from cdcctl.status import KAFKA_KEY, Api, Credentials, HttpApi, LinkCheck, stack_health, table
+from cdcctl.status import KAFKA_KEY, Api, ConnectorResume, Credentials, HttpApi, LinkCheck, stack_health, table
 from core.config_node import ConfigError
 from core.progress import Progress
 from infra.settings import MIRROR_STATUSES, region_settings
@@ -32,8 +32,9 @@ FLINK_KEY = "CONFLUENT_FLINK_API_KEY"
 # The region layer's exports (stacks/region_layer.py, not imported: it loads Pulumi); a test keeps them equal.
 REST_ENDPOINT_EXPORT = "restEndpoint"
 LINK_EXPORT = "clusterLink"
-# Replaced by tests with recorded responses.
+# Replaced by tests with recorded responses (and a clock that does not wait).
 api: Api = HttpApi()
+resume = ConnectorResume()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     cloud = _credentials(CLOUD_KEY) if targets.connector is not None else None
     flink = _credentials(FLINK_KEY)
     progress = Progress("status")
-    rows = stack_health(targets, api, cloud, flink, progress.phase, link)
+    rows = stack_health(targets, api, cloud, flink, progress.phase, link, resume if args.resume_connector else None)
     print(table(targets.stack, targets.region, rows))
     return 0 if all(r.healthy for r in rows) else EXIT_UNHEALTHY
 
