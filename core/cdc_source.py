@@ -51,6 +51,13 @@ def heartbeat_topic(raw_topic: str) -> str:
     return f"{raw_topic}-heartbeat"
 
 
+def held_connections(cdc: CdcSettings) -> int:
+    """Network connections the streaming connector holds on the database all day (measured on open-source
+    Debezium, tests/test_aurora_idle_stop.py): the replication stream and two JDBC connections, and the
+    heartbeat action query's own JDBC connection when there is a heartbeat."""
+    return 3 + (1 if cdc.heartbeat_interval_ms else 0)
+
+
 def written_heartbeat_topics(cdc: CdcSettings, raw_topic: str) -> tuple[str, ...]:
     """The heartbeat topic when a connector beats into it: the stack declares it and the connector
     may write it (with its key and value subjects: heartbeat records are registry-serialized too)."""

@@ -122,7 +122,8 @@ class IdleStopSettings:
     without connections beyond the CDC connector's own `connector_connections`."""
 
     inactivity_hours: int = 3
-    connector_connections: int = 3  # Debezium's replication connection and its two JDBC connections
+    # None: what the stack's own connector holds (core.cdc_source.held_connections: 3, 4 with the heartbeat).
+    connector_connections: int | None = None
 
 
 @dataclass(frozen=True)
@@ -547,7 +548,7 @@ def _idle_stop(node: Node, protect: bool) -> IdleStopSettings | None:
     if hours > 168:
         f["inactivityHours"].fail(f"must be <= 168 hours (a week), got {hours}")
     connections = f["connectorConnections"].integer(minimum=0, default=defaults.connector_connections)
-    if connections > 100:
+    if connections is not None and connections > 100:
         f["connectorConnections"].fail(f"must be <= 100 (the connections one CDC connector holds), got {connections}")
     return IdleStopSettings(inactivity_hours=hours, connector_connections=connections)
 

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core import naming
-from core.cdc_source import written_heartbeat_topics
+from core.cdc_source import held_connections, written_heartbeat_topics
 from core.config_node import ConfigError
 from flink_sql.routes import Route, consumers
 from flink_sql.statement import region_statement
@@ -30,6 +30,7 @@ from infra.settings import (
     CDC_ROOT_CERT_KEY,
     NAMESPACE,
     AllInOneStackSettings,
+    IdleStopSettings,
     RegionStackSettings,
     link_settings,
     mirror_transition_problem,
@@ -126,6 +127,13 @@ class RegionLayer:
             ),
             opts=self.in_region,
         )
+
+    def _connector_connections(self, idle_stop: IdleStopSettings) -> int:
+        """What this stack's connector holds on the cluster: configured, or measured for its settings."""
+        if not self.settings.cdc.enabled:
+            return 0
+        configured = idle_stop.connector_connections
+        return held_connections(self.settings.cdc) if configured is None else configured
 
     def _source_alarms(self) -> SourceAlarms | None:
         """The writer's slot and WAL disk use and the proxy's saturation, alarmed into the region's topic."""
@@ -522,7 +530,7 @@ class RegionLayer:
                 cluster_identifier=aurora.cluster_identifier,
                 region=self.region,
                 settings=aurora.idle_stop,
-                connector_connections=aurora.idle_stop.connector_connections if self.settings.cdc.enabled else 0,
+                connector_connections=self._connector_connections(aurora.idle_stop),
                 stack=self.stack,
                 name_prefix=f"{self.stack}-{self.region}",
                 protect=self.protect,
