@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from core import naming
+from core.cdc_source import written_heartbeat_topics
 from core.config_node import ConfigError
 from core.limits import MAX_PARTITIONS_PER_CLUSTER
 from flink_sql.routes import Route, load_routes, route_writing
@@ -50,6 +51,14 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
             f"{NAMESPACE}:topics.raw.name",
             f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
         )
+    for heartbeat in written_heartbeat_topics(region.cdc, region.raw_topic):
+        beat_writer = route_writing(routes, heartbeat)
+        if beat_writer is not None:
+            raise ConfigError(
+                settings.routes_file,
+                f"routes[{beat_writer}].outputTopic",
+                f"{heartbeat!r} is the CDC connector's heartbeat topic (cdc.heartbeatIntervalMs)",
+            )
     link = link_settings(settings)
     if link is not None:
         # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.

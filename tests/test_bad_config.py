@@ -345,6 +345,14 @@ CASES: list[tuple[str, str, Callable[[Config], None], str, str, str]] = [
         "must be an integer",
     ),
     (
+        "route-writes-the-heartbeat-topic",
+        "dev",
+        _set("routesFile", "heartbeat-routes.yaml"),
+        "heartbeat-routes.yaml",
+        "routes[0].outputTopic",
+        "'raw-business-events-heartbeat' is the CDC connector's heartbeat topic (cdc.heartbeatIntervalMs)",
+    ),
+    (
         "prod-slot-ceiling-below-dev",
         "prod-east",
         _set("aurora.maxSlotWalKeepSizeMb", 4096),
@@ -400,6 +408,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's Pulumi files, stack files and routes, as the working directory."""
     copy_project(tmp_path)
     (tmp_path / "broken-routes.yaml").write_text(yaml.safe_dump({"routes": [ROUTE]}))
+    beats = {"id": "beats", "outputTopic": "raw-business-events-heartbeat"}
+    (tmp_path / "heartbeat-routes.yaml").write_text(yaml.safe_dump({"routes": [beats]}))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
