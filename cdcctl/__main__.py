@@ -14,6 +14,13 @@ from core.limits import SLOT_WARNING_PERCENT
 from core.naming import DEFAULT_ROUTES_FILE, PRICE_TABLE_FILE, SAMPLE_RECORDS_FILE
 
 
+def _percent(text: str) -> int:
+    """A whole percentage 1..100 (argparse names the option in its error)."""
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError(f"must be a whole percentage 1..100, got {text[:20]!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cdcctl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,8 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status_of_slots.add_argument(
         "--warning-percent",
-        type=int,
-        choices=range(1, 101),
+        type=_percent,
         metavar="1..100",
         default=SLOT_WARNING_PERCENT,
         help="share of max_slot_wal_keep_size a slot may hold before it is flagged (default: aurora.alarms')",

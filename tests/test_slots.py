@@ -181,3 +181,10 @@ def test_status_with_no_ceiling_says_so_and_judges_only_lost_slots(pg: LocalPost
     result = cdcctl(pg, "status", "--warning-percent", "1")
     assert result.returncode == 0
     assert "max_slot_wal_keep_size is -1 (unlimited)" in result.stderr
+
+
+@pytest.mark.parametrize("share", ["0", "101", "half"])
+def test_status_refuses_a_warning_share_that_is_not_a_percentage(pg: LocalPostgres, share: str) -> None:
+    result = cdcctl(pg, "status", "--warning-percent", share)
+    assert result.returncode == 2
+    assert f"argument --warning-percent: must be a whole percentage 1..100, got '{share}'" in result.stderr
