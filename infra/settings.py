@@ -657,8 +657,9 @@ def _source_health(f: dict[str, Node], protect: bool, has_proxy: bool) -> Source
         if a[key].present and not has_proxy:
             a[key].fail("applies only with aurora.proxy")
     latency = a["proxyBorrowLatencyMs"].integer(minimum=1, default=defaults.proxy_borrow_latency_ms)
-    if latency > 120_000:
-        a["proxyBorrowLatencyMs"].fail(f"must be <= 120000 (the proxy's borrow timeout range), got {latency}")
+    if latency > 3_600_000:
+        # A borrow waits at most connectionBorrowTimeout, itself <= 3600 s.
+        a["proxyBorrowLatencyMs"].fail(f"must be <= 3600000 (the longest borrow timeout), got {latency}")
     subscribers = []
     for item in a["subscribers"].items() if a["subscribers"].present else []:
         s = item.fields(required=["protocol", "endpoint"])
