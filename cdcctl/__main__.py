@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from cdcctl.errors import EXIT_BAD_INPUT, EXIT_ENGINE_FAILED, ConfigError, EngineError
+from core.limits import SLOT_WARNING_PERCENT
 from core.naming import DEFAULT_ROUTES_FILE, PRICE_TABLE_FILE, SAMPLE_RECORDS_FILE
 from rehearsal.children import Interrupted, interruptible
 
@@ -55,6 +56,13 @@ def out_directory(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("'' is empty: name a directory")
     return text
+
+
+def _percent(text: str) -> int:
+    """A whole percentage 1..100 (argparse names the option in its error)."""
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError(f"must be a whole percentage 1..100, got {text[:20]!r}")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     orphans = slots_commands.add_parser("orphans", help="list slots no live stack owns; exit 1 when any")
     orphans.add_argument("--live", required=True, help="`pulumi stack ls --json` output (or names per line); - = stdin")
     orphans.add_argument("--drop", action="store_true", help="also drop the inactive ones")
+    status_of_slots = slots_commands.add_parser(
+        "status", help="each slot's retained WAL and wal_status; exit 1 when one is lost or over its warning share"
+    )
+    status_of_slots.add_argument(
+        "--warning-percent",
+        type=_percent,
+        metavar="1..100",
+        default=SLOT_WARNING_PERCENT,
+        help="share of max_slot_wal_keep_size a slot may hold before it is flagged (default: aurora.alarms')",
+    )
     slots.set_defaults(command_module="slots")
 
     monitoring = commands.add_parser("monitoring", help="Prometheus scrape config and alert rules of a stack")
@@ -169,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--stack", required=True, type=stack_name)
     status.add_argument(
         "--outputs", help="the stack's outputs (`pulumi stack output --json`; - = stdin); default: the Pulumi CLI"
+    )
+    status.add_argument(
+        "--resume-connector",
+        action="store_true",
+        help="first bring a FAILED, DEGRADED or PAUSED connector back to RUNNING (pause, then resume): the start "
+        "path after the database was stopped; the command's deadline grows by the 300 s it may wait",
     )
     status.set_defaults(command_module="status")
     return parser

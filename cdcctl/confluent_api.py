@@ -124,6 +124,9 @@ class ConfluentApi:
     def get(self, url: str, credentials: Credentials) -> tuple[int, Any]:
         return self.request("GET", url, credentials)
 
+    def put(self, url: str, credentials: Credentials) -> tuple[int, Any]:
+        return self.request("PUT", url, credentials)
+
     def request(self, method: str, url: str, credentials: Credentials, body: Any = None) -> tuple[int, Any]:
         parts = urlsplit(url)
         host = parts.hostname or ""

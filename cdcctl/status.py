@@ -14,11 +14,15 @@ Asked of Confluent's REST APIs (read-only GETs):
   UNAVAILABLE, PAUSED or UNKNOWN with `link_error`/`link_error_message`; per mirror `mirror_status`
   (ACTIVE, FAILED, LINK_FAILED, LINK_PAUSED, PAUSED, PENDING_STOPPED, SOURCE_UNAVAILABLE, STOPPED,
   PENDING_*), `mirror_topic_error`, `mirror_lags`.
+With `--resume-connector` (the start path after a database stop) also the Connect lifecycle calls
+`PUT .../connectors/{name}/pause` and `.../resume` (confluentinc/ccloud-sdk-go-v2 connect/v1
+LifecycleV1Api: "Resume a paused connector or do nothing if the connector is not paused").
 The HTTP client is injectable (`Api`): tests replay responses recorded in the documented shapes.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -34,10 +38,12 @@ _DETAIL_CHARS = 300
 
 
 class Api(Protocol):
-    """One authenticated GET: (HTTP status, parsed JSON body or None). Status 0: no answer at all.
+    """One authenticated request: (HTTP status, parsed JSON body or None). Status 0: no answer at all.
     The real one is cdcctl.confluent_api.ConfluentApi (allow-listed hosts, a deadline)."""
 
     def get(self, url: str, credentials: Credentials) -> tuple[int, Any]: ...
+
+    def put(self, url: str, credentials: Credentials) -> tuple[int, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -69,15 +75,19 @@ def stack_health(
     flink: Credentials,
     progress: Callable[[str], None] = lambda what: None,
     link: LinkCheck | None = None,
+    resume: ConnectorResume | None = None,
 ) -> list[Health]:
-    """The connector (with `cloud`, a Cloud API key), every routing statement (with `flink`) and the link
-    half with its mirrors (with `link`)."""
+    """The connector (with `cloud`, a Cloud API key; brought back to RUNNING first with `resume`), every
+    routing statement (with `flink`) and the link half with its mirrors (with `link`)."""
     rows = []
     if targets.connector is not None:
         if cloud is None:
             raise ValueError("the connector's status needs a Cloud API key")
         progress(f"asking the Connect API for connector {targets.connector.name}")
-        rows.append(connector_health(targets, targets.connector, api, cloud))
+        if resume is not None:
+            rows.append(resume.run(targets, targets.connector, api, cloud, progress))
+        else:
+            rows.append(connector_health(targets, targets.connector, api, cloud))
     for name in targets.statements:
         progress(f"asking the Flink statement API for {name}")
         rows.append(statement_health(targets, name, api, flink))
@@ -89,12 +99,15 @@ def stack_health(
     return rows
 
 
-def connector_health(targets: MonitoringTargets, connector: ConnectorWatch, api: Api, cloud: Credentials) -> Health:
-    url = (
+def connector_url(targets: MonitoringTargets, connector: ConnectorWatch, what: str) -> str:
+    return (
         f"{CONNECT_API}/connect/v1/environments/{quote(targets.environment_id)}/clusters/"
-        f"{quote(targets.cluster_id)}/connectors/{quote(connector.name)}/status"
+        f"{quote(targets.cluster_id)}/connectors/{quote(connector.name)}/{what}"
     )
-    status, body = api.get(url, cloud)
+
+
+def connector_health(targets: MonitoringTargets, connector: ConnectorWatch, api: Api, cloud: Credentials) -> Health:
+    status, body = api.get(connector_url(targets, connector, "status"), cloud)
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("connector"), dict):
         return _http_failure("connector", connector.name, status, body, "CONFLUENT_CLOUD_API_KEY", targets.stack)
     state = str(body["connector"].get("state", "UNKNOWN"))
@@ -115,18 +128,90 @@ def connector_health(targets: MonitoringTargets, connector: ConnectorWatch, api:
         state,
         False,
         _short("; ".join(e for e in errors if e)),
-        step.format(id=connector.id),
+        step.format(id=connector.id, stack=targets.stack),
     )
 
 
 CONNECTOR_STEPS = {
     "PROVISIONING": "being created: check again in a few minutes",
+    # Resume alone does nothing to a connector that is not paused (Connect API, LifecycleV1Api).
     "FAILED": "fix what the error names (database reachable from Confluent, replication slot and publication, "
-    "credentials, `cdcDatabaseRootCert`), then resume it: `confluent connect cluster resume {id}`",
+    "credentials, `cdcDatabaseRootCert`), then pause and resume it: `cdcctl status --stack {stack} "
+    "--resume-connector` (or `confluent connect cluster pause {id}`, then `resume`)",
     "DEGRADED": "read the task errors, fix their cause, then pause and resume it: "
     "`confluent connect cluster pause {id}` and `confluent connect cluster resume {id}`",
     "PAUSED": "paused by someone: when that is over, `confluent connect cluster resume {id}`",
 }
+
+
+# The Connect lifecycle calls answer 202 Accepted (the change is asynchronous); 200/204 are taken alike.
+_ACCEPTED = (200, 202, 204)
+
+
+@dataclass(frozen=True)
+class ConnectorResume:
+    """Bring a FAILED, DEGRADED or PAUSED connector back to RUNNING: the start path after the database
+    was stopped (README "Aurora idle stop"). A paused connector is resumed; any other is paused first
+    and resumed once the pause has taken (resume does nothing to a connector that is not paused), as
+    terraform-provider-confluent's connector update waits for each state change."""
+
+    wait_s: float = 300.0
+    poll_s: float = 10.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def run(
+        self,
+        targets: MonitoringTargets,
+        connector: ConnectorWatch,
+        api: Api,
+        cloud: Credentials,
+        progress: Callable[[str], None] = lambda what: None,
+    ) -> Health:
+        now = connector_health(targets, connector, api, cloud)
+        if now.healthy or now.phase not in ("FAILED", "DEGRADED", "PAUSED"):
+            return now
+        deadline = self.clock() + self.wait_s
+        if now.phase != "PAUSED":
+            progress(f"pausing connector {connector.name} ({now.phase})")
+            failure = self._lifecycle(targets, connector, api, cloud, "pause")
+            now = failure or self._until(targets, connector, api, cloud, "PAUSED", deadline)
+            if now.phase != "PAUSED":
+                return now
+        progress(f"resuming connector {connector.name}")
+        failure = self._lifecycle(targets, connector, api, cloud, "resume")
+        return failure or self._until(targets, connector, api, cloud, HEALTHY, deadline)
+
+    def _lifecycle(
+        self, targets: MonitoringTargets, connector: ConnectorWatch, api: Api, cloud: Credentials, action: str
+    ) -> Health | None:
+        status, body = api.put(connector_url(targets, connector, action), cloud)
+        if status in _ACCEPTED:
+            return None
+        return _http_failure(
+            "connector",
+            connector.name,
+            status,
+            body,
+            "CONFLUENT_CLOUD_API_KEY",
+            targets.stack,
+            f"a role that may {action} connectors (e.g. Operator on the cluster)",
+        )
+
+    def _until(
+        self,
+        targets: MonitoringTargets,
+        connector: ConnectorWatch,
+        api: Api,
+        cloud: Credentials,
+        phase: str,
+        deadline: float,
+    ) -> Health:
+        while True:
+            now = connector_health(targets, connector, api, cloud)
+            if now.phase == phase or self.clock() >= deadline:
+                return now
+            self.sleep(self.poll_s)
 
 
 def statement_health(targets: MonitoringTargets, name: str, api: Api, flink: Credentials) -> Health:

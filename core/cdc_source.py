@@ -27,11 +27,41 @@ class CdcSettings:
     publication_name: str
     topic_prefix: str
     snapshot_mode: str
+    # Milliseconds between heartbeats (0 = none): each writes HEARTBEAT_TABLE and emits a heartbeat
+    # record, so the slot's confirmed position moves while the captured table is quiet.
+    heartbeat_interval_ms: int = 60_000
 
 
 # SMT aliases. Not `unwrap`: that alias is reserved on managed CDC connectors.
 EXTRACT = "extractNewState"
 ROUTE = "routeToRawTopic"
+HEARTBEAT_ROUTE = "routeHeartbeat"
+# A database prerequisite (db/migrations/V004): in the publication, outside table.include.list, so its
+# changes reach the connector (and move the slot) but never the raw topic or a route.
+HEARTBEAT_TABLE = "cdc_heartbeat"
+# Debezium names its heartbeat topic `<topic.heartbeat.prefix>.<topic.prefix>`; the managed connector
+# fixes the prefix to `__debezium-heartbeat-<connector id>` (connect-migration-utility,
+# PostgresCdcSourceV2 template), open-source Debezium to `__debezium-heartbeat`. Both are routed to
+# the declared heartbeat topic, so the connector writes no topic the stack does not declare.
+HEARTBEAT_TOPICS = r"__debezium-heartbeat.*"
+
+
+def heartbeat_topic(raw_topic: str) -> str:
+    """The declared topic the connector's heartbeat records go to (beside the raw topic)."""
+    return f"{raw_topic}-heartbeat"
+
+
+def held_connections(cdc: CdcSettings) -> int:
+    """Network connections the streaming connector holds on the database all day (measured on open-source
+    Debezium, tests/test_aurora_idle_stop.py): the replication stream and two JDBC connections, and the
+    heartbeat action query's own JDBC connection when there is a heartbeat."""
+    return 3 + (1 if cdc.heartbeat_interval_ms else 0)
+
+
+def written_heartbeat_topics(cdc: CdcSettings, raw_topic: str) -> tuple[str, ...]:
+    """The heartbeat topic when a connector beats into it: the stack declares it and the connector
+    may write it (with its key and value subjects: heartbeat records are registry-serialized too)."""
+    return (heartbeat_topic(raw_topic),) if cdc.enabled and cdc.heartbeat_interval_ms else ()
 
 
 def connector_config(
@@ -87,4 +117,28 @@ def connector_config(
         f"transforms.{ROUTE}.regex": re.escape(f"{cdc.topic_prefix}.{captured}"),
         f"transforms.{ROUTE}.replacement": raw_topic,
         "tasks.max": "1",
+        **_heartbeat(cdc, raw_topic),
+    }
+
+
+def _heartbeat(cdc: CdcSettings, raw_topic: str) -> dict[str, str]:
+    """Heartbeat keys of the V2 connector (connect-migration-utility, PostgresCdcSourceV2 template):
+    `heartbeat.interval.ms` (default 0: none) and `heartbeat.action.query` (DML run on every beat).
+    Without a write the connector receives, a quiet captured table leaves the slot where it is while
+    the rest of the database writes WAL; the write goes to a table outside the capture, and the
+    heartbeat record carries the position it reached."""
+    if cdc.heartbeat_interval_ms == 0:
+        return {}
+    # slot_name is validated as a PostgreSQL identifier ([a-z0-9_]): safe as a literal.
+    beat = (
+        f"INSERT INTO {cdc.schema}.{HEARTBEAT_TABLE} (slot_name, beat_at) VALUES ('{cdc.slot_name}', now()) "
+        "ON CONFLICT (slot_name) DO UPDATE SET beat_at = excluded.beat_at"
+    )
+    return {
+        "heartbeat.interval.ms": str(cdc.heartbeat_interval_ms),
+        "heartbeat.action.query": beat,
+        "transforms": f"{EXTRACT},{ROUTE},{HEARTBEAT_ROUTE}",
+        f"transforms.{HEARTBEAT_ROUTE}.type": "io.confluent.connect.cloud.transforms.TopicRegexRouter",
+        f"transforms.{HEARTBEAT_ROUTE}.regex": HEARTBEAT_TOPICS,
+        f"transforms.{HEARTBEAT_ROUTE}.replacement": heartbeat_topic(raw_topic),
     }

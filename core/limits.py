@@ -11,3 +11,6 @@ MAX_PARTITIONS_PER_TOPIC = 2**31 - 1
 # "Cluster limit comparison" of https://docs.confluent.io/cloud/current/clusters/cluster-types.html
 # (Standard 4,096, Dedicated 100,000; older revisions of the page list a lower Dedicated figure).
 MAX_PARTITIONS_PER_CLUSTER = {"STANDARD": 4096, "DEDICATED": 100_000}
+# Share of max_slot_wal_keep_size a replication slot may hold before the writer's alarms and
+# `cdcctl slots status` flag it (aurora.alarms.slotWarningPercent).
+SLOT_WARNING_PERCENT = 50

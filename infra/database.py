@@ -76,11 +76,20 @@ class AuroraDatabase(pulumi.ComponentResource):
             parameters=[
                 aws.rds.ClusterParameterGroupParameterArgs(
                     name="rds.logical_replication", value="1", apply_method="pending-reboot"
-                )
+                ),
+                # The slot's WAL ceiling (MB; a cluster-level parameter in the Aurora PostgreSQL
+                # parameter reference; PostgreSQL reloads it without a restart). Past it the slot is
+                # `lost` and the connector must re-snapshot: README "Source health".
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="max_slot_wal_keep_size",
+                    value=str(aurora.source_health.max_slot_wal_keep_size_mb),
+                    apply_method="immediate",
+                ),
             ],
             opts=child,
         )
         self.proxy_endpoint: pulumi.Output[str] | None = None
+        self.proxy_name: pulumi.Output[str] | None = None  # for the proxy's alarms (infra/source_alarms.py)
         if args.proxy is not None:
             self.proxy_endpoint = self._proxy(name, args, args.proxy, cluster)
         self.register_outputs({"writer_endpoint": self.writer_endpoint, "proxy_endpoint": self.proxy_endpoint})
@@ -205,4 +214,5 @@ class AuroraDatabase(pulumi.ComponentResource):
             db_cluster_identifier=cluster.cluster_identifier,
             opts=child,
         )
+        self.proxy_name = proxy.name
         return proxy.endpoint

@@ -33,6 +33,8 @@ class WatchedIds:
     flink_rest_endpoint: pulumi.Input[str]
     routing: pulumi.Input[Any]  # the routing statement's export (None while the first-deploy gate holds)
     connector: confluent.Connector | None
+    heartbeat_topic: str | None  # the connector's heartbeat topic (None: no heartbeat)
+    heartbeat_interval_ms: int
     consumers: Sequence[str]
     link: pulumi.Input[Any] | None = None  # this half's export (None while it is skipped)
 
@@ -60,7 +62,11 @@ class WatchedIds:
                 compute_pool_id=v["compute_pool_id"],
                 flink_rest_endpoint=v["flink_rest_endpoint"],
                 statements=(v["routing"]["name"],) if v["routing"] else (),  # none while the gate holds
-                connector=ConnectorWatch(v["connector_id"], v["connector_config"]["name"]) if connector else None,
+                connector=ConnectorWatch(
+                    v["connector_id"], v["connector_config"]["name"], self.heartbeat_topic, self.heartbeat_interval_ms
+                )
+                if connector
+                else None,
                 consumers=tuple(ConsumerWatch(c, naming.consumer_group_prefix(c)) for c in self.consumers),
                 # This half's mirrors (their lag is reported here); none while the half is skipped.
                 link=LinkWatch(v["link"][LINK_EXPORT.name], tuple(v["link"][LINK_EXPORT.mirrors]))

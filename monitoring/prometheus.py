@@ -29,6 +29,7 @@ POOL_CFU_LIMIT = "confluent_flink_compute_pool_utilization_cfu_limit"
 STATEMENT_STATUS = "confluent_flink_statement_status"
 CONNECTOR_STATUS = "confluent_kafka_connect_connector_status"
 CONNECTOR_SENT = "confluent_kafka_connect_sent_records"
+TOPIC_RECEIVED = "confluent_kafka_server_received_records"
 MIRROR_LAG = "confluent_kafka_server_cluster_link_mirror_topic_offset_lag"
 LINK_COUNT = "confluent_kafka_server_cluster_link_count"
 MIRROR_COUNT = "confluent_kafka_server_cluster_link_mirror_topic_count"
@@ -199,6 +200,32 @@ def _connector_rules(t: MonitoringTargets, th: Thresholds) -> list[Rule]:
             "5m",
         ),
         *_cdc_stall_rules(connector, th),
+        *_heartbeat_rules(t, th),
+    ]
+
+
+def _heartbeat_rules(t: MonitoringTargets, th: Thresholds) -> list[Rule]:
+    """Source lag seen from the connector's side without judging the database's activity: the heartbeat
+    topic receives a record every `heartbeat.interval.ms` while the connector reads its slot, whether or
+    not the captured table changes. The Metrics API has no streaming-lag metric for the Postgres CDC
+    connector (METRICS-FACTS.md section 2); received_records per topic is exported. Silent for the
+    stall window (at least three heartbeats): the connector no longer reads the slot, which now holds
+    WAL."""
+    if t.connector is None or t.connector.heartbeat_topic is None:
+        return []
+    beats_minutes = -(-3 * t.connector.heartbeat_interval_ms // 60_000)
+    window = f"{max(th.cdc_stall_minutes, beats_minutes)}m"
+    received = f'{TOPIC_RECEIVED}{{kafka_id="{t.cluster_id}", topic="{t.connector.heartbeat_topic}"}}'
+    silent = f"sum by (kafka_id, topic) (sum_over_time({received}[{window}])) == 0"
+    return [
+        _alert(
+            "CdcHeartbeatMissing",
+            f"{silent} or absent_over_time({received}[{window}])",
+            "critical",
+            f"No CDC heartbeat on {{{{ $labels.topic }}}} for {window}: the connector is not reading its slot",
+            "The replication slot holds WAL while the connector is away: `cdcctl status --stack <stack>` for "
+            "the connector, `cdcctl slots status` for the slot's retained WAL and how near it is to the ceiling.",
+        ),
     ]
 
 

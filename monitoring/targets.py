@@ -60,6 +60,9 @@ class LinkWatch:
 class ConnectorWatch:
     id: str
     name: str
+    # Where the connector's heartbeat records land, and how often (cdc.heartbeatIntervalMs; None/0: off).
+    heartbeat_topic: str | None = None
+    heartbeat_interval_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,14 @@ class MonitoringTargets:
             "computePoolId": self.compute_pool_id,
             "flinkRestEndpoint": self.flink_rest_endpoint,
             "statements": list(self.statements),
-            "connector": {"id": self.connector.id, "name": self.connector.name} if self.connector else None,
+            "connector": {
+                "id": self.connector.id,
+                "name": self.connector.name,
+                "heartbeatTopic": self.connector.heartbeat_topic,
+                "heartbeatIntervalMs": self.connector.heartbeat_interval_ms,
+            }
+            if self.connector
+            else None,
             "consumers": [{"name": c.name, "groupPrefix": c.group_prefix} for c in self.consumers],
             "link": {"name": self.link.name, "mirrorTopics": list(self.link.mirror_topics)} if self.link else None,
         }
@@ -111,7 +121,14 @@ class MonitoringTargets:
             compute_pool_id=reader.name("computePoolId"),
             flink_rest_endpoint=reader.text("flinkRestEndpoint", SAFE_URL, "an https:// host"),
             statements=tuple(reader.names("statements")),
-            connector=ConnectorWatch(connector.name("id"), connector.name("name")) if connector else None,
+            connector=ConnectorWatch(
+                connector.name("id"),
+                connector.name("name"),
+                connector.optional_name("heartbeatTopic"),
+                connector.optional_count("heartbeatIntervalMs"),
+            )
+            if connector
+            else None,
             consumers=tuple(ConsumerWatch(c.name("name"), c.name("groupPrefix")) for c in reader.mappings("consumers")),
             link=LinkWatch(link.name("name"), tuple(link.names("mirrorTopics"))) if link else None,
         )
@@ -155,6 +172,17 @@ class _Reader:
 
     def mappings(self, key: str) -> list[_Reader]:
         return [_Reader(v, self.source, f"{self.path}.{key}[{i}]") for i, v in enumerate(self._list(key))]
+
+    def optional_name(self, key: str) -> str | None:
+        """A name an older export may lack (None: absent or null)."""
+        value = self.value.get(key)
+        return None if value is None else _checked(value, self.source, f"{self.path}.{key}")
+
+    def optional_count(self, key: str) -> int:
+        value = self.value.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(self.source, f"{self.path}.{key}", f"{str(value)[:60]!r} is not a count")
+        return value
 
     def optional(self, key: str) -> _Reader | None:
         value = self.value.get(key)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from core.cdc_source import CdcSettings, connector_config
+from core.cdc_source import CdcSettings, connector_config, heartbeat_topic
 from core.config_node import ConfigError
 from core.raw_record import record_problems, table_drift
 from rehearsal.children import child
@@ -34,8 +34,15 @@ class Capture:
         self.process = process
         self.out = out
 
-    def count(self) -> int:
-        return sum(1 for _ in self.out.open(encoding="utf-8")) if self.out.exists() else 0
+    def entries(self, skip_topic: str | None = None) -> list[dict[str, str]]:
+        """The captured {"topic", "value"} entries so far, without those of `skip_topic`."""
+        text = self.out.read_text(encoding="utf-8") if self.out.exists() else ""
+        complete = text[: text.rfind("\n") + 1]  # not a line the engine is still writing
+        entries = [json.loads(line) for line in complete.splitlines() if line]
+        return [e for e in entries if e["topic"] != skip_topic]
+
+    def count(self, skip_topic: str | None = None) -> int:
+        return len(self.entries(skip_topic))
 
     def wait_until(self, done: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + CAPTURE_TIMEOUT_S
@@ -96,19 +103,22 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
             managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
         )
         out = Path(work, "captured.jsonl")
+        # Heartbeat records (cdc.heartbeatIntervalMs) go to their own topic: no consumer reads them here.
+        beats = heartbeat_topic(raw_topic)
         with debezium_capture(properties, out) as capture:
             # Streaming has begun (slot active) and the snapshot is in: changes from now on stream.
             capture.wait_until(
-                lambda: _slot_active(pg, cdc.slot_name) and capture.count() >= snapshot_rows, "the initial snapshot"
+                lambda: _slot_active(pg, cdc.slot_name) and capture.count(beats) >= snapshot_rows,
+                "the initial snapshot",
             )
             baseline = pg.row_changes(cdc.table)
             pg.run_script(changes)
             _check_table(pg, cdc, str(changes), "--changes")
             expected = snapshot_rows + pg.row_changes(cdc.table) - baseline
-            capture.wait_until(lambda: capture.count() >= expected, f"{expected} change records")
+            capture.wait_until(lambda: capture.count(beats) >= expected, f"{expected} change records")
             time.sleep(0.5)  # anything beyond (a key update is a delete and a create) arrives too
-        lines = [line for line in out.read_text(encoding="utf-8").split("\n") if line]
-    return [_raw_record(number, line, raw_topic) for number, line in enumerate(lines, start=1)]
+        entries = capture.entries(beats)
+    return [_raw_record(number, entry, raw_topic) for number, entry in enumerate(entries, start=1)]
 
 
 def _check_table(pg: LocalPostgres, cdc: CdcSettings, file: str, argument: str) -> None:
@@ -134,9 +144,8 @@ def _slot_active(pg: LocalPostgres, slot: str) -> bool:
     return pg.scalar(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}' AND active") == "1"
 
 
-def _raw_record(number: int, line: str, raw_topic: str) -> dict[str, Any]:
+def _raw_record(number: int, entry: dict[str, str], raw_topic: str) -> dict[str, Any]:
     """A captured record must be a raw record on the raw topic: anything else fails loudly."""
-    entry = json.loads(line)
     if entry["topic"] != raw_topic:
         raise EngineError(f"captured record {number} went to topic {entry['topic']!r}, not {raw_topic!r}")
     record = json.loads(entry["value"])

@@ -41,6 +41,8 @@ SAME_MEANING = (
     "publication.autocreate.mode",
     "snapshot.mode",
     "tombstones.on.delete",
+    "heartbeat.interval.ms",
+    "heartbeat.action.query",
     "transforms",
     "tasks.max",
 )

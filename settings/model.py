@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from core.cdc_source import CdcSettings
 from core.config_node import ConfigError
+from core.limits import SLOT_WARNING_PERCENT
 from core.raw_record import RAW_TOPIC
 from monitoring.targets import Thresholds
 
@@ -87,7 +88,35 @@ class IdleStopSettings:
     without connections beyond the CDC connector's own `connector_connections`."""
 
     inactivity_hours: int = 3
-    connector_connections: int = 3  # Debezium's replication connection and its two JDBC connections
+    # None: what the stack's own connector holds (core.cdc_source.held_connections: 3, 4 with the heartbeat).
+    connector_connections: int | None = None
+
+
+# max_slot_wal_keep_size per layer: an unprotected stack (dev, pr-N: a shared, cheap database) gives a
+# stalled slot up sooner; a protected one (prod) keeps at least as much, since losing its slot means a
+# re-snapshot for every consumer.
+SLOT_WAL_CEILING_MB = {False: 20_480, True: 102_400}
+
+
+@dataclass(frozen=True)
+class AlarmSubscriber:
+    protocol: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class SourceHealthSettings:
+    """The slot's WAL ceiling (`max_slot_wal_keep_size`) and what the writer's alarms watch."""
+
+    max_slot_wal_keep_size_mb: int = SLOT_WAL_CEILING_MB[False]
+    slot_warning_percent: int = SLOT_WARNING_PERCENT  # of the ceiling: the alarms' and `slots status`'s line
+    proxy_saturation_percent: int = 90  # connections borrowed / the proxy's maximum
+    proxy_borrow_latency_ms: int = 100
+    subscribers: tuple[AlarmSubscriber, ...] = ()
+
+    @property
+    def slot_warning_bytes(self) -> int:
+        return self.max_slot_wal_keep_size_mb * 2**20 * self.slot_warning_percent // 100
 
 
 @dataclass(frozen=True)
@@ -98,6 +127,7 @@ class AuroraSettings:
     parameter_group_family: str
     proxy: ProxySettings | None
     idle_stop: IdleStopSettings | None = None  # dev, pr-N only: refused in a protected stack
+    source_health: SourceHealthSettings = field(default_factory=SourceHealthSettings)
 
 
 @dataclass(frozen=True)

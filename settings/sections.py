@@ -17,12 +17,15 @@ from settings.model import (
     APP_PASSWORD_KEY,
     CDC_PASSWORD_KEY,
     CDC_ROOT_CERT_KEY,
+    SLOT_WAL_CEILING_MB,
+    AlarmSubscriber,
     AuroraSettings,
     IdleStopSettings,
     KafkaSettings,
     PrivateLinkSettings,
     ProxySettings,
     RegionSettings,
+    SourceHealthSettings,
     TopicSettings,
     Zone,
 )
@@ -76,7 +79,16 @@ def _require_secrets(region: RegionSettings, raw: Mapping[str, Any], file: str) 
 
 def _cdc(node: Node, stack: str, has_aurora: bool, protect: bool) -> CdcSettings:
     f = node.fields(
-        optional=["enabled", "valueFormat", "database", "slotName", "publicationName", "topicPrefix", "snapshotMode"]
+        optional=[
+            "enabled",
+            "valueFormat",
+            "database",
+            "slotName",
+            "publicationName",
+            "topicPrefix",
+            "snapshotMode",
+            "heartbeatIntervalMs",
+        ]
     )
     db = f["database"].fields(optional=["hostname", "port", "name", "user", "sslmode", "schema", "table"])
     enabled = f["enabled"].boolean(default=False)
@@ -108,11 +120,14 @@ def _cdc(node: Node, stack: str, has_aurora: bool, protect: bool) -> CdcSettings
         publication_name=f["publicationName"].string(PG_NAME, "a PostgreSQL identifier", default="business_events_pub"),
         topic_prefix=f["topicPrefix"].string(r"[A-Za-z0-9_.-]{1,64}", "[A-Za-z0-9_.-]", default="cdc"),
         snapshot_mode=f["snapshotMode"].choice(SNAPSHOT_MODES, default="initial"),
+        heartbeat_interval_ms=_heartbeat_interval(f["heartbeatIntervalMs"]),
     )
 
 
 def _aurora(node: Node, protect: bool) -> AuroraSettings:
-    f = node.fields(required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy", "idleStop"])
+    f = node.fields(
+        required=["clusterIdentifier"], optional=["parameterGroupFamily", "proxy", "idleStop", *SOURCE_HEALTH_KEYS]
+    )
     proxy = None
     if f["proxy"].present:
         p = f["proxy"].fields(
@@ -143,6 +158,7 @@ def _aurora(node: Node, protect: bool) -> AuroraSettings:
         ),
         proxy=proxy,
         idle_stop=_idle_stop(f["idleStop"], protect),
+        source_health=_source_health(f, protect, has_proxy=proxy is not None),
     )
 
 
@@ -160,7 +176,7 @@ def _idle_stop(node: Node, protect: bool) -> IdleStopSettings | None:
     if hours > 168:
         f["inactivityHours"].fail(f"must be <= 168 hours (a week), got {hours}")
     connections = f["connectorConnections"].integer(minimum=0, default=defaults.connector_connections)
-    if connections > 100:
+    if connections is not None and connections > 100:
         f["connectorConnections"].fail(f"must be <= 100 (the connections one CDC connector holds), got {connections}")
     return IdleStopSettings(inactivity_hours=hours, connector_connections=connections)
 
@@ -208,6 +224,63 @@ def _percent(node: Node, default: int) -> int:
     if value > 100:
         node.fail(f"must be <= 100, got {value}")
     return value
+
+
+# --- Source health (issue 20): the heartbeat, the slot's WAL ceiling and the database's alarms -------
+# `cdc.heartbeatIntervalMs`; `aurora.maxSlotWalKeepSizeMb`, `aurora.alarms`. Defaults in README
+# "Configuration" and "Source health".
+
+HEARTBEAT_INTERVAL_MS = 60_000
+SOURCE_HEALTH_KEYS = ("maxSlotWalKeepSizeMb", "alarms")
+ALARM_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
+
+
+def _heartbeat_interval(node: Node) -> int:
+    """0 turns the heartbeat off; otherwise between a second and an hour."""
+    interval = node.integer(minimum=0, default=HEARTBEAT_INTERVAL_MS)
+    if 0 < interval < 1000 or interval > 3_600_000:
+        node.fail(f"must be 0 (off) or 1000..3600000 milliseconds, got {interval}")
+    return interval
+
+
+def _source_health(f: dict[str, Node], protect: bool, has_proxy: bool) -> SourceHealthSettings:
+    default = SLOT_WAL_CEILING_MB[protect]
+    ceiling = f["maxSlotWalKeepSizeMb"].integer(minimum=1024, default=default)
+    if protect and ceiling < SLOT_WAL_CEILING_MB[False]:
+        f["maxSlotWalKeepSizeMb"].fail(
+            f"must be >= {SLOT_WAL_CEILING_MB[False]} in a protected stack (at least what dev keeps), got {ceiling}"
+        )
+    if ceiling > 2_147_483_647:
+        f["maxSlotWalKeepSizeMb"].fail(f"must be <= 2147483647 (PostgreSQL's limit), got {ceiling}")
+    a = f["alarms"].fields(
+        optional=["slotWarningPercent", "proxySaturationPercent", "proxyBorrowLatencyMs", "subscribers"]
+    )
+    defaults = SourceHealthSettings()
+    for key in ("proxySaturationPercent", "proxyBorrowLatencyMs"):
+        if a[key].present and not has_proxy:
+            a[key].fail("applies only with aurora.proxy")
+    latency = a["proxyBorrowLatencyMs"].integer(minimum=1, default=defaults.proxy_borrow_latency_ms)
+    if latency > 3_600_000:
+        # A borrow waits at most connectionBorrowTimeout, itself <= 3600 s.
+        a["proxyBorrowLatencyMs"].fail(f"must be <= 3600000 (the longest borrow timeout), got {latency}")
+    subscribers = []
+    for item in a["subscribers"].items() if a["subscribers"].present else []:
+        s = item.fields(required=["protocol", "endpoint"])
+        protocol = s["protocol"].choice(ALARM_PROTOCOLS)
+        endpoint = s["endpoint"].string(
+            {"email": r"[^@\s]+@[^@\s]+", "email-json": r"[^@\s]+@[^@\s]+", "https": r"https://\S+"}.get(
+                protocol, r"arn:aws[a-z-]*:(sqs|lambda):\S+"
+            ),
+            f"an endpoint for protocol {protocol}",
+        )
+        subscribers.append(AlarmSubscriber(protocol, endpoint))
+    return SourceHealthSettings(
+        max_slot_wal_keep_size_mb=ceiling,
+        slot_warning_percent=_percent(a["slotWarningPercent"], defaults.slot_warning_percent),
+        proxy_saturation_percent=_percent(a["proxySaturationPercent"], defaults.proxy_saturation_percent),
+        proxy_borrow_latency_ms=latency,
+        subscribers=tuple(subscribers),
+    )
 
 
 def _kafka(node: Node) -> KafkaSettings:

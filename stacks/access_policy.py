@@ -8,14 +8,18 @@ from flink_sql.routes import Route, consumers
 
 
 def access_policy(
-    routes: tuple[Route, ...], regions: tuple[str, ...], raw_topic: str, peer_region: str | None = None
+    routes: tuple[Route, ...],
+    regions: tuple[str, ...],
+    raw_topic: str,
+    peer_region: str | None = None,
+    heartbeat_topics: tuple[str, ...] = (),
 ) -> dict[str, Grants]:
     """Principals by name. Workloads get topic/group/subject scope only; deployers get their one role.
     (Which principals exist does not depend on the raw topic's name, only their grants do.) With a
     cluster link (several regions in the global layer; `peer_region` in a region layer), each region
     has a link principal, and consumers also read their topics' mirrors of the peer's."""
     enabled = tuple(r for r in routes if r.enabled)
-    policy = _platform(enabled, raw_topic)
+    policy = _platform(enabled, raw_topic, heartbeat_topics)
     linked = len(regions) > 1 or peer_region is not None
     for region in regions:
         policy |= _regional(region, routes, raw_topic, linked)
@@ -33,13 +37,13 @@ def access_policy(
     return policy
 
 
-def _platform(enabled: tuple[Route, ...], raw_topic: str) -> dict[str, Grants]:
+def _platform(enabled: tuple[Route, ...], raw_topic: str, heartbeat_topics: tuple[str, ...]) -> dict[str, Grants]:
     """The workloads and deployers every environment has, whatever its regions."""
     return {
         naming.CDC_CONNECTOR: Grants(
-            "Managed Postgres CDC connector: writes the raw change topic",
-            write_topics=(raw_topic,),
-            keyed_topics=(raw_topic,),
+            "Managed Postgres CDC connector: writes the raw change topic (and its heartbeat topic)",
+            write_topics=(raw_topic, *heartbeat_topics),
+            keyed_topics=(raw_topic, *heartbeat_topics),
         ),
         naming.FLINK_STATEMENTS: Grants(
             "Identity the routing Flink statements run as: reads raw, writes routed topics",

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
 from core import naming
+from core.cdc_source import held_connections, written_heartbeat_topics
 from core.region_exports import REGION_EXPORTS, ConsumerExport, RegionExports
 from flink_sql.routes import Route, consumers
 from flink_sql.statement import region_statement
@@ -24,17 +25,22 @@ from infra.flink import FlinkCompute, FlinkComputeArgs, RawSchemaGate, RoutingSt
 from infra.kafka import KafkaCluster, KafkaClusterArgs, TopicSpec
 from infra.monitoring import RegionMonitoring, RegionMonitoringArgs, WatchedIds
 from infra.private_link import PrivateLinkArgs, PrivateLinkNetwork
+from infra.source_alarms import SourceAlarms, SourceAlarmsArgs
 from settings.model import (
     APP_PASSWORD_KEY,
     CDC_PASSWORD_KEY,
     CDC_ROOT_CERT_KEY,
     AllInOneStackSettings,
+    IdleStopSettings,
     RegionStackSettings,
     link_settings,
 )
 from settings.pulumi_config import read_secret
 from stacks.access_policy import access_policy
 from stacks.global_layer import GlobalExports
+
+# Heartbeats only show the connector is alive: one partition, a day's worth.
+HEARTBEAT_RETENTION_MS = 24 * 3600 * 1000
 
 
 def peer_region(settings: RegionStackSettings | AllInOneStackSettings) -> str | None:
@@ -68,7 +74,10 @@ class RegionLayer:
         self.region = settings.region.region
         self.routes = routes
         self.glob = glob
-        self.policy = access_policy(routes, (self.region,), self.settings.raw_topic, peer_region(settings))
+        self.heartbeat_topics = written_heartbeat_topics(self.settings.cdc, self.settings.raw_topic)
+        self.policy = access_policy(
+            routes, (self.region,), self.settings.raw_topic, peer_region(settings), self.heartbeat_topics
+        )
         self.consumers = consumers(routes)
         # Confluent display names start with the environment name (unique per stack, see naming).
         self.display = pulumi.Output.from_input(glob.environment_name).apply(
@@ -76,6 +85,7 @@ class RegionLayer:
         )
         self.in_region = self._aws_provider()
         self.database = self._aws_side()
+        self.source_alarms = self._source_alarms()
         self.network = self._network()
         self.database_egress = self._database_egress()
         self.kafka = self._kafka()
@@ -105,6 +115,22 @@ class RegionLayer:
             f"{self.region}-aurora",
             AuroraDatabaseArgs(
                 aurora=aurora, name_prefix=f"{self.stack}-{self.region}", proxy=proxy, protect=self.protect
+            ),
+            opts=self.in_region,
+        )
+
+    def _source_alarms(self) -> SourceAlarms | None:
+        """The writer's slot and WAL disk use and the proxy's saturation, alarmed into the region's topic."""
+        aurora = self.settings.aurora
+        if aurora is None or self.database is None:
+            return None
+        return SourceAlarms(
+            f"{self.region}-source-alarms",
+            SourceAlarmsArgs(
+                cluster_identifier=aurora.cluster_identifier,
+                proxy_name=self.database.proxy_name,
+                settings=aurora.source_health,
+                name_prefix=f"{self.stack}-{self.region}",
             ),
             opts=self.in_region,
         )
@@ -162,6 +188,7 @@ class RegionLayer:
         raw, routed = rs.raw_topic_settings, rs.routed_topic_settings
         topics = [TopicSpec(rs.raw_topic, raw.partitions, raw.retention_ms)]
         topics += [TopicSpec(r.output_topic, routed.partitions, routed.retention_ms) for r in self.routes if r.enabled]
+        topics += [TopicSpec(topic, 1, HEARTBEAT_RETENTION_MS) for topic in self.heartbeat_topics]
         return KafkaCluster(
             f"{self.region}-kafka",
             KafkaClusterArgs(
@@ -347,12 +374,21 @@ class RegionLayer:
                     flink_rest_endpoint=self._flink_endpoint,
                     routing=self.routing.current,
                     connector=self.connector.connector if self.connector else None,
+                    heartbeat_topic=self.heartbeat_topics[0] if self.heartbeat_topics else None,
+                    heartbeat_interval_ms=self.settings.cdc.heartbeat_interval_ms if self.heartbeat_topics else 0,
                     consumers=self.consumers,
                     link=self.cluster_link.exported if self.cluster_link else None,
                 ),
                 thresholds=self.settings.monitoring,
             ),
         )
+
+    def _connector_connections(self, idle_stop: IdleStopSettings) -> int:
+        """What this stack's connector holds on the cluster: configured, or measured for its settings."""
+        if not self.settings.cdc.enabled:
+            return 0
+        configured = idle_stop.connector_connections
+        return held_connections(self.settings.cdc) if configured is None else configured
 
     def _idle_stop(self) -> AuroraIdleStop | None:
         """dev and pr-N only (the settings refuse it in a protected stack): stop the Aurora cluster after
@@ -366,7 +402,7 @@ class RegionLayer:
                 cluster_identifier=aurora.cluster_identifier,
                 region=self.region,
                 settings=aurora.idle_stop,
-                connector_connections=aurora.idle_stop.connector_connections if self.settings.cdc.enabled else 0,
+                connector_connections=self._connector_connections(aurora.idle_stop),
                 stack=self.stack,
                 name_prefix=f"{self.stack}-{self.region}",
                 protect=self.protect,

@@ -6,10 +6,18 @@ Pure Python (settings, routes, the access policy as data): `cdcctl routes check 
 from __future__ import annotations
 
 from core import naming
+from core.cdc_source import written_heartbeat_topics
 from core.config_node import ConfigError
 from core.limits import MAX_PARTITIONS_PER_CLUSTER
 from flink_sql.routes import Route, route_writing
-from settings.model import NAMESPACE, GlobalStackSettings, Settings, link_settings
+from settings.model import (
+    NAMESPACE,
+    AllInOneStackSettings,
+    GlobalStackSettings,
+    RegionStackSettings,
+    Settings,
+    link_settings,
+)
 from stacks.access_policy import access_policy
 
 
@@ -25,13 +33,7 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
     if isinstance(settings, GlobalStackSettings):
         return
     region = settings.region
-    writer = route_writing(routes, region.raw_topic)
-    if writer is not None:
-        raise ConfigError(
-            settings.file,
-            f"{NAMESPACE}:topics.raw.name",
-            f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
-        )
+    _check_no_route_writes_connector_topics(settings, routes)
     link = link_settings(settings)
     if link is not None:
         # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.
@@ -56,3 +58,25 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
             f"{routed} routed topics x {per_route} + raw {raw} = {total} partitions, "
             f"over a {region.kafka.type} cluster's {limit}",
         )
+
+
+def _check_no_route_writes_connector_topics(
+    settings: RegionStackSettings | AllInOneStackSettings, routes: tuple[Route, ...]
+) -> None:
+    """The raw topic and the heartbeat topic have one writer: the CDC connector."""
+    region = settings.region
+    writer = route_writing(routes, region.raw_topic)
+    if writer is not None:
+        raise ConfigError(
+            settings.file,
+            f"{NAMESPACE}:topics.raw.name",
+            f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
+        )
+    for heartbeat in written_heartbeat_topics(region.cdc, region.raw_topic):
+        beat_writer = route_writing(routes, heartbeat)
+        if beat_writer is not None:
+            raise ConfigError(
+                settings.routes_file,
+                f"routes[{beat_writer}].outputTopic",
+                f"{heartbeat!r} is the CDC connector's heartbeat topic (cdc.heartbeatIntervalMs)",
+            )

@@ -103,6 +103,6 @@ EXAMPLE_TARGETS = MonitoringTargets(
     compute_pool_id="lfcp-1",
     flink_rest_endpoint="https://flink.us-east-1.aws.confluent.cloud",
     statements=("prod-east-routes-1",),
-    connector=ConnectorWatch("lcc-1", "cdc-prod-us-east-1-postgres-cdc"),
+    connector=ConnectorWatch("lcc-1", "cdc-prod-us-east-1-postgres-cdc", "raw-business-events-heartbeat", 60_000),
     consumers=(ConsumerWatch("loan-consumer", "loan-consumer-"),),
 )

@@ -22,6 +22,7 @@ PLANNING_MODULES = frozenset(
         "test_cost.py",
         "test_golden_plans.py",
         "test_plans.py",
+        "test_source_health_plan.py",
         "test_statement_generations.py",
     }
 )

@@ -355,7 +355,8 @@ def refusal(config: dict[str, str], stack: str = "dev") -> str:
 
 
 def test_idle_stop_defaults_to_three_hours_and_the_connectors_three_connections() -> None:
-    assert idle_stop_of(dev_config()) == IdleStopSettings(inactivity_hours=3, connector_connections=3)
+    # The connector's own connections default to what its settings hold (3, 4 with the heartbeat).
+    assert idle_stop_of(dev_config()) == IdleStopSettings(inactivity_hours=3, connector_connections=None)
     assert idle_stop_of(dev_config(inactivityHours=8, connectorConnections=4)) == IdleStopSettings(8, 4)
     assert idle_stop_of(dev_config(enabled=False)) is None
 
@@ -410,7 +411,7 @@ def test_dev_runs_the_function_hourly_with_its_settings(plans: dict[str, Plan]) 
     assert one(p, "Permission", lambda r: "idle-stop" in r.name).inputs["principal"] == "events.amazonaws.com"
     registration = one(p, "Parameter", lambda r: "idle-stop" in r.name)
     assert registration.inputs["name"] == f"/cdc-platform/aurora-idle-stop/{CLUSTER}/dev"
-    assert registration.inputs["insecureValue"] == "3"
+    assert registration.inputs["insecureValue"] == "4"  # dev's connector beats: its heartbeat has a connection
     assert one(p, "LogGroup", lambda r: "idle-stop" in r.name).inputs["retentionInDays"] == 14
     assert p.outputs["auroraIdleStopFunction"]
 
@@ -459,21 +460,25 @@ def test_a_pr_stack_copied_from_dev_registers_its_own_connector(tmp_path: Path) 
 # --- the connections a streaming connector holds, on the real engine ------------------------------------
 
 
-def test_a_streaming_debezium_connector_holds_the_three_connections_idle_stop_ignores(tmp_path: Path) -> None:
+@pytest.mark.parametrize("heartbeat_ms", [60_000, 0])
+def test_a_streaming_debezium_connector_holds_the_connections_idle_stop_ignores(
+    tmp_path: Path, heartbeat_ms: int
+) -> None:
     """Open-source Debezium (the engine `cdcctl rehearse` runs, with the stack's own connector settings),
     streaming and idle, on a real PostgreSQL: the connections DatabaseConnections would count for it,
-    which `aurora.idleStop.connectorConnections` defaults to."""
+    which `aurora.idleStop.connectorConnections` defaults to (the heartbeat's action query has its own)."""
+    import dataclasses
     import secrets
     import time
 
     from cdcctl.stack_config import stack_settings
-    from core.cdc_source import connector_config
+    from core.cdc_source import connector_config, held_connections
     from rehearsal.cdc import LOCALHOST, _slot_active, debezium_capture
     from rehearsal.debezium import open_source_properties
     from rehearsal.postgres import local_postgres
     from settings.model import region_settings
 
-    cdc = region_settings(stack_settings("dev", REPO)).cdc
+    cdc = dataclasses.replace(region_settings(stack_settings("dev", REPO)).cdc, heartbeat_interval_ms=heartbeat_ms)
     password = secrets.token_hex(16)
     with local_postgres(cdc.database) as pg:
         pg.apply_prerequisites(cdc, password)
@@ -493,6 +498,8 @@ def test_a_streaming_debezium_connector_holds_the_three_connections_idle_stop_ig
                 "SELECT backend_type FROM pg_stat_activity "
                 f"WHERE usename = '{cdc.user}' AND client_addr IS NOT NULL ORDER BY backend_type",
             )
-    # Two JDBC connections (idle) and the replication stream: all network connections of the connector.
-    assert rows.split() == ["client", "backend", "client", "backend", "walsender"]
-    assert IdleStopSettings().connector_connections == len(rows.splitlines()) == 3
+    # Two JDBC connections (idle), the heartbeat's own when it beats, and the replication stream: all
+    # network connections of the connector.
+    clients = 3 if heartbeat_ms else 2
+    assert rows.splitlines() == ["client backend"] * clients + ["walsender"]
+    assert held_connections(cdc) == len(rows.splitlines()) == clients + 1

@@ -327,6 +327,79 @@ CASES: list[tuple[str, str, Callable[[Config], None], str, str, str]] = [
         "confluentcloud:cloudApiKey",
         "must be set with `pulumi config set --secret confluentcloud:cloudApiKey`",
     ),
+    # Source health (issue 20): heartbeat, the slot's WAL ceiling, the database's alarms
+    (
+        "heartbeat-too-frequent",
+        "dev",
+        _set("cdc.heartbeatIntervalMs", 500),
+        "Pulumi.dev.yaml",
+        f"{NS}:cdc.heartbeatIntervalMs",
+        "must be 0 (off) or 1000..3600000 milliseconds, got 500",
+    ),
+    (
+        "heartbeat-not-a-number",
+        "prod-east",
+        _set("cdc.heartbeatIntervalMs", "often"),
+        "Pulumi.prod-east.yaml",
+        f"{NS}:cdc.heartbeatIntervalMs",
+        "must be an integer",
+    ),
+    (
+        "route-writes-the-heartbeat-topic",
+        "dev",
+        _set("routesFile", "heartbeat-routes.yaml"),
+        "heartbeat-routes.yaml",
+        "routes[0].outputTopic",
+        "'raw-business-events-heartbeat' is the CDC connector's heartbeat topic (cdc.heartbeatIntervalMs)",
+    ),
+    (
+        "prod-slot-ceiling-below-dev",
+        "prod-east",
+        _set("aurora.maxSlotWalKeepSizeMb", 4096),
+        "Pulumi.prod-east.yaml",
+        f"{NS}:aurora.maxSlotWalKeepSizeMb",
+        "must be >= 20480 in a protected stack (at least what dev keeps), got 4096",
+    ),
+    (
+        "slot-ceiling-unlimited",
+        "dev",
+        _set("aurora.maxSlotWalKeepSizeMb", -1),
+        "Pulumi.dev.yaml",
+        f"{NS}:aurora.maxSlotWalKeepSizeMb",
+        "must be >= 1024",
+    ),
+    (
+        "slot-warning-over-100",
+        "dev",
+        _set("aurora.alarms.slotWarningPercent", 150),
+        "Pulumi.dev.yaml",
+        f"{NS}:aurora.alarms.slotWarningPercent",
+        "must be <= 100, got 150",
+    ),
+    (
+        "proxy-alarm-without-proxy",
+        "dev",
+        _set("aurora.alarms.proxySaturationPercent", 80),
+        "Pulumi.dev.yaml",
+        f"{NS}:aurora.alarms.proxySaturationPercent",
+        "applies only with aurora.proxy",
+    ),
+    (
+        "alarm-subscriber-protocol",
+        "prod-west",
+        _set("aurora.alarms.subscribers", [{"protocol": "pigeon", "endpoint": "ops@example.com"}]),
+        "Pulumi.prod-west.yaml",
+        f"{NS}:aurora.alarms.subscribers[0].protocol",
+        "'pigeon' is not one of email",
+    ),
+    (
+        "alarm-subscriber-endpoint",
+        "prod-west",
+        _set("aurora.alarms.subscribers", [{"protocol": "https", "endpoint": "http://hooks.example.com"}]),
+        "Pulumi.prod-west.yaml",
+        f"{NS}:aurora.alarms.subscribers[0].endpoint",
+        "'http://hooks.example.com' is not valid: an endpoint for protocol https",
+    ),
 ]
 
 
@@ -335,6 +408,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's Pulumi files, stack files and routes, as the working directory."""
     copy_project(tmp_path)
     (tmp_path / "broken-routes.yaml").write_text(yaml.safe_dump({"routes": [ROUTE]}))
+    beats = {"id": "beats", "outputTopic": "raw-business-events-heartbeat"}
+    (tmp_path / "heartbeat-routes.yaml").write_text(yaml.safe_dump({"routes": [beats]}))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -43,11 +44,19 @@ def test_connector_flattens_with_cdc_metadata_and_routes_to_the_raw_topic(
     config = one(plans[stack], "Connector").inputs["configNonsensitive"]
     aliases = config["transforms"].split(",")
     assert "unwrap" not in aliases
-    extract, route = aliases
+    extract, route, heartbeat = aliases
     assert config[f"transforms.{extract}.type"] == "io.debezium.transforms.ExtractNewRecordState"
     assert config[f"transforms.{extract}.add.fields"] == "op,table,ts_ms"
     assert config[f"transforms.{route}.type"] == "io.confluent.connect.cloud.transforms.TopicRegexRouter"
     assert config[f"transforms.{route}.replacement"] == "raw-business-events"
+    # Heartbeat records (managed: __debezium-heartbeat-<lcc>.cdc) go to the declared heartbeat topic.
+    assert config[f"transforms.{heartbeat}.type"] == "io.confluent.connect.cloud.transforms.TopicRegexRouter"
+    assert re.fullmatch(config[f"transforms.{heartbeat}.regex"], "__debezium-heartbeat-lcc-12ab.cdc")
+    assert not re.fullmatch(config[f"transforms.{heartbeat}.regex"], "cdc.public.business_events")
+    assert config[f"transforms.{heartbeat}.replacement"] == "raw-business-events-heartbeat"
+    assert config["heartbeat.interval.ms"] == "60000"
+    assert "cdc_heartbeat" in config["heartbeat.action.query"]
+    assert config["table.include.list"] == "public.business_events"  # the heartbeat table is not captured
     assert not any("RegexRouter" in v and "confluent" not in v for v in config.values())
 
 
@@ -141,7 +150,7 @@ def test_open_source_mapping_keeps_every_setting_but_managed_only_ones() -> None
     for key, value in managed.items():
         if key not in MANAGED_ONLY and key not in ("connector.class", "database.hostname", "database.port"):
             assert mapped[key] == value or "RegexRouter" in mapped[key], key
-    with pytest.raises(ValueError, match=r"heartbeat\.interval\.ms"):
+    with pytest.raises(ValueError, match=r"signal\.data\.collection"):
         open_source_properties(
-            {**managed, "heartbeat.interval.ms": "1000"}, hostname="h", port=1, password="p", root_cert="/ca.pem"
+            {**managed, "signal.data.collection": "public.s"}, hostname="h", port=1, password="p", root_cert="/ca.pem"
         )

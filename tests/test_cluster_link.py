@@ -61,7 +61,8 @@ def test_every_peer_topic_is_mirrored_once_under_the_peers_prefix(
     p, q = plans[stack], plans[peer]
     prefix = region_of(peer) + "."
     assert link_of(p).inputs["config"]["cluster.link.prefix"] == prefix
-    peer_topics = {t.inputs["topicName"] for t in of_type(q, "KafkaTopic")}
+    # The connector's heartbeat topic only shows that region's connector is alive: never mirrored.
+    peer_topics = {t.inputs["topicName"] for t in of_type(q, "KafkaTopic")} - {"raw-business-events-heartbeat"}
     mirrors = mirrors_of(p)
     assert set(mirrors) == {prefix + t for t in peer_topics}
     for name, mirror in mirrors.items():
@@ -84,7 +85,7 @@ def test_the_link_principal_holds_only_what_confluents_security_table_lists(
     p = plans[stack]
     principal = principal_ids(plans["prod"])[f"cluster-link-{region_of(stack)}"]
     held = {(role, crn.rsplit("/", 1)[-1]) for role, crn in bindings_of(p, principal)}
-    topics = {t.inputs["topicName"] for t in of_type(p, "KafkaTopic")}
+    topics = {t.inputs["topicName"] for t in of_type(p, "KafkaTopic")} - {"raw-business-events-heartbeat"}
     expected = {(role, f"topic={t}") for t in topics for role in ("DeveloperRead", "DeveloperManage")}
     expected |= {("DeveloperRead", f"group={prefix}*") for prefix in CONSUMER_PREFIXES}
     expected |= {("Operator", f"cloud-cluster={p.outputs['clusterId']}")}

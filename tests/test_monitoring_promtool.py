@@ -101,6 +101,8 @@ def _cases(t: MonitoringTargets) -> list[Case]:
 
     groups_up = [lag(f"{c.group_prefix}app", "0", "3x60") for c in t.consumers]
     sent = "confluent_kafka_connect_sent_records"
+    received = "confluent_kafka_server_received_records"
+    beats = {**cluster, "topic": t.connector.heartbeat_topic or ""}
     return [
         Case("scrape down", "ConfluentMetricsScrapeFailing", [("up", {}, "1x10 0x20")], "25m", [{}]),
         Case("scrape up", "ConfluentMetricsScrapeFailing", [("up", {}, "1x30")], "25m"),
@@ -177,6 +179,10 @@ def _cases(t: MonitoringTargets) -> list[Case]:
         Case("stall still alerting", "CdcConnectorStalled", [(sent, connected, "20x120 0x120")], "200m", [connected]),
         Case("connector's series vanish", "CdcConnectorStalled", [(sent, connected, "20x120")], "150m", [connected]),
         Case("steady stream", "CdcConnectorStalled", [(sent, connected, "20x240")], "150m"),
+        # A heartbeat a minute into its topic, whether or not the captured table changes; then none.
+        Case("heartbeat stops", "CdcHeartbeatMissing", [(received, beats, "1x20 0x30")], "45m", [beats]),
+        Case("heartbeat series vanish", "CdcHeartbeatMissing", [(received, beats, "1x20")], "45m", [beats]),
+        Case("heartbeat beating", "CdcHeartbeatMissing", [(received, beats, "1x60")], "45m"),
         Case("stall that recovered", "CdcConnectorStalled", [(sent, connected, "20x120 0x30 20x60")], "170m"),
         # A record every 20 minutes predicts under one record per 15-minute window: silence is normal.
         Case("quiet database", "CdcConnectorStalled", [(sent, connected, "1 0x19 1 0x19 1 0x19 0x120")], "150m"),

@@ -84,7 +84,8 @@ def test_every_topic_is_declared_on_its_stacks_cluster(plans: dict[str, Plan], s
     p = plans[stack]
     cluster = one(p, "KafkaCluster")
     topics = of_type(p, "KafkaTopic")
-    assert {t.inputs["topicName"] for t in topics} == {"raw-business-events"} | ROUTED_TOPICS
+    declared = {"raw-business-events", "raw-business-events-heartbeat"} | ROUTED_TOPICS
+    assert {t.inputs["topicName"] for t in topics} == declared
     for topic in topics:
         assert topic.inputs["kafkaCluster"]["id"] == cluster.id
         assert topic.inputs["restEndpoint"].startswith(f"https://{cluster.id}.")
@@ -95,6 +96,7 @@ def test_every_topic_is_declared_on_its_stacks_cluster(plans: dict[str, Plan], s
 def test_prod_east_topic_sizes_come_from_settings(plans: dict[str, Plan]) -> None:
     sizes = {t.inputs["topicName"]: t.inputs["partitionsCount"] for t in of_type(plans["prod-east"], "KafkaTopic")}
     assert sizes.pop("raw-business-events") == 12
+    assert sizes.pop("raw-business-events-heartbeat") == 1
     assert set(sizes.values()) == {6}
 
 
@@ -211,6 +213,9 @@ def test_connector_only_writes_the_raw_topic_and_flink_reads_raw_writes_routed(p
         "raw-business-events",
         "raw-business-events-key",
         "raw-business-events-value",
+        "raw-business-events-heartbeat",
+        "raw-business-events-heartbeat-key",
+        "raw-business-events-heartbeat-value",
     }
     flink = bindings_of(east, ids["flink-statements"])
     reads = {crn.rsplit("/topic=", 1)[1] for role, crn in flink if role == "DeveloperRead" and "/topic=" in crn}

@@ -1004,7 +1004,8 @@ REFUSED: list[tuple[str, str, dict[str, Any], str, str]] = [
         "prod-east",
         _cdc(slot="x"),
         f"{NS}:cdc.slot",
-        "unknown key (allowed: database, enabled, publicationName, slotName, snapshotMode, topicPrefix, valueFormat)",
+        "unknown key (allowed: database, enabled, heartbeatIntervalMs, publicationName, slotName, snapshotMode, "
+        "topicPrefix, valueFormat)",
     ),
     # Aurora and RDS Proxy
     (

@@ -126,3 +126,69 @@ def test_a_live_list_that_is_not_pulumi_output_is_refused(pg: LocalPostgres) -> 
     result = cdcctl(pg, "orphans", "--live", "-", stdin='{"stacks": []}')
     assert result.returncode == 2
     assert result.stderr.startswith("error: stdin: --live: expected the JSON array")
+
+
+# --- slots status (issue 20) ------------------------------------------------------------------------------
+
+
+def write_wal(pg: LocalPostgres, mib: int) -> None:
+    """About `mib` MiB of WAL from a table no slot publishes."""
+    pg.psql("-c", "CREATE TABLE IF NOT EXISTS filler (payload text)")
+    pg.psql("-c", f"INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, {mib * 1000})")
+
+
+@pytest.fixture
+def ceiling_64_mib(pg: LocalPostgres) -> Iterator[None]:
+    pg.psql("-c", "ALTER SYSTEM SET max_slot_wal_keep_size = '64MB'")
+    pg.psql("-c", "SELECT pg_reload_conf()")
+    yield
+    pg.psql("-c", "ALTER SYSTEM RESET max_slot_wal_keep_size")
+    pg.psql("-c", "SELECT pg_reload_conf()")
+
+
+def status_lines(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    return {line.split()[0]: line for line in result.stdout.splitlines()[2:]}
+
+
+def test_status_flags_an_inactive_slot_retaining_wal_past_the_warning_share(
+    pg: LocalPostgres, ceiling_64_mib: None
+) -> None:
+    create_slots(pg, "cdc_stalled")
+    write_wal(pg, 40)  # > 50% of 64 MiB, below the ceiling: retained, not yet lost
+    create_slots(pg, "cdc_healthy")  # created after the writes: holds nothing
+    result = cdcctl(pg, "status")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ceiling 64.0 MiB (max_slot_wal_keep_size), warning at 50%: 32.0 MiB" in result.stdout
+    lines = status_lines(result)
+    stalled, healthy = lines["cdc_stalled"].split(), lines["cdc_healthy"].split()
+    assert stalled[1:3] == ["pgoutput", "-"] and float(stalled[3]) >= 32.0
+    assert "OVER WARNING" in lines["cdc_stalled"] and "no connector reads it" in lines["cdc_stalled"]
+    assert healthy[1:3] == ["pgoutput", "-"] and float(healthy[3]) < 1.0 and lines["cdc_healthy"].endswith(" ok")
+    print("\n" + result.stdout)
+
+
+def test_status_is_quiet_for_healthy_slots_and_flags_a_lost_one(pg: LocalPostgres, ceiling_64_mib: None) -> None:
+    create_slots(pg, "cdc_ok")
+    assert cdcctl(pg, "status").returncode == 0
+    write_wal(pg, 100)  # past the 64 MiB ceiling: the next checkpoint invalidates the slot
+    pg.psql("-c", "CHECKPOINT")
+    result = cdcctl(pg, "status")
+    assert result.returncode == 1
+    line = status_lines(result)["cdc_ok"]
+    assert " lost " in line and "LOST" in line and "re-snapshots" in line
+    print("\n" + result.stdout)
+
+
+def test_status_with_no_ceiling_says_so_and_judges_only_lost_slots(pg: LocalPostgres) -> None:
+    create_slots(pg, "cdc_unbounded")
+    write_wal(pg, 20)
+    result = cdcctl(pg, "status", "--warning-percent", "1")
+    assert result.returncode == 0
+    assert "max_slot_wal_keep_size is -1 (unlimited)" in result.stderr
+
+
+@pytest.mark.parametrize("share", ["0", "101", "half"])
+def test_status_refuses_a_warning_share_that_is_not_a_percentage(pg: LocalPostgres, share: str) -> None:
+    result = cdcctl(pg, "status", "--warning-percent", share)
+    assert result.returncode == 2
+    assert f"argument --warning-percent: must be a whole percentage 1..100, got '{share}'" in result.stderr

@@ -134,7 +134,9 @@ def test_a_failed_connector_shows_confluents_error_and_what_to_do(
     assert code == 1
     kind, phase, step = rows(out)["cdc-prod-us-east-1-postgres-cdc"]
     assert (kind, phase) == ("connector", "FAILED")
-    assert "confluent connect cluster resume lcc-r6j0zq" in step
+    # Resume alone does nothing to a connector that is not paused: pause first.
+    assert "`cdcctl status --stack prod-east --resume-connector`" in step
+    assert "confluent connect cluster pause lcc-r6j0zq" in step
     assert 'error: task 0 USER_ACTIONABLE_ERROR: Replication slot "cdc_prod_east" is active for PID 4242' in out
     assert "Unable to connect: Failed to resolve or connect to database." in out
     assert "1 unhealthy" in out.splitlines()[0]

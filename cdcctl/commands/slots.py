@@ -1,5 +1,5 @@
 """`cdcctl slots drop --stack S` / `cdcctl slots orphans --live FILE [--drop]`: the replication slots
-stacks leave on a shared database.
+stacks leave on a shared database. `cdcctl slots status`: how much WAL each slot holds back.
 
 Every stack's connector creates its own logical replication slot (`cdc_<stack>` unless `cdc.slotName`
 says otherwise). Destroying a stack deletes the connector, not the slot, and an unconsumed slot keeps
@@ -61,13 +61,15 @@ def run(args: argparse.Namespace) -> int:
     # Every argument and the live list first: nothing is asked of the database before they are sound.
     if args.slots_command == "drop":
         _check_droppable(args.stack, args.force)
-    else:
+    elif args.slots_command == "orphans":
         live = _live_stacks(args.live, args.drop)
     if "PGSERVICE" not in os.environ:
         required_variables(LIBPQ_TARGET, "slots works on the database libpq's environment names")
     database = Database(args.psql)
     if args.slots_command == "drop":
         return _drop_stack_slot(database, args.stack, args.wait)
+    if args.slots_command == "status":
+        return _status(database, args.warning_percent)
     return _orphans(database, live, args.drop)
 
 
@@ -206,3 +208,71 @@ def _live_stacks(path: str, dropping: bool) -> list[str]:
 
 def _size(count: int) -> str:
     return f"{count / 2**20:.1f} MiB"
+
+
+# --- `slots status` (issue 20) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotHealth:
+    name: str
+    plugin: str
+    active_pid: str  # empty when no connector reads the slot
+    retained_bytes: int  # pg_current_wal_lsn() - restart_lsn
+    wal_status: str  # reserved | extended | unreserved | lost (pg_replication_slots)
+
+
+def slot_health(database: Database) -> tuple[list[SlotHealth], int | None]:
+    """Every slot, and the ceiling in bytes (`max_slot_wal_keep_size`; None: -1, unlimited)."""
+    rows = database.query(
+        "SELECT slot_name, COALESCE(plugin, slot_type), COALESCE(active_pid::text, ''), "
+        "COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint, COALESCE(wal_status, '') "
+        "FROM pg_replication_slots ORDER BY slot_name;"
+    )
+    # The setting in MB (its unit), whatever unit it was written in; -1 = no ceiling.
+    (ceiling,) = database.query("SELECT setting::bigint FROM pg_settings WHERE name = 'max_slot_wal_keep_size';")[0]
+    slots = [SlotHealth(name, plugin, pid, int(retained), wal) for name, plugin, pid, retained, wal in rows]
+    return slots, None if int(ceiling) < 0 else int(ceiling) * 2**20
+
+
+def verdict(slot: SlotHealth, warning_bytes: int | None) -> tuple[bool, str]:
+    """(needs attention, what it means and the next step)."""
+    if slot.wal_status == "lost":
+        return True, (
+            "LOST: WAL it needs was removed past max_slot_wal_keep_size; the connector cannot resume. Next: "
+            "drop the slot (`slots drop --stack S`), restart the connector: it re-snapshots (README Source health)"
+        )
+    reading = (
+        "a connector reads it but is behind: check `cdcctl status`"
+        if slot.active_pid
+        else (
+            "no connector reads it: resume the connector (`cdcctl status --stack S`), or drop it if no stack owns it "
+            "(`slots orphans`)"
+        )
+    )
+    if slot.wal_status == "unreserved":
+        return True, f"UNRESERVED: past max_wal_size, it will be lost at a coming checkpoint; {reading}"
+    if warning_bytes is not None and slot.retained_bytes >= warning_bytes:
+        return True, f"OVER WARNING: holds {_size(slot.retained_bytes)} (>= {_size(warning_bytes)}); {reading}"
+    return False, "ok"
+
+
+def _status(database: Database, warning_percent: int) -> int:
+    slots, ceiling = slot_health(database)
+    warning = None if ceiling is None else ceiling * warning_percent // 100
+    if ceiling is None:
+        print("max_slot_wal_keep_size is -1 (unlimited): a stalled slot can fill the disk", file=sys.stderr)
+    else:
+        print(
+            f"ceiling {_size(ceiling)} (max_slot_wal_keep_size), warning at {warning_percent}%: {_size(warning or 0)}"
+        )
+    print(f"{'SLOT':<32} {'PLUGIN':<10} {'ACTIVE PID':<10} {'RETAINED WAL':>13} {'WAL STATUS':<10} VERDICT")
+    unhealthy = 0
+    for slot in slots:
+        bad, text = verdict(slot, warning)
+        unhealthy += bad
+        print(
+            f"{slot.name:<32} {slot.plugin:<10} {slot.active_pid or '-':<10} {_size(slot.retained_bytes):>13} "
+            f"{slot.wal_status or '-':<10} {text}"
+        )
+    return 1 if unhealthy else 0

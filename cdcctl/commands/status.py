@@ -20,7 +20,7 @@ from cdcctl.confluent_api import ConfluentApi, Credentials, https_endpoint
 from cdcctl.environment import required_variables
 from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import belonging_to, deployed_outputs, recorded_outputs
-from cdcctl.status import KAFKA_KEY, Api, LinkCheck, stack_health, table
+from cdcctl.status import KAFKA_KEY, Api, ConnectorResume, LinkCheck, stack_health, table
 from core.config_node import ConfigError
 from core.progress import Progress
 from core.region_exports import LINK_EXPORT, REGION_EXPORTS
@@ -31,10 +31,13 @@ from settings.model import region_settings
 EXIT_UNHEALTHY = 1
 CLOUD_KEY = "CONFLUENT_CLOUD_API_KEY"
 FLINK_KEY = "CONFLUENT_FLINK_API_KEY"
-# Every request of one run together (each at most REQUEST_TIMEOUT_S): cdcctl/__main__.py's help says so.
+# Every request of one run together (each at most REQUEST_TIMEOUT_S): cdcctl/__main__.py's help says so;
+# --resume-connector adds the wait for the connector to come back.
 DEADLINE_S = 60.0
-# Tests replace it with recorded responses; None: the real client, allow-listed to the stack's region.
+# Tests replace them with recorded responses (and a clock that does not wait); None: the real client,
+# allow-listed to the stack's region.
 api: Api | None = None
+resume = ConnectorResume()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     needed += [FLINK_KEY, KAFKA_KEY] if link is not None else [FLINK_KEY]
     keys = _credentials(needed)
     progress = Progress("status")
-    client = api or ConfluentApi(region, DEADLINE_S)
+    client = api or ConfluentApi(region, DEADLINE_S + (resume.wait_s if args.resume_connector else 0))
     rows = stack_health(
         targets,
         client,
@@ -59,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         keys[FLINK_KEY],
         progress.phase,
         LinkCheck(link[0], keys[KAFKA_KEY], link[1]) if link else None,
+        resume if args.resume_connector else None,
     )
     print(table(targets.stack, targets.region, rows))
     return 0 if all(r.healthy for r in rows) else EXIT_UNHEALTHY

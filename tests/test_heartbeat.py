@@ -1,0 +1,104 @@
+"""The connector's heartbeat on real PostgreSQL 15 + real Debezium, configured from the stack's own
+connector settings: while only another table writes, the heartbeat keeps the slot's confirmed position
+moving and its retained WAL bounded; without it the slot holds every byte the other table writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import secrets
+import time
+from pathlib import Path
+
+from cdcctl.stack_config import stack_settings
+from core.cdc_source import HEARTBEAT_TABLE, CdcSettings, connector_config, heartbeat_topic
+from rehearsal.cdc import LOCALHOST, _slot_active, debezium_capture
+from rehearsal.debezium import open_source_properties
+from rehearsal.postgres import LocalPostgres, local_postgres
+from settings.model import region_settings
+from tests.helpers import REPO
+
+RAW = "raw-business-events"
+ROUNDS = 3
+ROWS_PER_ROUND = 20_000  # ~24 MiB of WAL per round (1 KiB rows)
+SETTLE_S = 15.0
+
+
+def slot_position(pg: LocalPostgres, slot: str) -> tuple[int, int]:
+    """(confirmed_flush_lsn as bytes, retained WAL = current position - restart_lsn)."""
+    row = pg.scalar(
+        "SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint || ',' || "
+        "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint "
+        f"FROM pg_replication_slots WHERE slot_name = '{slot}'"
+    )
+    confirmed, retained = row.split(",")
+    return int(confirmed), int(retained)
+
+
+def write_elsewhere(pg: LocalPostgres) -> None:
+    """A busy table outside the publication, then a checkpoint (it logs the running transactions a
+    slot needs before its restart_lsn can move)."""
+    pg.psql("-c", f"INSERT INTO app_log (payload) SELECT repeat('x', 1000) FROM generate_series(1, {ROWS_PER_ROUND})")
+    pg.psql("-c", "CHECKPOINT")
+
+
+def run(cdc: CdcSettings, tmp_path: Path) -> tuple[list[tuple[int, int]], int]:
+    """Per round, the slot's (confirmed, retained) once settled; and the heartbeat records captured."""
+    password = secrets.token_hex(16)
+    with local_postgres(cdc.database) as pg:
+        pg.apply_prerequisites(cdc, password)
+        pg.psql("-c", "CREATE TABLE app_log (id bigserial PRIMARY KEY, payload text)")
+        managed = connector_config(cdc, name="heartbeat", hostname=LOCALHOST, service_account_id="sa", raw_topic=RAW)
+        properties = open_source_properties(
+            managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
+        )
+        positions = []
+        with debezium_capture(properties, tmp_path / f"captured-{cdc.heartbeat_interval_ms}.jsonl") as capture:
+            capture.wait_until(lambda: _slot_active(pg, cdc.slot_name), "streaming")
+            for _ in range(ROUNDS):
+                write_elsewhere(pg)
+                deadline = time.monotonic() + SETTLE_S
+                # With a heartbeat the slot catches up within seconds; without one, wait it out.
+                while time.monotonic() < deadline and slot_position(pg, cdc.slot_name)[1] > 2**20:
+                    pg.psql("-c", "CHECKPOINT")
+                    time.sleep(1)
+                positions.append(slot_position(pg, cdc.slot_name))
+            beats = len(capture.entries()) - len(capture.entries(heartbeat_topic(RAW)))
+            captured = capture.entries(heartbeat_topic(RAW))
+        assert captured == []  # neither the heartbeat table nor the other table reaches the raw topic
+    return positions, beats
+
+
+def test_the_heartbeat_keeps_the_slot_moving_while_only_another_table_writes(tmp_path: Path) -> None:
+    cdc = dataclasses.replace(region_settings(stack_settings("dev", REPO)).cdc, heartbeat_interval_ms=1000)
+    with_heartbeat, beats = run(cdc, tmp_path)
+    without_heartbeat, no_beats = run(dataclasses.replace(cdc, heartbeat_interval_ms=0), tmp_path)
+    print(f"\nwith heartbeat (confirmed_flush_lsn, retained bytes) per round: {with_heartbeat}; {beats} heartbeats")
+    print(f"without heartbeat: {without_heartbeat}")
+    written = ROWS_PER_ROUND * 1000
+    # With: the confirmed position moves every round and the retained WAL stays under one segment.
+    confirmed = [c for c, _ in with_heartbeat]
+    assert confirmed == sorted(set(confirmed)), with_heartbeat
+    assert all(retained < 16 * 2**20 for _, retained in with_heartbeat), with_heartbeat
+    assert beats > 0
+    # Without: the position stands still and the retained WAL grows with every round's writes.
+    assert len({c for c, _ in without_heartbeat}) == 1, without_heartbeat
+    retained = [r for _, r in without_heartbeat]
+    assert all(later - earlier >= written for earlier, later in itertools.pairwise(retained))
+    assert retained[-1] >= ROUNDS * written and no_beats == 0
+
+
+def test_the_heartbeat_table_is_a_database_prerequisite_in_the_publication() -> None:
+    cdc = region_settings(stack_settings("dev", REPO)).cdc
+    with local_postgres(cdc.database) as pg:
+        pg.apply_prerequisites(cdc, secrets.token_hex(16))
+        published = pg.scalar(
+            f"SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables "
+            f"WHERE pubname = '{cdc.publication_name}'"
+        )
+        grants = pg.scalar(
+            f"SELECT string_agg(privilege_type, ',' ORDER BY privilege_type) FROM information_schema.role_table_grants "
+            f"WHERE grantee = '{cdc.user}' AND table_name = '{HEARTBEAT_TABLE}'"
+        )
+    assert published.split(",") == sorted([cdc.table, HEARTBEAT_TABLE])
+    assert grants == "INSERT,SELECT,UPDATE"
