@@ -29,7 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from core import naming
+from core import naming, rotation
 from core.config_node import ConfigError
 from core.naming import COMPONENT
 from core.region_exports import LINK_EXPORT, REGION_EXPORTS, ClusterLinkExport
@@ -83,6 +83,7 @@ class PeerOutputs:
     link_api_secret: pulumi.Output[Any]
     linked_topics: pulumi.Output[Any]
     cluster_link: pulumi.Output[Any]  # the peer's half, once declared
+    key_generations: pulumi.Output[Any]  # which of its link keys is current (core.rotation.LINK)
 
     @classmethod
     def from_stack(cls, peer: pulumi.StackReference) -> PeerOutputs:
@@ -135,6 +136,7 @@ class ClusterLinkHalf(pulumi.ComponentResource):
             link_key=peer.link_api_key,
             topics=peer.linked_topics,
             peer_half=peer.cluster_link,
+            peer_keys=peer.key_generations,
             previous=args.previous,
         )
         self.exported: pulumi.Output[dict[str, Any] | None] = values.apply(self._declare)
@@ -162,8 +164,13 @@ class ClusterLinkHalf(pulumi.ComponentResource):
             v["region"], v["cluster_id"], v["bootstrap"], v["link_key"], self._args.peer.link_api_secret, topics
         )
         mirrors = self._resources(name, peer)
+        # Which of the peer's link keys this half now presents: the peer deletes an old one only after.
+        presented = rotation.previous_generations(v["peer_keys"], rotation.LINK)
         exported = ClusterLinkExport(
-            name, link.mirror_status, sorted(naming.mirror_topic(peer.region, t) for t in mirrors)
+            name,
+            link.mirror_status,
+            sorted(naming.mirror_topic(peer.region, t) for t in mirrors),
+            presented[-1] if presented else 1,
         )
         return exported.to_export()
 

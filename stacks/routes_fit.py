@@ -8,8 +8,15 @@ from __future__ import annotations
 from core import naming
 from core.config_node import ConfigError
 from core.limits import MAX_PARTITIONS_PER_CLUSTER
-from flink_sql.routes import Route, route_writing
-from settings.model import NAMESPACE, GlobalStackSettings, Settings, link_settings
+from flink_sql.routes import Route, consumers, route_writing
+from settings.model import (
+    NAMESPACE,
+    AllInOneStackSettings,
+    GlobalStackSettings,
+    RegionStackSettings,
+    Settings,
+    link_settings,
+)
 from stacks.access_policy import access_policy
 
 
@@ -32,6 +39,7 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
             f"{NAMESPACE}:topics.raw.name",
             f"{region.raw_topic!r} is also routes[{writer}].outputTopic in {settings.routes_file}",
         )
+    _check_deliveries(settings, routes)
     link = link_settings(settings)
     if link is not None:
         # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.
@@ -56,3 +64,25 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
             f"{routed} routed topics x {per_route} + raw {raw} = {total} partitions, "
             f"over a {region.kafka.type} cluster's {limit}",
         )
+
+
+def _check_deliveries(settings: RegionStackSettings | AllInOneStackSettings, routes: tuple[Route, ...]) -> None:
+    """Delivery settings name route consumers only; a protected stack names who reads every consumer's keys
+    (an unprotected one leaves a consumer without readers to the account's IAM)."""
+    known = consumers(routes)
+    delivery = settings.region.credentials
+    for name in delivery.consumers:
+        if name not in known:
+            raise ConfigError(
+                settings.file,
+                f"{NAMESPACE}:credentials.consumers.{name}",
+                f"no enabled route of {settings.routes_file} names consumer {name!r} "
+                f"(its consumers: {', '.join(known) or 'none'})",
+            )
+    for name in known:
+        if settings.protect and not delivery.consumer(name).readers:
+            raise ConfigError(
+                settings.file,
+                f"{NAMESPACE}:credentials.consumers.{name}.readers",
+                "is required in a protected stack: the IAM role ARNs that may read this consumer's keys",
+            )
