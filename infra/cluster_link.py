@@ -16,7 +16,12 @@ resource_cluster_link.go / resource_kafka_mirror_topic.go):
 - Mirror topics: named `<cluster.link.prefix><source topic>`, depend on the link, `status` moves
   ACTIVE <-> PAUSED and once to PROMOTED/FAILED_OVER (checked in settings); destroying one deletes the
   topic even after promotion (then the only copy): `retain_on_delete`.
-- Replace-on-change: name, mode, clusters, endpoints; credentials and config update in place.
+- Replace-on-change: name, mode, clusters, endpoints; credentials and config update in place. But an
+  update sends only `config` to Confluent (clusterLinkUpdate: `if d.HasChange(paramConfigs)`, the
+  only API call): changed credentials are recorded in state, while the link keeps presenting the key
+  it was created with (its `sasl.jaas.config`). So a rotated peer link key reaches the link only when
+  that config is altered on the cluster (README "Credentials", link key), and the peer keeps its old
+  key until then.
 """
 
 from __future__ import annotations
@@ -164,7 +169,8 @@ class ClusterLinkHalf(pulumi.ComponentResource):
             v["region"], v["cluster_id"], v["bootstrap"], v["link_key"], self._args.peer.link_api_secret, topics
         )
         mirrors = self._resources(name, peer)
-        # Which of the peer's link keys this half now presents: the peer deletes an old one only after.
+        # Which of the peer's link keys this half declares: the peer keeps older ones until it says the new
+        # one (the link itself presents it once its sasl.jaas.config is altered: module docstring).
         presented = rotation.previous_generations(v["peer_keys"], rotation.LINK)
         exported = ClusterLinkExport(
             name,
