@@ -74,15 +74,14 @@ class ConsumerSecret(pulumi.ComponentResource):
                 block_public_policy=True,
                 opts=child,
             )
-        self.vault_path = self._vault(name, args, document) if args.vault else None
+        self.vault_path = self._vault(name, args, args.vault, document) if args.vault else None
         self.exported = ConsumerSecretExport[Any](
             args.secret_name, self.secret.arn, args.region, args.document.key_generation, self.vault_path
         ).to_export()
         self.register_outputs({"arn": self.secret.arn})
 
-    def _vault(self, name: str, args: ConsumerSecretArgs, document: pulumi.Output[str]) -> str:
-        settings = args.vault
-        assert settings is not None
+    def _vault(self, name: str, args: ConsumerSecretArgs, settings: VaultSettings, document: pulumi.Output[str]) -> str:
+        """The same document in Vault KV v2, a policy reading only it, and the readers' AWS auth role."""
         child = pulumi.ResourceOptions(parent=self)
         vault.kv.SecretV2(f"{name}-vault", mount=settings.mount, name=args.secret_name, data_json=document, opts=child)
         policy = vault.Policy(
