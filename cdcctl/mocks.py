@@ -111,6 +111,13 @@ RESOURCE_TYPES: dict[str, MockType] = {
     ),
     "AccessPoint": MockType("ap"),
     "DnsRecord": MockType("dnsrec"),
+    # pulumi-vault: a KV v2 secret's path, a policy's and an AWS auth role's names are their ids.
+    "SecretV2": MockType(
+        outputs=lambda rid, i: {"path": f"{i.get('mount')}/data/{i.get('name')}"},
+        id_of=lambda a: f"{a.inputs.get('mount')}/data/{a.inputs.get('name')}",
+    ),
+    "Policy": MockType(id_of=lambda a: str(a.inputs.get("name"))),
+    "AuthBackendRole": MockType(id_of=lambda a: f"auth/{a.inputs.get('backend')}/role/{a.inputs.get('role')}"),
     "Function": MockType(outputs=lambda rid, i: {**_arn("lambda", "function")(rid, i), "name": rid}),
     "EventRule": MockType(outputs=lambda rid, i: {**_arn("events", "rule")(rid, i), "name": rid}),
 }
@@ -178,6 +185,15 @@ LOOKUPS: dict[str, Callable[[Inputs], Inputs]] = {
         "awsEgressPrivateLinkGateways": [
             {"principalArn": f"arn:aws:iam::000000000000:role/cc-egress-{short_hash(args['id'])}", "region": ""}
         ],
+    },
+    # The deployer's role behind its session (Secrets Manager policies exempt it from their Deny).
+    "getSessionContext": lambda args: {
+        "arn": args["arn"],
+        "issuerArn": "arn:aws:iam::111122223333:role/deployer",
+        "issuerId": "AROAEXAMPLE",
+        "issuerName": "deployer",
+        "sessionName": "cdc-platform",
+        "id": args["arn"],
     },
     "getCallerIdentity": lambda args: {
         "accountId": "111122223333",

@@ -131,13 +131,20 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None = None, peer_stage: int = 2) -> Plan:
+def plan(
+    stack: str,
+    root: Path | None = None,
+    previous: dict[str, Any] | None = None,
+    peer_stage: int = 2,
+    peer_outputs: dict[str, Any] | None = None,
+) -> Plan:
     """Plan `stack` of the project in `root` (default: the current directory, as for the Pulumi CLI).
 
     `previous` stands in for the stack's last deployed outputs (default: a first deployment). The
     global stack's and the link peer's outputs come from their own offline plans; `peer_stage` says
     how far the peer has come: 2 its half of the link is up (steady state), 1 its cluster but not its
-    half, 0 nothing yet (its stack exists, as `pulumi stack init` leaves it).
+    half, 0 nothing yet (its stack exists, as `pulumi stack init` leaves it); `peer_outputs` stands in
+    for the peer's deployed outputs instead (e.g. from before its last `up`).
     Raises ConfigError (file and key) on bad config; nothing is registered then."""
     root = root or Path.cwd()
     config, secret_keys = stack_config(stack, root)
@@ -147,7 +154,9 @@ def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None =
         references[global_stack[0]] = plan(global_stack[1], root, peer_stage=0).raw_outputs
     link = json.loads(config.get(f"{NAMESPACE}:link") or "{}")
     peer = _referenced_stack(stack, root, f"{NAMESPACE}:link.peerStack", link.get("peerStack"))
-    if peer:
+    if peer and peer_outputs is not None:
+        references[peer[0]] = peer_outputs
+    elif peer:
         # The peer's half needs this stack's outputs in turn: plan it one stage earlier (quietly).
         stage = peer_stage - 1
         references[peer[0]] = _quietly(lambda: plan(peer[1], root, peer_stage=stage).raw_outputs) if peer_stage else {}

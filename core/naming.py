@@ -104,3 +104,8 @@ def aws_name(*parts: str, limit: int = 63) -> str:
         digest = hashlib.sha256(text.encode()).hexdigest()[:6]
         text = f"{text[: limit - 7].rstrip('-')}-{digest}"
     return text
+
+
+def consumer_secret_name(stack: str, consumer: str) -> str:
+    """A consumer's secret, in Secrets Manager and under the Vault mount: one per stack and consumer."""
+    return f"cdc-platform/{stack}/{consumer}"

@@ -48,7 +48,7 @@ class RegionExports(Exported[T]):
     rest_endpoint: T
     compute_pool_id: T
     routing_statement: T  # the deployed statement; the next deployment reads it back to replace it
-    consumer_credentials: T  # secret: ConsumerCredentials by consumer
+    key_generations: T  # live key generations by kind (core.rotation); the next deployment reads them back
     schema_registry_endpoint: T
     consumers: T  # ConsumerExport by consumer
     monitoring: T  # monitoring.targets.MonitoringTargets.to_export()
@@ -73,11 +73,12 @@ class ClusterLinkExport(Exported[T]):
     name: T
     mirror_status: T
     mirrors: T
+    peer_key_generation: T  # the peer's link key generation this half presents (core.rotation)
 
 
 @dataclass(frozen=True)
 class ConsumerCredentials(Exported[T]):
-    """One consumer app's keys, an entry of the secret `consumer_credentials` export."""
+    """One consumer app's keys (never exported: delivered in its own secret, DeliveredCredentials)."""
 
     kafka_api_key: T
     kafka_api_secret: T
@@ -92,9 +93,36 @@ class ConsumerExport(Exported[T]):
     topics: T  # its topics in this region
     group_prefix: T  # the group-id prefix its grants allow
     peer_mirrors: T  # None without a link; with one: the peer's same topics mirrored here (readable too)
+    secret: T  # ConsumerSecretExport: where its keys are delivered
+
+
+@dataclass(frozen=True)
+class ConsumerSecretExport(Exported[T]):
+    """Where one consumer's keys are (names only), the `secret` of its `consumers` entry."""
+
+    aws_secret_name: T
+    aws_secret_arn: T
+    region: T
+    key_generation: T
+    vault_path: T  # None: no Vault; `<mount>/<name>` in Vault KV v2, where a Vault mount is configured
+
+
+@dataclass(frozen=True)
+class DeliveredCredentials(Exported[T]):
+    """The document in a consumer's secret: what its client configures (cdcctl consumer)."""
+
+    bootstrap_servers: T  # host:port
+    schema_registry_url: T
+    kafka_api_key: T
+    kafka_api_secret: T
+    schema_registry_api_key: T
+    schema_registry_api_secret: T
+    key_generation: T
 
 
 REGION_EXPORTS: RegionExports[str] = names(RegionExports)
 LINK_EXPORT: ClusterLinkExport[str] = names(ClusterLinkExport)
 CONSUMER_CREDENTIALS: ConsumerCredentials[str] = names(ConsumerCredentials)
 CONSUMER_EXPORT: ConsumerExport[str] = names(ConsumerExport)
+CONSUMER_SECRET: ConsumerSecretExport[str] = names(ConsumerSecretExport)
+DELIVERED: DeliveredCredentials[str] = names(DeliveredCredentials)

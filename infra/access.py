@@ -7,7 +7,7 @@ topic/group/transactional-id/subject roles on one cluster and its Schema Registr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, Self
 
@@ -184,39 +184,101 @@ class ClusterAccess(pulumi.ComponentResource):
                 bind(f"{verb}-txn-{prefix.strip('_')}", role, on_cluster("transactional-id", f"{prefix}*"))
         self.register_outputs({})
 
-    def kafka_key(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> confluent.ApiKey:
-        """The principal's API key for this Kafka cluster. `waits_for`: what must exist before the key
-        can reach the cluster (over PrivateLink: the endpoint and its DNS records)."""
+    def kafka_keys(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> KeyRing:
+        """The principal's API keys for this Kafka cluster, by generation. `waits_for`: what must exist
+        before a key can reach the cluster (over PrivateLink: the endpoint and its DNS records)."""
         args = self._args
-        return api_key(
+        return KeyRing(
             f"{self._name}-key",
-            ApiKeyArgs(display_name, args.principal, args.cluster, args.environment_id),
-            self._after_grants(waits_for),
+            display_name,
+            lambda name, display: api_key(
+                name,
+                ApiKeyArgs(display, args.principal, args.cluster, args.environment_id),
+                self._after_grants(waits_for),
+            ),
         )
+
+    def registry_keys(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> KeyRing:
+        """The principal's Schema Registry keys: registry formats need one to read its topics' schemas."""
+        args = self._args
+        return KeyRing(
+            f"{self._name}-registry-key",
+            display_name,
+            lambda name, display: api_key(
+                name,
+                ApiKeyArgs(display, args.principal, args.schema_registry, args.environment_id),
+                self._after_grants(waits_for),
+            ),
+        )
+
+    def kafka_key(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> confluent.ApiKey:
+        """The principal's one Kafka key (generation 1): a key nothing rotates."""
+        return self.kafka_keys(display_name, waits_for).key(1)
 
     def registry_key(
         self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()
     ) -> confluent.ApiKey:
-        """The principal's Schema Registry key: registry formats need it to read its topics' schemas."""
-        args = self._args
-        return api_key(
-            f"{self._name}-registry-key",
-            ApiKeyArgs(display_name, args.principal, args.schema_registry, args.environment_id),
-            self._after_grants(waits_for),
-        )
+        """The principal's one Schema Registry key (generation 1)."""
+        return self.registry_keys(display_name, waits_for).key(1)
 
     def consumer_credentials(
-        self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()
+        self,
+        display_name: pulumi.Input[str],
+        live: pulumi.Input[Sequence[int]],
+        waits_for: Sequence[pulumi.Resource] = (),
     ) -> ConsumerCredentials[pulumi.Output[str]]:
-        """A consumer app's keys: it authenticates to the cluster and to the registry (whose formats it
-        reads its topics' schemas with); the connector and Flink run as the account itself."""
-        kafka = self.kafka_key(display_name, waits_for)
-        registry = self.registry_key(pulumi.Output.concat(display_name, "-registry"), waits_for)
-        return ConsumerCredentials(kafka.id, kafka.secret, registry.id, registry.secret)
+        """A consumer app's keys of the current generation (the `live` ones are declared): it authenticates
+        to the cluster and to the registry (whose formats it reads its topics' schemas with); the
+        connector and Flink run as the account itself."""
+        kafka = self.kafka_keys(display_name, waits_for).current(live)
+        registry = self.registry_keys(pulumi.Output.concat(display_name, "-registry"), waits_for).current(live)
+        return ConsumerCredentials(
+            kafka.apply(lambda k: k.id),
+            pulumi.Output.secret(kafka.apply(lambda k: k.secret)),
+            registry.apply(lambda k: k.id),
+            pulumi.Output.secret(registry.apply(lambda k: k.secret)),
+        )
 
     def _after_grants(self, waits_for: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
         # A key used before its role bindings have propagated gets 403s.
         return pulumi.ResourceOptions(parent=self, depends_on=[*self.bindings, *waits_for])
+
+
+class KeyRing:
+    """One principal's API keys of one kind, by generation: the one piece every rotation declares its
+    keys with (consumers', the link's, the metrics principal's, the Flink deployer's). Generation 1 keeps
+    the unsuffixed name, so a stack that never rotated keeps its original key; generation n adds `-gn`
+    to the resource and display names."""
+
+    def __init__(
+        self,
+        name: str,
+        display_name: pulumi.Input[str],
+        make: Callable[[str, pulumi.Output[str]], confluent.ApiKey],
+    ) -> None:
+        self._name = name
+        self._display_name = display_name
+        self._make = make
+        self._keys: dict[int, confluent.ApiKey] = {}
+
+    def key(self, generation: int) -> confluent.ApiKey:
+        """The key of `generation`, declared once, on first use."""
+        if generation not in self._keys:
+            suffix = "" if generation == 1 else f"-g{generation}"
+            self._keys[generation] = self._make(
+                f"{self._name}{suffix}", pulumi.Output.concat(self._display_name, suffix)
+            )
+        return self._keys[generation]
+
+    def current(self, live: pulumi.Input[Sequence[int]]) -> pulumi.Output[confluent.ApiKey]:
+        """Declares every live generation (core.rotation.live_generations: current last) and yields the
+        current key. Which ones are live depends on the last deployment's export, read in preview too."""
+
+        def declare(generations: Sequence[int]) -> confluent.ApiKey:
+            keys = [self.key(g) for g in generations]
+            return keys[-1]
+
+        return pulumi.Output.from_input(live).apply(declare)
 
 
 @dataclass

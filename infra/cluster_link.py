@@ -16,7 +16,12 @@ resource_cluster_link.go / resource_kafka_mirror_topic.go):
 - Mirror topics: named `<cluster.link.prefix><source topic>`, depend on the link, `status` moves
   ACTIVE <-> PAUSED and once to PROMOTED/FAILED_OVER (checked in settings); destroying one deletes the
   topic even after promotion (then the only copy): `retain_on_delete`.
-- Replace-on-change: name, mode, clusters, endpoints; credentials and config update in place.
+- Replace-on-change: name, mode, clusters, endpoints; credentials and config update in place. But an
+  update sends only `config` to Confluent (clusterLinkUpdate: `if d.HasChange(paramConfigs)`, the
+  only API call): changed credentials are recorded in state, while the link keeps presenting the key
+  it was created with (its `sasl.jaas.config`). So a rotated peer link key reaches the link only when
+  that config is altered on the cluster (README "Credentials", link key), and the peer keeps its old
+  key until then.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 import pulumi
 import pulumi_confluentcloud as confluent
 
-from core import naming
+from core import naming, rotation
 from core.config_node import ConfigError
 from core.naming import COMPONENT
 from core.region_exports import LINK_EXPORT, REGION_EXPORTS, ClusterLinkExport
@@ -83,6 +88,7 @@ class PeerOutputs:
     link_api_secret: pulumi.Output[Any]
     linked_topics: pulumi.Output[Any]
     cluster_link: pulumi.Output[Any]  # the peer's half, once declared
+    key_generations: pulumi.Output[Any]  # which of its link keys is current (core.rotation.LINK)
 
     @classmethod
     def from_stack(cls, peer: pulumi.StackReference) -> PeerOutputs:
@@ -135,6 +141,7 @@ class ClusterLinkHalf(pulumi.ComponentResource):
             link_key=peer.link_api_key,
             topics=peer.linked_topics,
             peer_half=peer.cluster_link,
+            peer_keys=peer.key_generations,
             previous=args.previous,
         )
         self.exported: pulumi.Output[dict[str, Any] | None] = values.apply(self._declare)
@@ -162,8 +169,14 @@ class ClusterLinkHalf(pulumi.ComponentResource):
             v["region"], v["cluster_id"], v["bootstrap"], v["link_key"], self._args.peer.link_api_secret, topics
         )
         mirrors = self._resources(name, peer)
+        # Which of the peer's link keys this half declares: the peer keeps older ones until it says the new
+        # one (the link itself presents it once its sasl.jaas.config is altered: module docstring).
+        presented = rotation.previous_generations(v["peer_keys"], rotation.LINK)
         exported = ClusterLinkExport(
-            name, link.mirror_status, sorted(naming.mirror_topic(peer.region, t) for t in mirrors)
+            name,
+            link.mirror_status,
+            sorted(naming.mirror_topic(peer.region, t) for t in mirrors),
+            presented[-1] if presented else 1,
         )
         return exported.to_export()
 

@@ -12,7 +12,7 @@ import pulumi_confluentcloud as confluent
 from core import naming
 from core.naming import COMPONENT
 from flink_sql.statement import StatementSpec, statement_generations
-from infra.access import ApiKeyArgs, PrincipalRef, api_key
+from infra.access import ApiKeyArgs, KeyRing, PrincipalRef, api_key
 
 
 @dataclass
@@ -35,7 +35,6 @@ class FlinkCompute(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FlinkComputeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:FlinkCompute", name, None, opts)
-        self._name = name
         self.pool = confluent.FlinkComputePool(
             f"{name}-pool",
             display_name=args.display_name,
@@ -48,26 +47,24 @@ class FlinkCompute(pulumi.ComponentResource):
         self.region = confluent.get_flink_region_output(
             cloud="AWS", region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
         )
-        self._args = args
-        self._deployer_keys: dict[int, confluent.ApiKey] = {}
+        self._deployer_keys = KeyRing(
+            f"{name}-deployer-key",
+            pulumi.Output.concat(args.display_name, "-flink-deployer"),
+            lambda key_name, display: api_key(
+                key_name,
+                ApiKeyArgs(
+                    display_name=display, owner=args.deployer, resource=self.region, environment_id=args.environment_id
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=list(args.deployer_grants)),
+            ),
+        )
         self.register_outputs({"pool_id": self.pool.id})
 
     def deployer_key(self, generation: int) -> confluent.ApiKey:
-        """The deployer's Flink API key of `generation`, declared once, on first use. Flink API keys are
-        scoped to the Flink region, not to a pool or cluster. Generation 1 keeps the original name."""
-        if generation not in self._deployer_keys:
-            suffix = "" if generation == 1 else f"-g{generation}"
-            self._deployer_keys[generation] = api_key(
-                f"{self._name}-deployer-key{suffix}",
-                ApiKeyArgs(
-                    display_name=pulumi.Output.concat(self._args.display_name, "-flink-deployer", suffix),
-                    owner=self._args.deployer,
-                    resource=self.region,
-                    environment_id=self._args.environment_id,
-                ),
-                pulumi.ResourceOptions(parent=self, depends_on=list(self._args.deployer_grants)),
-            )
-        return self._deployer_keys[generation]
+        """The deployer's Flink API key of `generation` (its live generations are those of the declared
+        statements: a stopped predecessor keeps its key). Flink API keys are scoped to the Flink region,
+        not to a pool or cluster."""
+        return self._deployer_keys.key(generation)
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pulumi_confluentcloud as confluent
 from core import naming
 from core.naming import COMPONENT
 from core.region_exports import LINK_EXPORT
-from infra.access import PrincipalRef, cloud_api_key
+from infra.access import KeyRing, PrincipalRef, cloud_api_key
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import ConnectorWatch, ConsumerWatch, LinkWatch, MonitoringTargets, Thresholds
 
@@ -83,6 +83,8 @@ class RegionMonitoringArgs:
     principal: PrincipalRef
     watched: WatchedIds
     thresholds: Thresholds
+    # The key's live generations (core.rotation): the scrape config names the current one.
+    key_generations: pulumi.Input[Sequence[int]] = (1,)
 
 
 class RegionMonitoring(pulumi.ComponentResource):
@@ -93,11 +95,20 @@ class RegionMonitoring(pulumi.ComponentResource):
         super().__init__(f"{COMPONENT}:RegionMonitoring", name, None, opts)
         # Nothing uses the key during the deployment (Prometheus does, later): it need not wait for the
         # principal's MetricsViewer binding.
-        self.key = cloud_api_key(f"{name}-key", args.display_name, args.principal, pulumi.ResourceOptions(parent=self))
+        keys = KeyRing(
+            f"{name}-key",
+            args.display_name,
+            lambda key_name, display: cloud_api_key(
+                key_name, display, args.principal, pulumi.ResourceOptions(parent=self)
+            ),
+        )
+        key = keys.current(args.key_generations)
+        self.key_id: pulumi.Output[str] = key.apply(lambda k: k.id)
+        self.key_secret: pulumi.Output[str] = pulumi.Output.secret(key.apply(lambda k: k.secret))
         thresholds = args.thresholds
         self.targets = args.watched.targets()
-        self.scrape_config = pulumi.Output.all(self.targets, self.key.id).apply(
+        self.scrape_config = pulumi.Output.all(self.targets, self.key_id).apply(
             lambda v: render(scrape_config(v[0], v[1], thresholds), v[0].stack)
         )
         self.rules = self.targets.apply(lambda t: render(alert_rules(t, thresholds), t.stack))
-        self.register_outputs({"key_id": self.key.id})
+        self.register_outputs({"key_id": self.key_id})

@@ -37,7 +37,10 @@ POLICIES = [
     ),
     StackValidationPolicy(
         name="cdc-stack-rules",
-        description="No principal is both a deployer and a workload; prod protects what a deletion would lose.",
+        description=(
+            "No principal is both a deployer and a workload; one writer per topic; no output holds several "
+            "consumers' keys; prod protects what a deletion would lose."
+        ),
         validate=_stack,
     ),
 ]

@@ -5,11 +5,13 @@ Plain functions so the same rules run inside the Pulumi policy pack and against 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.limits import MAX_CFU_VALUES
+from core.region_exports import CONSUMER_CREDENTIALS
 
 ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
 KAFKA_CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
@@ -67,6 +69,13 @@ OBSERVER_ROLES = {"MetricsViewer": ("/cloud-cluster=", "/environment=")}
 # (CC multi-cloud/cluster-linking/security-cloud), and DeveloperManage on the mirrored topics only.
 LINK_ROLES = {"Operator": ("/kafka=", "/cloud-cluster=")}
 SCOPED_ROLES = {**DEPLOYER_ROLES, **OBSERVER_ROLES, **LINK_ROLES}
+
+# A mapping holding any of these is one principal's credentials (core.region_exports.ConsumerCredentials).
+CREDENTIAL_SECRETS = (CONSUMER_CREDENTIALS.kafka_api_secret, CONSUMER_CREDENTIALS.schema_registry_api_secret)
+# The engine's marker of a secret value in resource properties (pulumi/sdk resource.SecretSig).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+STACK = "pulumi:pulumi:Stack"
+_INSERT_TARGET = re.compile(r"INSERT INTO `((?:[^`]|``)+)`")
 
 # (type, inputs, protect, name) of one planned resource.
 Resource = tuple[str, Mapping[str, Any], bool, str]
@@ -153,9 +162,11 @@ def _role_binding(props: Mapping[str, Any]) -> list[str]:
 
 
 def check_stack(resources: Iterable[Resource]) -> list[str]:
-    """Cross-resource rules: no principal is both a deployer and a workload; in a stack that protects
-    anything (prod), everything of PROTECTED_IN_PROD is protected (a stopped statement generation is
-    the exception: the next deployment deletes it)."""
+    """Cross-resource rules: no principal is both a deployer and a workload; one writer per topic (the
+    connector on the raw topic, the statement principal on the routed ones); no output holds more than
+    one consumer's credentials; in a stack that protects anything (prod), everything of PROTECTED_IN_PROD
+    is protected (a stopped statement generation is the exception: the next deployment deletes it)."""
+    resources = list(resources)
     roles: dict[str, set[str]] = defaultdict(set)
     unprotected: list[str] = []
     any_protected = False
@@ -173,4 +184,61 @@ def check_stack(resources: Iterable[Resource]) -> list[str]:
     ]
     if any_protected:
         problems += [f"{what} is not protected in a protected (prod) stack" for what in unprotected]
+    problems += check_writers(resources)
+    for resource_type, props, _, _ in resources:
+        if resource_type == STACK:  # its properties are the stack's outputs (empty in a preview)
+            problems += check_outputs(props)
     return problems
+
+
+def check_writers(resources: list[Resource]) -> list[str]:
+    """One writer per topic. The raw topic is the connector's alone (the API writes PostgreSQL, CDC
+    writes Kafka: nothing else may produce change events beside it); a routed topic (an INSERT target
+    of a running statement) the statement principal's alone."""
+    writers: dict[str, set[str]] = defaultdict(set)
+    owner: dict[str, tuple[str, str]] = {}  # topic -> (the principal that may write it, what it is)
+    for resource_type, props, _, _ in resources:
+        if resource_type == ROLE_BINDING and props.get("roleName") == "DeveloperWrite":
+            crn = str(props.get("crnPattern"))
+            if "/topic=" in crn:
+                writers[crn.rsplit("/topic=", 1)[1]].add(str(props.get("principal")))
+        elif resource_type == CONNECTOR:
+            config = props.get("configNonsensitive") or {}
+            account = f"User:{config.get('kafka.service.account.id')}"
+            for key, value in config.items():
+                if key.startswith("transforms.") and key.endswith(".replacement"):
+                    owner[str(value)] = (account, "the CDC connector")
+        elif resource_type == FLINK_STATEMENT and props.get("stopped") is not True:
+            principal = f"User:{(props.get('principal') or {}).get('id')}"
+            for target in _INSERT_TARGET.findall(str(props.get("statement", ""))):
+                owner[target.replace("``", "`")] = (principal, "the Flink statement principal")
+    problems = []
+    for topic, principals in sorted(writers.items()):
+        allowed, what = owner.get(topic, (None, ""))
+        others = sorted(principals - {allowed}) if allowed else []
+        if others:
+            problems.append(f"topic {topic} may be written by {what} only, not {', '.join(others)}")
+        elif len(principals) > 1:
+            problems.append(f"topic {topic} has {len(principals)} writers ({', '.join(sorted(principals))}): one only")
+    return problems
+
+
+def check_outputs(outputs: Mapping[str, Any]) -> list[str]:
+    """No stack output holds more than one consumer's credentials: whoever may read one output would
+    read every consumer's keys (each consumer's are delivered to a secret of its own)."""
+    return [
+        f"output {name} holds the credentials of {count} principals: deliver each consumer's keys on its own"
+        for name, value in outputs.items()
+        if (count := _credential_sets(value)) > 1
+    ]
+
+
+def _credential_sets(value: Any) -> int:
+    if isinstance(value, Mapping):
+        if SECRET_SIG in value:
+            return _credential_sets(value.get("value"))
+        own = 1 if any(key in value for key in CREDENTIAL_SECRETS) else 0
+        return own + sum(_credential_sets(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_credential_sets(v) for v in value)
+    return 0

@@ -17,7 +17,7 @@ from monitoring.targets import Thresholds
 
 NAMESPACE = "cdc-platform"
 # Provider credentials the user sets with `pulumi config set --secret`; never in a stack file.
-PROVIDER_SECRET_KEYS = ("confluentcloud:cloudApiKey", "confluentcloud:cloudApiSecret")
+PROVIDER_SECRET_KEYS = ("confluentcloud:cloudApiKey", "confluentcloud:cloudApiSecret", "vault:token")
 # The program's own secrets (database passwords), likewise set with --secret, read as Pulumi secrets.
 CDC_PASSWORD_KEY = f"{NAMESPACE}:cdcDatabasePassword"
 APP_PASSWORD_KEY = f"{NAMESPACE}:appDatabasePassword"
@@ -131,6 +131,36 @@ class AuroraSettings:
 
 
 @dataclass(frozen=True)
+class VaultSettings:
+    """Also write each consumer's keys to HashiCorp Vault KV v2 (as the seeds keep keys)."""
+
+    mount: str  # the KV v2 engine's mount path
+    aws_auth_mount: str = "aws"  # the AWS auth method whose roles admit the consumers' IAM roles
+
+
+@dataclass(frozen=True)
+class ConsumerDelivery:
+    """Where one consumer's keys go and who may read them (README "Credentials")."""
+
+    readers: tuple[str, ...] = ()  # IAM role ARNs; none (unprotected stacks only): the account's IAM decides
+    key_generation: int = 1  # bump to rotate its Kafka and Schema Registry keys
+
+
+@dataclass(frozen=True)
+class CredentialSettings:
+    """Delivery of the consumers' keys, and the key generations of the region's other principals."""
+
+    consumers: dict[str, ConsumerDelivery] = field(default_factory=dict)
+    kms_key_id: str | None = None  # None: Secrets Manager's AWS managed key (aws/secretsmanager)
+    vault: VaultSettings | None = None
+    link_key_generation: int = 1  # the key the peer's half of the cluster link presents here
+    metrics_key_generation: int = 1  # Prometheus' Metrics API key
+
+    def consumer(self, name: str) -> ConsumerDelivery:
+        return self.consumers.get(name, ConsumerDelivery())
+
+
+@dataclass(frozen=True)
 class RegionSettings:
     """What a region layer deploys."""
 
@@ -145,6 +175,7 @@ class RegionSettings:
     cdc: CdcSettings
     aurora: AuroraSettings | None
     monitoring: Thresholds = field(default_factory=Thresholds)  # alert thresholds (monitoring/prometheus.py)
+    credentials: CredentialSettings = field(default_factory=CredentialSettings)
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,24 @@ from settings.model import (
 from settings.sections import parse_region
 
 # Config namespaces a stack may use: the program's own, its providers' and Pulumi's.
-KNOWN_NAMESPACES = (NAMESPACE, "confluentcloud", "aws", "pulumi")
+KNOWN_NAMESPACES = (NAMESPACE, "confluentcloud", "aws", "vault", "pulumi")
 LAYERS = ("global", "region", "all-in-one")
 STREAM_GOVERNANCE_PACKAGES = ("ESSENTIALS", "ADVANCED")
 ENVIRONMENT_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
 
 # Top-level keys of the cdc-platform namespace: how each is stored and which layers use it.
-_REGION_KEYS = ("region", "kafka", "network", "topics", "flink", "cdc", "aurora", "monitoring", "routesFile")
+_REGION_KEYS = (
+    "region",
+    "kafka",
+    "network",
+    "topics",
+    "flink",
+    "cdc",
+    "aurora",
+    "monitoring",
+    "credentials",
+    "routesFile",
+)
 _KEYS_BY_LAYER: dict[str, tuple[str, ...]] = {
     "global": ("layer", "protect", "environment", "regions", "routesFile"),
     "region": ("layer", "protect", "globalStack", "link", *_REGION_KEYS),

@@ -13,6 +13,7 @@ from core.naming import KAFKA_TOPIC, replication_slot
 from core.raw_record import RAW_TOPIC, SOURCE_TABLE
 from monitoring.targets import Thresholds
 from settings.aws import AWS_REGION, SUBNET_ID, VPC_ID, az_id_prefix, cidr
+from settings.credentials import parse_credentials
 from settings.model import (
     APP_PASSWORD_KEY,
     CDC_PASSWORD_KEY,
@@ -61,6 +62,7 @@ def parse_region(f: dict[str, Node], stack: str, raw: Mapping[str, Any], protect
         cdc=_cdc(f["cdc"], stack, has_aurora=aurora is not None, protect=protect),
         aurora=aurora,
         monitoring=_monitoring(f["monitoring"]),
+        credentials=parse_credentials(f["credentials"], region),
     )
     _require_secrets(settings, raw, f["region"].file)
     return settings

@@ -10,15 +10,16 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
-from core import naming
+from core import naming, rotation
 from core.cdc_source import held_connections, written_heartbeat_topics
-from core.region_exports import REGION_EXPORTS, ConsumerExport, RegionExports
+from core.region_exports import LINK_EXPORT, REGION_EXPORTS, ConsumerExport, DeliveredCredentials, RegionExports
 from flink_sql.routes import Route, consumers
 from flink_sql.statement import region_statement
 from infra.access import ClusterAccess, ClusterAccessArgs
 from infra.aurora_idle_stop import AuroraIdleStop, AuroraIdleStopArgs
 from infra.cdc_connector import CdcConnector, CdcConnectorArgs
 from infra.cluster_link import ClusterLinkHalf, ClusterLinkHalfArgs, PeerOutputs
+from infra.consumer_secret import ConsumerSecret, ConsumerSecretArgs
 from infra.database import AuroraDatabase, AuroraDatabaseArgs, ProxyArgs
 from infra.database_egress import DatabaseEgress, DatabaseEgressArgs
 from infra.flink import FlinkCompute, FlinkComputeArgs, RawSchemaGate, RoutingStatement, RoutingStatementArgs
@@ -83,6 +84,9 @@ class RegionLayer:
         self.display = pulumi.Output.from_input(glob.environment_name).apply(
             lambda env: naming.display_name(env, self.region)
         )
+        # Which key generations the last deployment left live (core.rotation), by kind.
+        self.previous_keys = previous_deployment.get_output(REGION_EXPORTS.key_generations)
+        self.key_generations: dict[str, pulumi.Output[tuple[int, ...]]] = {}
         self.in_region = self._aws_provider()
         self.database = self._aws_side()
         self.source_alarms = self._source_alarms()
@@ -90,18 +94,18 @@ class RegionLayer:
         self.database_egress = self._database_egress()
         self.kafka = self._kafka()
         self.workload_access = self._workload_access()
-        self.consumer_credentials = self._consumer_keys()
+        self.consumer_secrets = self._consumer_secrets()
         self.connector = self._connector()
         self.flink = self._flink_compute()
         self.routing = self._routing_statement(previous_deployment)
-        self.link_key = self._link_key()
+        self.link_key = self._link_key(peer)
         self.cluster_link = self._cluster_link(peer, previous_deployment)
         self.monitoring = self._monitoring()
         self.idle_stop = self._idle_stop()
 
     def _aws_provider(self) -> pulumi.ResourceOptions | None:
         """AWS resources of this layer live in its region, whatever the deployer's default region is."""
-        if self.settings.aurora is None and self.settings.private_link is None:
+        if self.settings.aurora is None and self.settings.private_link is None and not self.consumers:
             return None
         return pulumi.ResourceOptions(providers={"aws": aws.Provider(f"aws-{self.region}", region=self.region)})
 
@@ -225,14 +229,54 @@ class RegionLayer:
             if grants.cluster_scoped and name != manager
         }
 
-    def _consumer_keys(self) -> dict[str, dict[str, pulumi.Output[str]]]:
-        """Consumer apps authenticate with keys (Kafka + registry): what each app configures, by consumer."""
-        return {
-            consumer: self.workload_access[consumer]
-            .consumer_credentials(pulumi.Output.concat(self.display, "-", consumer), waits_for=self._reachable_after)
-            .to_export()
-            for consumer in self.consumers
-        }
+    def _live_keys(self, kind: str, current: int, held: pulumi.Input[Any] = ()) -> pulumi.Output[tuple[int, ...]]:
+        """A key kind's live generations (core.rotation), kept for the `keyGenerations` export. `held`:
+        older generations still in use elsewhere (None: all of the previous ones)."""
+
+        def live(v: list[Any]) -> tuple[int, ...]:
+            previous = rotation.previous_generations(v[0], kind)
+            return rotation.live_generations(previous, current, previous if v[1] is None else v[1])
+
+        self.key_generations[kind] = pulumi.Output.all(self.previous_keys, held).apply(live)
+        return self.key_generations[kind]
+
+    def _consumer_secrets(self) -> dict[str, ConsumerSecret]:
+        """Each consumer app's keys (Kafka + registry, the current generation) and endpoints, in a secret
+        of its own that only its readers may read (README "Credentials")."""
+        delivery = self.settings.credentials
+        deployer = aws.iam.get_session_context_output(arn=aws.get_caller_identity_output().arn).issuer_arn
+        secrets = {}
+        for consumer in self.consumers:
+            settings = delivery.consumer(consumer)
+            keys = self.workload_access[consumer].consumer_credentials(
+                pulumi.Output.concat(self.display, "-", consumer),
+                self._live_keys(rotation.consumer_kind(consumer), settings.key_generation),
+                waits_for=self._reachable_after,
+            )
+            document = DeliveredCredentials[Any](
+                bootstrap_servers=self.kafka.cluster.bootstrap_endpoint.apply(lambda e: e.removeprefix("SASL_SSL://")),
+                schema_registry_url=self._registry_endpoint,
+                key_generation=settings.key_generation,
+                kafka_api_key=keys.kafka_api_key,
+                kafka_api_secret=keys.kafka_api_secret,
+                schema_registry_api_key=keys.schema_registry_api_key,
+                schema_registry_api_secret=keys.schema_registry_api_secret,
+            )
+            secrets[consumer] = ConsumerSecret(
+                f"{self.region}-{consumer}-credentials",
+                ConsumerSecretArgs(
+                    secret_name=naming.consumer_secret_name(self.stack, consumer),
+                    delivery=settings,
+                    document=document,
+                    region=self.region,
+                    kms_key_id=delivery.kms_key_id,
+                    vault=delivery.vault,
+                    deployer_role_arn=deployer,
+                    protect=self.protect,
+                ),
+                opts=self.in_region,
+            )
+        return secrets
 
     def _connector(self) -> CdcConnector | None:
         """Managed Postgres CDC from Aurora's writer (or the configured host) into the raw topic."""
@@ -260,12 +304,20 @@ class RegionLayer:
             ),
         )
 
-    def _link_key(self) -> confluent.ApiKey | None:
-        """The key the PEER's half of the link presents to this cluster (exported as a secret)."""
+    def _link_key(self, peer: pulumi.StackReference | None) -> pulumi.Output[confluent.ApiKey] | None:
+        """The key the PEER's half of the link presents to this cluster (exported as a secret). An old
+        generation stays while the peer's half still presents it: it moves on the peer's next `up`."""
         if self.link_settings is None:
             return None
+        peer_half = peer.get_output(REGION_EXPORTS.cluster_link) if peer else None
+        live = self._live_keys(
+            rotation.LINK,
+            self.settings.credentials.link_key_generation,
+            held=pulumi.Output.from_input(peer_half).apply(_presented_generations),
+        )
         access = self.workload_access[naming.link_principal(self.region)]
-        return access.kafka_key(pulumi.Output.concat(self.display, "-cluster-link"), waits_for=self._reachable_after)
+        keys = access.kafka_keys(pulumi.Output.concat(self.display, "-cluster-link"), waits_for=self._reachable_after)
+        return keys.current(live)
 
     def _cluster_link(
         self, peer: pulumi.StackReference | None, previous_deployment: pulumi.StackReference
@@ -380,6 +432,7 @@ class RegionLayer:
                     link=self.cluster_link.exported if self.cluster_link else None,
                 ),
                 thresholds=self.settings.monitoring,
+                key_generations=self._live_keys(rotation.METRICS, self.settings.credentials.metrics_key_generation),
             ),
         )
 
@@ -421,16 +474,18 @@ class RegionLayer:
             rest_endpoint=self.kafka.cluster.rest_endpoint,
             compute_pool_id=self.flink.pool.id,
             routing_statement=self.routing.current,
-            consumer_credentials=pulumi.Output.secret(self.consumer_credentials),
+            key_generations=pulumi.Output.all(**self.key_generations).apply(
+                lambda live: {kind: list(generations) for kind, generations in sorted(live.items())}
+            ),
             schema_registry_endpoint=self._registry_endpoint,
             consumers={consumer: self._consumer_export(consumer) for consumer in self.consumers},
             monitoring=self.monitoring.targets.apply(lambda t: t.to_export()),
             prometheus_scrape_config=self.monitoring.scrape_config,
             prometheus_rules=self.monitoring.rules,
-            metrics_api_key=self.monitoring.key.id,
-            metrics_api_secret=pulumi.Output.secret(self.monitoring.key.secret),
-            link_api_key=self.link_key.id if self.link_key else None,
-            link_api_secret=pulumi.Output.secret(self.link_key.secret) if self.link_key else None,
+            metrics_api_key=self.monitoring.key_id,
+            metrics_api_secret=self.monitoring.key_secret,
+            link_api_key=self.link_key.apply(lambda k: k.id) if self.link_key else None,
+            link_api_secret=pulumi.Output.secret(self.link_key.apply(lambda k: k.secret)) if self.link_key else None,
             linked_topics=list(link_topics) if link_topics is not None else None,
             cluster_link=self.cluster_link.exported if self.cluster_link else None,
             database_writer_endpoint=self.database.writer_endpoint if self.database else None,
@@ -447,5 +502,17 @@ class RegionLayer:
         grants = self.policy[consumer]
         mirrors = sorted(grants.read_mirrors) if self.link_settings else None
         return ConsumerExport[Any](
-            list(grants.read_topics), naming.consumer_group_prefix(consumer), mirrors
+            list(grants.read_topics),
+            naming.consumer_group_prefix(consumer),
+            mirrors,
+            self.consumer_secrets[consumer].exported,
         ).to_export()
+
+
+def _presented_generations(peer_half: Any) -> tuple[int, ...] | None:
+    """The generation of this stack's link key the peer's half presents (its ClusterLinkExport): none
+    without a half; an older export that does not say holds every previous generation (None)."""
+    if not peer_half:
+        return ()
+    presented = peer_half.get(LINK_EXPORT.peer_key_generation)
+    return (int(presented),) if presented is not None else None

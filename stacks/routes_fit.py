@@ -9,7 +9,7 @@ from core import naming
 from core.cdc_source import written_heartbeat_topics
 from core.config_node import ConfigError
 from core.limits import MAX_PARTITIONS_PER_CLUSTER
-from flink_sql.routes import Route, route_writing
+from flink_sql.routes import Route, consumers, route_writing
 from settings.model import (
     NAMESPACE,
     AllInOneStackSettings,
@@ -34,6 +34,7 @@ def check_routes_fit_settings(settings: Settings, routes: tuple[Route, ...]) -> 
         return
     region = settings.region
     _check_no_route_writes_connector_topics(settings, routes)
+    _check_deliveries(settings, routes)
     link = link_settings(settings)
     if link is not None:
         # Mirrors of the peer's topics are named `<peer region>.<topic>` on this cluster.
@@ -79,4 +80,26 @@ def _check_no_route_writes_connector_topics(
                 settings.routes_file,
                 f"routes[{beat_writer}].outputTopic",
                 f"{heartbeat!r} is the CDC connector's heartbeat topic (cdc.heartbeatIntervalMs)",
+            )
+
+
+def _check_deliveries(settings: RegionStackSettings | AllInOneStackSettings, routes: tuple[Route, ...]) -> None:
+    """Delivery settings name route consumers only; a protected stack names who reads every consumer's keys
+    (an unprotected one leaves a consumer without readers to the account's IAM)."""
+    known = consumers(routes)
+    delivery = settings.region.credentials
+    for name in delivery.consumers:
+        if name not in known:
+            raise ConfigError(
+                settings.file,
+                f"{NAMESPACE}:credentials.consumers.{name}",
+                f"no enabled route of {settings.routes_file} names consumer {name!r} "
+                f"(its consumers: {', '.join(known) or 'none'})",
+            )
+    for name in known:
+        if settings.protect and not delivery.consumer(name).readers:
+            raise ConfigError(
+                settings.file,
+                f"{NAMESPACE}:credentials.consumers.{name}.readers",
+                "is required in a protected stack: the IAM role ARNs that may read this consumer's keys",
             )

@@ -172,7 +172,7 @@ CASES: list[tuple[str, str, Callable[[Config], None], str, str, str]] = [
         _set("regoin", "us-east-1"),
         "Pulumi.dev.yaml",
         f"{NS}:regoin",
-        "unknown key (allowed: cdc-platform:aurora, cdc-platform:cdc, cdc-platform:environment,",
+        "unknown key (allowed: cdc-platform:aurora, cdc-platform:cdc, cdc-platform:credentials,",
     ),
     (
         "region-key-in-global-stack",

@@ -102,14 +102,17 @@ def test_rds_proxy_pools_connections_for_the_apps(plans: dict[str, Plan], stack:
     proxy = one(p, "Proxy")
     assert proxy.inputs["engineFamily"] == "POSTGRESQL" and proxy.inputs["requireTls"] is True
     (auth,) = proxy.inputs["auths"]
-    secret = one(p, "Secret")
+    secret = one(p, "Secret", lambda r: r.name.endswith("-proxy-credentials"))
     assert auth["authScheme"] == "SECRETS" and auth["secretArn"].endswith(secret.id)
     pool = one(p, "ProxyDefaultTargetGroup").inputs["connectionPoolConfig"]
     assert pool == {"maxConnectionsPercent": 80, "maxIdleConnectionsPercent": 50, "connectionBorrowTimeout": 120}
     target = one(p, "ProxyTarget")
     assert target.inputs["dbClusterIdentifier"] == f"cdc-{stack}-events"
     assert target.inputs["dbProxyName"] == proxy.inputs["name"]
-    assert one(p, "SecretVersion").inputs["secretString"] == "[secret]"
+    assert (
+        one(p, "SecretVersion", lambda r: r.name.endswith("-proxy-credentials-value")).inputs["secretString"]
+        == "[secret]"
+    )
     policy = json.loads(one(p, "RolePolicy", lambda r: "proxy" in r.name).inputs["policy"])
     (statement,) = policy["Statement"]
     assert statement["Action"] == "secretsmanager:GetSecretValue" and statement["Resource"].endswith(secret.id)

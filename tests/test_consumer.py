@@ -34,7 +34,11 @@ def test_region_stacks_export_each_consumers_topics_and_group_prefix(plans: dict
     assert set(exported) == set(CONSUMERS)
     peer = {"prod-east": "us-west-2", "prod-west": "us-east-1"}.get(stack)
     for consumer in CONSUMERS:
-        expected: dict[str, Any] = {"topics": topics_of(consumer), "groupPrefix": f"{consumer}-"}
+        expected: dict[str, Any] = {
+            "topics": topics_of(consumer),
+            "groupPrefix": f"{consumer}-",
+            "secret": exported[consumer]["secret"],  # tests/test_credentials.py checks it
+        }
         if peer:  # with the cluster link it may also read the peer's topics mirrored here
             expected["peerMirrors"] = sorted(f"{peer}.{t}" for t in topics_of(consumer))
         assert exported[consumer] == expected
@@ -94,8 +98,8 @@ def test_with_two_regions_it_names_the_mirrors_in_the_peer_region(capsys: pytest
 def test_it_says_how_to_read_its_secret_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["consumer", "car-consumer", "--stack", "prod-east"]) == 0
     text = capsys.readouterr().out
-    command = "pulumi stack output consumerCredentials --show-secrets --json --stack prod-east"
-    assert f"{command} | jq '.\"car-consumer\"'" in text
+    command = "aws secretsmanager get-secret-value --region us-east-1 --secret-id cdc-platform/prod-east/car-consumer"
+    assert command in text and "External Secrets" in text
     for key in ("kafkaApiKey", "kafkaApiSecret", "schemaRegistryApiKey", "schemaRegistryApiSecret"):
         assert key in text
     assert "## librdkafka" in text and "## Java" in text
@@ -106,8 +110,18 @@ def test_deployed_outputs_replace_the_plans_placeholders(tmp_path: Path, capsys:
     outputs = {
         "bootstrapEndpoint": "SASL_SSL://lkc-real.us-east-1.aws.private.confluent.cloud:9092",
         "schemaRegistryEndpoint": "https://psrc-real.us-east-1.aws.confluent.cloud",
-        "consumers": {"loan-consumer": {"topics": ["filtered-loan-created-events"], "groupPrefix": "loan-consumer-"}},
-        "consumerCredentials": "[secret]",
+        "consumers": {
+            "loan-consumer": {
+                "topics": ["filtered-loan-created-events"],
+                "groupPrefix": "loan-consumer-",
+                "secret": {
+                    "awsSecretName": "cdc-platform/prod-east/loan-consumer",
+                    "awsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:loan-AbCdEf",
+                    "region": "us-east-1",
+                    "keyGeneration": 1,
+                },
+            }
+        },
         "monitoring": {"stack": "prod-east"},
         "region": "us-east-1",
     }

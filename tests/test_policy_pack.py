@@ -166,3 +166,65 @@ def test_the_pack_file_names_the_program_virtualenv() -> None:
     pack = yaml.safe_load(PACK_FILE.read_text())
     assert (REPO / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == (REPO / ".venv").resolve()
     assert Path(REPO / "policy" / "__main__.py").is_file()
+
+
+# --- one writer per topic, one consumer's keys per output (issue 24) ------------------------------------
+
+RAW = "raw-business-events"
+CONNECTOR_CONFIG = {
+    "kafka.service.account.id": "sa-cdc",
+    "transforms.routeToRawTopic.replacement": RAW,
+}
+STATEMENT = {
+    "principal": {"id": "sa-flink"},
+    "stopped": False,
+    "statement": "EXECUTE STATEMENT SET\nBEGIN\n  INSERT INTO `filtered-a` (`id`)"
+    " SELECT `id` FROM `raw-business-events`;\nEND;",
+}
+
+
+def writes(principal: str, topic: str) -> tuple[str, dict[str, Any], bool]:
+    return (
+        ROLE_BINDING,
+        {"principal": principal, "roleName": "DeveloperWrite", "crnPattern": f"{KAFKA}/topic={topic}"},
+        False,
+    )
+
+
+def pipeline(*extra: tuple[str, dict[str, Any], bool]) -> list[tuple[str, dict[str, Any], bool]]:
+    return [
+        (CONNECTOR, {"configNonsensitive": CONNECTOR_CONFIG}, False),
+        ("confluentcloud:index/flinkStatement:FlinkStatement", STATEMENT, False),
+        writes("User:sa-cdc", RAW),
+        writes("User:sa-flink", "filtered-a"),
+        *extra,
+    ]
+
+
+def test_the_connector_and_the_statement_principal_are_the_only_writers() -> None:
+    assert violations(analyze_stack(pipeline())) == []
+
+
+def test_a_second_writer_on_the_raw_topic_is_refused() -> None:
+    assert violations(analyze_stack(pipeline(writes("User:sa-ingestion-api", RAW)))) == [
+        f"topic {RAW} may be written by the CDC connector only, not User:sa-ingestion-api"
+    ]
+
+
+def test_a_routed_topic_written_by_anyone_but_the_statement_principal_is_refused() -> None:
+    assert violations(analyze_stack(pipeline(writes("User:sa-team", "filtered-a")))) == [
+        "topic filtered-a may be written by the Flink statement principal only, not User:sa-team"
+    ]
+
+
+def test_any_other_topic_has_one_writer() -> None:
+    found = violations(analyze_stack(pipeline(writes("User:sa-1", "team-a"), writes("User:sa-2", "team-a"))))
+    assert found == ["topic team-a has 2 writers (User:sa-1, User:sa-2): one only"]
+
+
+def test_a_stack_output_with_several_consumers_keys_is_refused() -> None:
+    keys = {"kafkaApiKey": "K", "kafkaApiSecret": "S", "schemaRegistryApiKey": "R", "schemaRegistryApiSecret": "T"}
+    outputs = {"consumerCredentials": {"loan-consumer": keys, "car-consumer": keys}, "one": {"loan-consumer": keys}}
+    assert violations(analyze_stack([("pulumi:pulumi:Stack", outputs, False)])) == [
+        "output consumerCredentials holds the credentials of 2 principals: deliver each consumer's keys on its own"
+    ]

@@ -59,8 +59,9 @@ def edit_config(project: Path, stack: str, key: str, change: Any) -> None:
 
 def preview(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     code = main(["preview", "--base", "main", "--json", *args])
-    out = capsys.readouterr().out
-    return code, json.loads(out)
+    captured = capsys.readouterr()
+    assert captured.out, captured.err
+    return code, json.loads(captured.out)
 
 
 def by_kind(report: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -237,6 +238,13 @@ def test_removing_a_route_in_prod_flags_the_protected_topic_it_deletes(
     document = yaml.safe_load(routes.read_text())
     document["routes"] = [r for r in document["routes"] if r["outputTopic"] != "filtered-car-created-events"]
     routes.write_text(yaml.safe_dump(document))
+    # Its consumer's key delivery goes with it, in both regions (settings naming a consumer no route has
+    # are refused, and the plan of prod-east plans its peer).
+    for region_stack in ("prod-east", "prod-west"):
+        stack_file = project / f"Pulumi.{region_stack}.yaml"
+        stack = yaml.safe_load(stack_file.read_text())
+        del stack["config"]["cdc-platform:credentials"]["consumers"]["car-consumer"]
+        stack_file.write_text(yaml.safe_dump(stack))
     code, report = preview(capsys, "--stack", "prod-east", "--fail-on-replace")
     assert code == 3
     topic = by_kind(report, "KafkaTopic")["us-east-1-kafka-topic-filtered-car-created-events"]

@@ -469,6 +469,7 @@ REGION_KEYS = ", ".join(
     for k in (
         "aurora",
         "cdc",
+        "credentials",
         "flink",
         "globalStack",
         "kafka",
@@ -1131,7 +1132,7 @@ def test_bad_config_is_refused_naming_key_path_and_reason(
 
 # --- config namespaces ---------------------------------------------------------------------------------
 
-NAMESPACES = "(allowed: cdc-platform, confluentcloud, aws, pulumi)"
+NAMESPACES = "(allowed: cdc-platform, confluentcloud, aws, vault, pulumi)"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """`cdcctl consumer NAME --stack S [--outputs FILE] [--json]`: a ready client configuration for a route
 consumer, in librdkafka and Java properties forms: the cluster's bootstrap endpoint, the registry's
 endpoint, the topics its grants let it read (and, with two regions, their mirrors in the peer region),
-the group-id prefix it may use, and how to read its secret keys with `pulumi stack output`.
+the group-id prefix it may use, and which secret holds its keys and how the app (or External Secrets
+on EKS) reads it.
 
 Values come from the stack's exports: its offline plan's by default (placeholder ids and endpoints),
 or the deployed ones with `--outputs` (`pulumi stack output --json --stack S > FILE`, `-` for stdin).
@@ -21,12 +22,12 @@ from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import belonging_to, recorded_outputs
 from core import naming
 from core.config_node import ConfigError, Node
-from core.region_exports import CONSUMER_CREDENTIALS, CONSUMER_EXPORT, REGION_EXPORTS
+from core.region_exports import CONSUMER_EXPORT, CONSUMER_SECRET, DELIVERED, REGION_EXPORTS
 from flink_sql.routes import consumers, load_routes
 from monitoring.targets import SAFE_NAME
 from settings.model import GlobalStackSettings, RegionStackSettings, Settings, region_settings
 
-CREDENTIAL_KEYS = tuple(CONSUMER_CREDENTIALS.to_export())
+CREDENTIAL_KEYS = tuple(DELIVERED.to_export())
 # The Confluent deserializer of each CDC value format (the routed topics keep the raw record's format).
 VALUE_DESERIALIZERS = {
     "JSON_SR": "io.confluent.kafka.serializers.json.KafkaJsonSchemaDeserializer",
@@ -51,6 +52,8 @@ class ConsumerConfig:
     peer_mirrors: tuple[str, ...]  # the peer's same topics mirrored HERE (readable; offsets synced)
     value_format: str
     private_vpc: str | None  # PRIVATELINK: the VPC the endpoints resolve in
+    secret_name: str  # its Secrets Manager secret in `region` (and its path under the Vault mount)
+    vault_path: str | None  # `<mount>/<name>` in Vault KV v2, when the stack writes one
 
     @property
     def group_id(self) -> str:
@@ -58,7 +61,36 @@ class ConsumerConfig:
 
     @property
     def secrets_command(self) -> str:
-        return f"pulumi stack output {REGION_EXPORTS.consumer_credentials} --show-secrets --json --stack {self.stack}"
+        """How one of the secret's readers (the roles its settings name) reads the keys."""
+        return (
+            f"aws secretsmanager get-secret-value --region {self.region} --secret-id {self.secret_name} "
+            "--query SecretString --output text"
+        )
+
+    @property
+    def vault_command(self) -> str | None:
+        if self.vault_path is None:
+            return None
+        mount, name = self.vault_path.split("/" + self.secret_name)[0], self.secret_name
+        return (
+            f"vault login -method=aws role={name.replace('/', '-')} && vault kv get -mount={mount} -format=json {name}"
+        )
+
+    def external_secret(self) -> dict[str, Any]:
+        """External Secrets Operator on EKS: one Kubernetes Secret from the consumer's secret (a
+        SecretStore of provider `aws`, service `SecretsManager`, in this region, authenticated as a role
+        the settings name for this consumer)."""
+        return {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ExternalSecret",
+            "metadata": {"name": f"{self.consumer}-kafka"},
+            "spec": {
+                "refreshInterval": "1h",
+                "secretStoreRef": {"name": f"aws-secrets-manager-{self.region}", "kind": "SecretStore"},
+                "target": {"name": f"{self.consumer}-kafka"},
+                "dataFrom": [{"extract": {"key": self.secret_name}}],
+            },
+        }
 
     def librdkafka(self) -> dict[str, str]:
         return {
@@ -134,7 +166,11 @@ def consumer_config(name: str, stack: str, outputs_file: str | None = None) -> C
 
     keys = CONSUMER_EXPORT
     exported = export(REGION_EXPORTS.consumers, name).fields(
-        required=[keys.topics, keys.group_prefix], optional=[keys.peer_mirrors]
+        required=[keys.topics, keys.group_prefix, keys.secret], optional=[keys.peer_mirrors]
+    )
+    secret = exported[keys.secret].fields(
+        required=[CONSUMER_SECRET.aws_secret_name, CONSUMER_SECRET.aws_secret_arn, CONSUMER_SECRET.region],
+        optional=[CONSUMER_SECRET.key_generation, CONSUMER_SECRET.vault_path],
     )
     topics = tuple(t.string(SAFE_NAME, "a topic name") for t in exported[keys.topics].items(min_items=1))
     peers = [r for r in _regions(settings) if r != region.region]
@@ -160,6 +196,8 @@ def consumer_config(name: str, stack: str, outputs_file: str | None = None) -> C
         else (),
         value_format=region.cdc.value_format,
         private_vpc=region.private_link.vpc_id if region.private_link else None,
+        secret_name=secret[CONSUMER_SECRET.aws_secret_name].string(),
+        vault_path=secret[CONSUMER_SECRET.vault_path].string() if secret[CONSUMER_SECRET.vault_path].present else None,
     )
 
 
@@ -183,7 +221,15 @@ def as_json(c: ConsumerConfig) -> dict[str, Any]:
         "mirrors": {region: list(names) for region, names in c.mirrors.items()},
         "peerMirrors": list(c.peer_mirrors),
         "groupPrefix": c.group_prefix,
-        "secrets": {"command": c.secrets_command, "entry": c.consumer, "keys": list(CREDENTIAL_KEYS)},
+        "secrets": {
+            "awsSecret": c.secret_name,
+            "region": c.region,
+            "command": c.secrets_command,
+            "vaultPath": c.vault_path,
+            "vaultCommand": c.vault_command,
+            "keys": list(CREDENTIAL_KEYS),
+            "externalSecret": c.external_secret(),
+        },
         "librdkafka": c.librdkafka(),
         "schemaRegistryClient": c.registry_client(),
         "java": c.java(),
@@ -201,9 +247,14 @@ def as_text(c: ConsumerConfig) -> str:
         lines.append(f"# Also readable here, the peer's records mirrored: {', '.join(c.peer_mirrors)}")
     lines += [
         f"# Consumer groups: group.id must start with {c.group_prefix} (it may read groups {c.group_prefix}* only)",
-        f"# Secret keys: {c.secrets_command} | jq '.\"{c.consumer}\"'",
+        f"# Secret keys: Secrets Manager secret {c.secret_name} ({c.region}), readable by the roles the stack",
+        f"#   settings name for {c.consumer} only: {c.secrets_command}",
         f"#   gives {', '.join(CREDENTIAL_KEYS)}: put them where <...> stands below",
+        "#   On EKS, External Secrets (ExternalSecret below, `--json`: secrets.externalSecret) syncs it into a",
+        f'#   Kubernetes Secret {c.consumer}-kafka; re-read it after a key rotation (README "Credentials")',
     ]
+    if c.vault_command:
+        lines.append(f"# Vault KV v2 copy at {c.vault_path}: {c.vault_command}")
     if c.private_vpc:
         lines.append(f"# PrivateLink: these endpoints resolve only inside {c.private_vpc} (or a network peered to it)")
     lines += ["", "## librdkafka (confluent-kafka for Python/Go/.NET, kcat): consumer.conf"]
