@@ -458,6 +458,7 @@ def test_a_pr_stack_copied_from_dev_registers_its_own_connector(tmp_path: Path) 
 # --- the connections a streaming connector holds, on the real engine ------------------------------------
 
 
+@pytest.mark.engine
 def test_a_streaming_debezium_connector_holds_the_three_connections_idle_stop_ignores(tmp_path: Path) -> None:
     """Open-source Debezium (the engine `cdcctl rehearse` runs, with the stack's own connector settings),
     streaming and idle, on a real PostgreSQL: the connections DatabaseConnections would count for it,

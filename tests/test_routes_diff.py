@@ -116,6 +116,7 @@ def topic(report: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.engine
 def test_routes_added_removed_and_changed_are_listed_by_id(diffed: dict[str, Any]) -> None:
     changes = {c["id"]: c for c in diffed["report"]["routes"]}
     assert set(changes) == {"loan-created", "car-created", "loan-payment-submitted", "large-payments"}
@@ -128,6 +129,7 @@ def test_routes_added_removed_and_changed_are_listed_by_id(diffed: dict[str, Any
     assert changes["large-payments"]["route"]["conditions"] == LARGE_PAYMENTS["conditions"]
 
 
+@pytest.mark.engine
 def test_each_region_stack_replaces_its_statement_on_the_carry_over_path(diffed: dict[str, Any]) -> None:
     statements = {s["stack"]: s for s in diffed["report"]["statements"]}
     assert set(statements) == set(REGION_STACKS)  # the global stack `prod` runs no statement
@@ -139,6 +141,7 @@ def test_each_region_stack_replaces_its_statement_on_the_carry_over_path(diffed:
         assert s["keptStopped"] == [s["before"]]
 
 
+@pytest.mark.engine
 def test_a_new_route_gains_exactly_the_sample_records_its_rule_selects(diffed: dict[str, Any]) -> None:
     expected = [
         r
@@ -154,6 +157,7 @@ def test_a_new_route_gains_exactly_the_sample_records_its_rule_selects(diffed: d
     assert impact["gainedIds"] == ids(expected)[:3]
 
 
+@pytest.mark.engine
 def test_a_widened_route_gains_the_updates_and_loses_nothing(diffed: dict[str, Any]) -> None:
     loans = [r for r in SAMPLE if r["event_type"] == "LoanCreated"]
     updates = [r for r in loans if ops_of(r) == "u"]
@@ -164,6 +168,7 @@ def test_a_widened_route_gains_the_updates_and_loses_nothing(diffed: dict[str, A
     assert impact["gainedIds"] == ids(updates)[:3]
 
 
+@pytest.mark.engine
 def test_a_disabled_route_loses_everything_it_routed(diffed: dict[str, Any]) -> None:
     cars = [r for r in SAMPLE if r["event_type"] == "CarCreated" and ops_of(r) in ("c", "r")]
     impact = topic(diffed["report"], "filtered-car-created-events")
@@ -171,6 +176,7 @@ def test_a_disabled_route_loses_everything_it_routed(diffed: dict[str, Any]) -> 
     assert impact["lostIds"] == ids(cars)[:3]
 
 
+@pytest.mark.engine
 def test_untouched_topics_neither_gain_nor_lose(diffed: dict[str, Any]) -> None:
     for name in ("filtered-loan-payment-submitted-events", "filtered-service-events"):
         impact = topic(diffed["report"], name)
@@ -178,6 +184,7 @@ def test_untouched_topics_neither_gain_nor_lose(diffed: dict[str, Any]) -> None:
         assert (impact["gained"], impact["lost"]) == (0, 0)
 
 
+@pytest.mark.engine
 def test_progress_goes_to_stderr_phase_by_phase_and_stdout_is_the_report(diffed: dict[str, Any]) -> None:
     lines = diffed["stderr"].splitlines()
     assert all(line.startswith("[") and " s] routes diff: " in line for line in lines), lines
