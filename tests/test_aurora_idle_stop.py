@@ -16,7 +16,7 @@ import pytest
 from cdcctl.plan import Plan, plan
 from core.config_node import ConfigError
 from infra.settings import IdleStopSettings, parse_settings
-from tests.helpers import REPO, copy_project, load_function, of_type, one
+from tests.helpers import REPO, load_function, of_type, one
 
 DATA = REPO / "tests/data/aurora_idle_stop"
 CLUSTER = "cdc-dev-events"
@@ -448,8 +448,8 @@ def test_prod_never_stops_its_database(plans: dict[str, Plan], stack: str) -> No
     assert "auroraIdleStopFunction" not in plans[stack].outputs
 
 
-def test_a_pr_stack_copied_from_dev_registers_its_own_connector(tmp_path: Path) -> None:
-    project = copy_project(tmp_path, ("dev",))
+@pytest.mark.plans
+def test_a_pr_stack_copied_from_dev_registers_its_own_connector(project: Path) -> None:
     (project / "Pulumi.pr-42.yaml").write_text((project / "Pulumi.dev.yaml").read_text())
     registration = one(plan("pr-42", project), "Parameter", lambda r: "idle-stop" in r.name)
     assert registration.inputs["name"] == f"/cdc-platform/aurora-idle-stop/{CLUSTER}/pr-42"

@@ -66,6 +66,7 @@ def test_what_it_may_read_is_what_its_role_bindings_grant(
     assert {f"topic={t}" for t in config["topics"]} | {f"group={config['groupPrefix']}*"} <= granted
 
 
+@pytest.mark.plans
 def test_with_two_regions_it_names_the_mirrors_in_the_peer_region(capsys: pytest.CaptureFixture[str]) -> None:
     east = consumer_json("loan-consumer", "prod-east", capsys)
     west = consumer_json("loan-consumer", "prod-west", capsys)
@@ -74,6 +75,7 @@ def test_with_two_regions_it_names_the_mirrors_in_the_peer_region(capsys: pytest
     assert consumer_json("loan-consumer", "dev", capsys)["mirrors"] == {}  # one region, no link
 
 
+@pytest.mark.plans
 def test_it_says_how_to_read_its_secret_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["consumer", "car-consumer", "--stack", "prod-east"]) == 0
     text = capsys.readouterr().out

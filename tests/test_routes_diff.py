@@ -8,9 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from cdcctl.route_diff import route_changes
 from cdcctl.stack_config import stack_settings
 from core.naming import SAMPLE_RECORDS_FILE
 from flink_sql.routes import load_routes
-from tests.helpers import REPO, copy_project, the_one_error_line
+from tests.helpers import REPO, copy_project, edit_routes, the_one_error_line
 
 REGION_STACKS = ("dev", "prod-east", "prod-west")
 ROUTES = "flink_sql/routes.yaml"
@@ -52,22 +50,12 @@ def git(project: Path, *args: str) -> None:
     )
 
 
-def committed_project(target: Path) -> Path:
-    """The program, its stacks, the shipped routes and the sample, committed as the base revision."""
-    copy_project(target)
-    (target / SAMPLE_RECORDS_FILE).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / SAMPLE_RECORDS_FILE, target / SAMPLE_RECORDS_FILE)
-    git(target, "init", "-q")
-    git(target, "add", "-A")
-    git(target, "commit", "-q", "-m", "base")
-    return target
-
-
-def edit_routes(project: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
-    path = project / ROUTES
-    document = yaml.safe_load(path.read_text())
-    change(document["routes"])
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
+def committed(project: Path) -> Path:
+    """The project's copy (program, stacks, shipped routes and sample) committed as the base revision."""
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    return project
 
 
 def the_change(routes: list[dict[str, Any]]) -> None:
@@ -87,7 +75,7 @@ def statement_names(project: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def diffed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    project = committed_project(tmp_path_factory.mktemp("routes-diff"))
+    project = committed(copy_project(tmp_path_factory.mktemp("routes-diff")))
     before = statement_names(project)
     edit_routes(project, the_change)
     after = statement_names(project)
@@ -200,9 +188,8 @@ def test_progress_goes_to_stderr_phase_by_phase_and_stdout_is_the_report(diffed:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(committed_project(tmp_path))
-    return tmp_path
+def project(project: Path) -> Path:
+    return committed(project)
 
 
 def test_a_change_that_routes_nothing_differently_starts_no_engine(
@@ -264,7 +251,7 @@ def test_a_broken_base_file_is_named_with_its_revision(project: Path, capsys: py
 
 
 def test_outside_a_git_repository_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    monkeypatch.chdir(copy_project(tmp_path))
+    monkeypatch.chdir(copy_project(tmp_path))  # not the `project` fixture: that one is a repository here
     assert main(["routes", "diff", "--base", "HEAD", "--samples", str(REPO / SAMPLE_RECORDS_FILE)]) == 2
     assert the_one_error_line(capsys).startswith("error: HEAD: --base: names no commit of a git repository")
 

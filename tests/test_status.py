@@ -416,6 +416,7 @@ def test_link_outputs_that_could_mislead_are_refused_naming_file_and_key(
     assert api.asked == []
 
 
+@pytest.mark.plans
 def test_the_outputs_status_reads_are_the_ones_a_linked_region_stack_exports() -> None:
     outputs = planned_outputs("prod-east")
     assert isinstance(outputs[status_command.REST_ENDPOINT_EXPORT], str)
