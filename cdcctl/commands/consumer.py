@@ -45,6 +45,7 @@ class ConsumerConfig:
     peer_mirrors: tuple[str, ...]  # the peer's same topics mirrored HERE (readable; offsets synced)
     value_format: str
     private_vpc: str | None  # PRIVATELINK: the VPC the endpoints resolve in
+    mock_endpoints: bool = False  # from the offline plan: made-up hosts, not the deployed cluster's
 
     @property
     def group_id(self) -> str:
@@ -145,6 +146,7 @@ def consumer_config(name: str, stack: str, outputs_file: Path | None = None) -> 
         else (),
         value_format=region.cdc.value_format,
         private_vpc=region.private_link.vpc_id if region.private_link else None,
+        mock_endpoints=outputs_file is None,
     )
 
 
@@ -173,6 +175,7 @@ def as_json(c: ConsumerConfig) -> dict[str, Any]:
         "source": c.source,
         "bootstrapServers": c.bootstrap_servers,
         "schemaRegistryUrl": c.schema_registry_url,
+        "mockEndpoints": c.mock_endpoints,
         "topics": list(c.topics),
         "mirrors": {region: list(names) for region, names in c.mirrors.items()},
         "peerMirrors": list(c.peer_mirrors),
@@ -200,6 +203,11 @@ def as_text(c: ConsumerConfig) -> str:
     ]
     if c.private_vpc:
         lines.append(f"# PrivateLink: these endpoints resolve only inside {c.private_vpc} (or a network peered to it)")
+    if c.mock_endpoints:
+        lines.append(
+            f"# MOCK ENDPOINTS: {c.bootstrap_servers} and {c.schema_registry_url} are the offline plan's made-up "
+            f"hosts; for the deployed ones: --outputs <(pulumi stack output --json --stack {c.stack})"
+        )
     lines += ["", "## librdkafka (confluent-kafka for Python/Go/.NET, kcat): consumer.conf"]
     lines += [f"{k}={v}" for k, v in c.librdkafka().items()]
     lines += ["", "## Schema Registry client (confluent-kafka's SchemaRegistryClient, for its deserializers)"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from cdcctl.route_diff import (
 from core.progress import Progress
 from flink_sql.routes import load_routes
 from flink_sql.statement import CARRY_OVER
-from rehearsal.routing import read_records
+from rehearsal.routing import absent_path_warnings, read_records
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     base = base_routes(args.base, args.routes)
     changes = route_changes(base, current)
     statements = statement_changes(args.routes, base, current)
+    for warning in absent_path_warnings(args.routes, current, records):
+        print(warning, file=sys.stderr)
     # Bad input has failed by now, before any engine starts; only the rehearsal takes long.
     rehearsed = any(change.affects_routing for change in changes)
     impacts: list[TopicImpact] = []
@@ -100,7 +103,11 @@ def _text(
 ) -> str:
     lines = [f"Routes: {report['routesFile']} (working tree) against {report['base']}"]
     if not changes:
-        lines.append("  no route added, removed or changed")
+        lines += [
+            f"  nothing changed: the routes equal {report['base']}'s. To review a change, name the revision it",
+            "  goes onto: the branch a pull request merges into (--base origin/main), or the commit before",
+            "  the change when it is committed already (--base HEAD~1).",
+        ]
     for change in changes:
         route = change.after or change.before
         assert route is not None
