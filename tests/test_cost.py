@@ -63,6 +63,8 @@ def expected_total(stack: str) -> float:
             total += 1 * H * P["confluentEgressEndpointHour"] + 1 * H * P["awsNlbHour"]
     if "proxy" in c.get("aurora", {}):
         total += max(2, assumed("rdsProxyVcpus", stack)) * H * P["rdsProxyVcpuHour"]
+    if "link" in c:
+        total += 1 * H * P["clusterLinkHour"]  # this stack's half of the bidirectional link
     return total
 
 
