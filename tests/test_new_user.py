@@ -1,6 +1,7 @@
 """What a new user meets, tried as one would: a condition path no record contains is warned about
 (route, condition, path, and the path the records do have), a diff against a base equal to the working
-tree says so and suggests one, and offline consumer endpoints say they are made up."""
+tree says so and suggests one, a new consumer's principal, keys and bindings are listed per stack, and
+offline consumer endpoints say they are made up."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import pytest
 from cdcctl.__main__ import main
 from cdcctl.commands import rehearse as rehearse_command
 from cdcctl.commands import routes_diff as routes_diff_command
+from cdcctl.plan import plan
 from flink_sql.routes import load_routes, parse_routes
 from rehearsal.routing import absent_path_warnings, read_records
-from tests.helpers import REPO, edit_routes
+from tests.helpers import REPO, bindings_of, edit_routes, of_type, principal_ids
 from tests.test_routes_diff import committed
 
 SAMPLES = REPO / "flink_sql/samples/raw-records.jsonl"
@@ -108,3 +110,25 @@ def test_offline_consumer_endpoints_are_marked_as_mock_and_deployed_ones_are_not
     assert "MOCK" not in capsys.readouterr().out
     assert main(["consumer", "loan-consumer", "--stack", "prod-east", "--outputs", str(outputs), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["mockEndpoints"] is False
+
+
+@pytest.mark.plans
+def test_a_new_consumer_lists_per_stack_what_the_plans_then_register(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    committed(project)
+    risk = {"id": "risk", "outputTopic": "filtered-risk", "consumer": "risk-consumer", "operations": ["create"]}
+    edit_routes(project, lambda routes: routes.append(risk))
+    monkeypatch.setattr(routes_diff_command, "rehearse_both", lambda *args: [])  # no Flink
+    assert main(["routes", "diff", "--base", "HEAD", "--json"]) == 0
+    added = {a["stack"]: a for a in json.loads(capsys.readouterr().out)["newConsumers"]}
+    assert set(added) == {"dev", "prod", "prod-east", "prod-west"}
+    assert [s for s, a in added.items() if a["serviceAccount"]] == ["dev", "prod"]
+    prod = plan("prod", project)
+    assert "risk-consumer" in principal_ids(prod)
+    east = plan("prod-east", project)
+    principal = principal_ids(prod)["risk-consumer"]
+    held = {(role, crn.rsplit("/", 1)[-1]) for role, crn in bindings_of(east, principal)}
+    assert held == {(b["role"], b["resource"]) for b in added["prod-east"]["bindings"]}
+    keys = [k for k in of_type(east, "ApiKey") if k.inputs["owner"]["id"] == principal.removeprefix("User:")]
+    assert len(keys) == len(added["prod-east"]["apiKeys"]) == 2

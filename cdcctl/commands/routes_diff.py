@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from cdcctl.route_diff import (
+    ConsumerAddition,
     RouteChange,
     StatementChange,
     TopicImpact,
     base_routes,
+    consumer_additions,
     rehearse_both,
     route_changes,
     route_json,
@@ -33,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     base = base_routes(args.base, args.routes)
     changes = route_changes(base, current)
     statements = statement_changes(args.routes, base, current)
+    additions = consumer_additions(args.routes, base, current)
     for warning in absent_path_warnings(args.routes, current, records):
         print(warning, file=sys.stderr)
     # Bad input has failed by now, before any engine starts; only the rehearsal takes long.
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         "base": args.base,
         "routes": [_change_json(c) for c in changes],
         "statements": [_statement_json(s) for s in statements],
+        "newConsumers": [_addition_json(a) for a in additions],
         "samples": {
             "file": args.samples,
             "records": len(records),
@@ -54,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             "topics": [_impact_json(i) for i in impacts],
         },
     }
-    print(json.dumps(report, indent=2) if args.json else _text(report, changes, statements, impacts))
+    text = _text(report, changes, statements, impacts) + _additions_text(additions)
+    print(json.dumps(report, indent=2) if args.json else text)
     return 0
 
 
@@ -79,6 +84,28 @@ def _statement_json(change: StatementChange) -> dict[str, Any]:
         "carryOverFrom": change.carry_over_from,
         "keptStopped": list(change.stopped),
     }
+
+
+def _addition_json(addition: ConsumerAddition) -> dict[str, Any]:
+    return {
+        "consumer": addition.consumer,
+        "stack": addition.stack,
+        "serviceAccount": addition.service_account,
+        "apiKeys": list(addition.api_keys),
+        "bindings": [{"role": role, "resource": resource} for role, resource in addition.bindings],
+    }
+
+
+def _additions_text(additions: list[ConsumerAddition]) -> str:
+    if not additions:
+        return ""
+    lines = ["", "", "New consumers: what the next deployment of each stack adds"]
+    for a in additions:
+        parts = [f"service account {a.consumer}"] if a.service_account else []
+        parts += [f"{kind} API key" for kind in a.api_keys]
+        parts += [f"{role} on {resource}" for role, resource in a.bindings]
+        lines.append(f"  {a.consumer} in {a.stack}: {'; '.join(parts)}")
+    return "\n".join(lines)
 
 
 def _impact_json(impact: TopicImpact) -> dict[str, Any]:
