@@ -15,7 +15,7 @@ PIP_INSTALL := -m pip install --quiet --require-hashes
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: plan test test-fast lint venv engine java postgres promtool workflow-tools lock golden bench-plan bench-cli \
+.PHONY: plan test test-fast lint venv engine java postgres promtool workflow-tools lock golden bench-plan bench-cli bench-tests \
 	bench-routing bench-cdc clean
 
 $(VENV)/.installed: requirements.lock
@@ -73,10 +73,14 @@ lint: $(VENV)/.dev-installed
 test: lint engine promtool workflow-tools
 	$(PY) -m pytest
 
-# Everything that needs no engine (no Flink, Debezium or PostgreSQL: those tests are skipped), in
-# seconds: unit tests, settings, the stacks' offline plans, the policy pack, the workflows.
+# Everything but the `engine` tier (tests that start Flink, Debezium, PostgreSQL or Kafka; markers in
+# pyproject.toml): unit tests, settings, the stacks' offline plans, the policy pack, the workflows.
 test-fast: $(VENV)/.dev-installed workflow-tools
-	$(PY) -m pytest -q -p tests.mutation_order
+	$(PY) -m pytest -q -m "not engine"
+
+# Wall and CPU time of each test tier (fast, plans, engine, whole suite) with the machine's load: prints.
+bench-tests: $(VENV)/.dev-installed engine promtool workflow-tools
+	$(PY) scripts/bench_tests.py
 
 # After changing a pin in requirements*.txt: re-resolve the locks (hashes of every file PyPI has for
 # each version, so they install on any platform). PyPI only: the machine's pip config is ignored.

@@ -1,6 +1,6 @@
 """A stack's monthly cost, estimated from its offline plan (what it would register) and the dated price
 table: cluster capacity, the Flink floor (every running statement uses at least 1 CFU) and the pool's
-ceiling, connector tasks and throughput, PrivateLink endpoints, RDS Proxy."""
+ceiling, connector tasks and throughput, PrivateLink endpoints, the cluster link, RDS Proxy."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ PRICE_IDS = (
     "awsPrivateLinkGb",
     "confluentEgressEndpointHour",
     "awsNlbHour",
+    "clusterLinkHour",
     "rdsProxyVcpuHour",
 )
 ASSUMPTION_IDS = ("standardEckus", "connectorThroughputGbPerMonth", "privateLinkGbPerMonth", "rdsProxyVcpus")
@@ -31,7 +32,7 @@ DEDICATED_CKU_PRICE = {"SINGLE_ZONE": "kafkaDedicatedCkuHourSingleZone", "MULTI_
 NOT_PRICED = (
     "Kafka ingress, egress and storage (usage)",
     "Stream Governance package and schemas",
-    "cluster linking (the program declares no link yet)",
+    "cluster linking data written and read (usage)",
     "load balancer capacity units and egress endpoint data (usage)",
     "the Aurora cluster itself, its storage and I/O",
     "Confluent and AWS support plans",
@@ -51,6 +52,7 @@ _ACCESS_POINT = "confluentcloud:index/accessPoint:AccessPoint"
 _VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 _LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 _PROXY = "aws:rds/proxy:Proxy"
+_CLUSTER_LINK = "confluentcloud:index/clusterLink:ClusterLink"
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,10 @@ def estimate(plan: Plan, table: PriceTable, enabled_routes: int) -> Estimate:
         if nlb.inputs.get("loadBalancerType") == "network":
             name = nlb.inputs.get("name", nlb.name)
             lines.append(Line(f"Network load balancer {name} (AWS)", hours, f"1 NLB x {hours} h", prices["awsNlbHour"]))
+    for link in _of(plan, _CLUSTER_LINK):
+        # Billed per link per hour (CLUSTER_LINKING_PER_LINK): each region stack declares its half.
+        name = link.inputs.get("link", link.name)
+        lines.append(Line(f"Cluster link {name} (this half)", hours, f"1 link x {hours} h", prices["clusterLinkHour"]))
     flink = _flink(plan, table, enabled_routes)
     if flink is not None:
         lines.append(

@@ -10,6 +10,7 @@ not replaced: the plan gets slower, never wrong.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import gc
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import pulumi
 from pulumi.runtime import _depends_on as sdk_depends_on
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import resource_cycle_breaker as sdk_cycle_breaker
+from pulumi.runtime import sync_await as sdk_sync_await
 from pulumi.runtime.proto import source_pb2
 
 
@@ -63,6 +65,21 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
 )
 
 
+# The SDK sends every registration and lookup to the monitor through the event loop's default executor
+# (a pool of up to cores + 4 threads); the mock monitor answers in-process, holding the GIL, so more
+# threads only contend for it. One worker answers them in order: the same plan, less switching (0 keeps
+# the SDK's pool).
+MOCK_RPC_WORKERS = 1
+_rpc_executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _mock_rpc_executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _rpc_executor
+    if _rpc_executor is None:
+        _rpc_executor = concurrent.futures.ThreadPoolExecutor(MOCK_RPC_WORKERS, thread_name_prefix="mock-rpc")
+    return _rpc_executor
+
+
 @contextlib.contextmanager
 def fast_mock_run() -> Iterator[None]:
     """Run a mock program with the SDK shortcuts in place and the cyclic collector paused.
@@ -76,9 +93,14 @@ def fast_mock_run() -> Iterator[None]:
     gc.disable()
     for module, name, new, _ in present:
         setattr(module, name, new)
+    loop = sdk_sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]  # the mock runtime's loop
+    executor = getattr(loop, "_default_executor", None)
+    if MOCK_RPC_WORKERS:
+        loop.set_default_executor(_mock_rpc_executor())
     try:
         yield
     finally:
+        setattr(loop, "_default_executor", executor)  # noqa: B010 (asyncio's own slot: None is allowed there)
         for module, name, _, original in present:
             setattr(module, name, original)
         gc.freeze()

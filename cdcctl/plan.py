@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hashlib
 import json
 import logging
 import runpy
@@ -24,9 +25,10 @@ from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import get_root_resource
 
 from cdcctl.fast_mocks import fast_mock_run
-from cdcctl.mocks import PlanMocks
+from cdcctl.mocks import LOOKUPS, RESOURCE_TYPES, PlanMocks
 from cdcctl.stack_config import SECRET, stack_config
 from core.config_node import ConfigError
+from core.yaml_file import MAX_BYTES
 from settings.model import NAMESPACE, stack_file
 
 # Pulumi's secret envelope in serialized properties (pulumi.runtime.rpc).
@@ -148,21 +150,87 @@ def plan(
     Raises ConfigError (file and key) on bad config; nothing is registered then."""
     root = root or Path.cwd()
     config, secret_keys = stack_config(stack, root)
-    references: dict[str, dict[str, Any]] = {}
-    global_stack = _referenced_stack(stack, root, f"{NAMESPACE}:globalStack", config.get(f"{NAMESPACE}:globalStack"))
-    if global_stack and global_stack[1] != stack:
-        references[global_stack[0]] = plan(global_stack[1], root, peer_stage=0).raw_outputs
-    link = json.loads(config.get(f"{NAMESPACE}:link") or "{}")
-    peer = _referenced_stack(stack, root, f"{NAMESPACE}:link.peerStack", link.get("peerStack"))
-    if peer and peer_outputs is not None:
-        references[peer[0]] = peer_outputs
-    elif peer:
-        # The peer's half needs this stack's outputs in turn: plan it one stage earlier (quietly).
-        stage = peer_stage - 1
-        references[peer[0]] = _quietly(lambda: plan(peer[1], root, peer_stage=stage).raw_outputs) if peer_stage else {}
+    peer = _peer(stack, root, config)
+    references = {
+        reference: peer_outputs
+        if peer_outputs is not None and peer is not None and reference == peer[0]
+        else _exports(target, root, stage)
+        if stage is not None
+        else {}
+        for reference, target, stage in _references(stack, root, config, peer_stage)
+    }
     # Each plan runs in a fresh context: Pulumi's runtime settings and config live in contextvars.
     mocks = PlanMocks(stack, references, previous or {})
-    return contextvars.Context().run(_run_program, stack, config, secret_keys, mocks, root)
+    result = contextvars.Context().run(_run_program, stack, config, secret_keys, mocks, root)
+    if previous is None and peer_outputs is None:
+        _EXPORTS.setdefault(_inputs_key(stack, root, peer_stage), result.raw_outputs)
+    return result
+
+
+def _references(stack: str, root: Path, config: dict[str, str], peer_stage: int) -> list[tuple[str, str, int | None]]:
+    """(reference, stack, stage to plan it at) of each stack this one reads: its global stack, and its link
+    peer one stage earlier (the peer's half needs this stack's outputs in turn); stage None: the peer has
+    no outputs yet."""
+    found: list[tuple[str, str, int | None]] = []
+    global_stack = _referenced_stack(stack, root, f"{NAMESPACE}:globalStack", config.get(f"{NAMESPACE}:globalStack"))
+    if global_stack and global_stack[1] != stack:
+        found.append((*global_stack, 0))
+    peer = _peer(stack, root, config)
+    if peer:
+        found.append((*peer, peer_stage - 1 if peer_stage else None))
+    return found
+
+
+def _peer(stack: str, root: Path, config: dict[str, str]) -> tuple[str, str] | None:
+    """(reference, stack) of the link peer, if the stack has a link."""
+    link = json.loads(config.get(f"{NAMESPACE}:link") or "{}")
+    return _referenced_stack(stack, root, f"{NAMESPACE}:link.peerStack", link.get("peerStack"))
+
+
+# A referenced stack's exports by everything its plan reads (see _inputs_key): a region plan reads its
+# global stack and its peer, which reads this stack one stage earlier, so without it one `cdcctl plan`
+# of prod-east ran the program six times (prod three times), and a test session hundreds of times.
+_EXPORTS: dict[tuple[object, ...], dict[str, Any]] = {}
+
+
+def _exports(stack: str, root: Path, peer_stage: int) -> dict[str, Any]:
+    """A referenced stack's exports from its own offline plan (quietly: its warnings are its own), planned
+    once per process for the same inputs."""
+    key = _inputs_key(stack, root, peer_stage)
+    if key not in _EXPORTS:
+        _EXPORTS[key] = _quietly(lambda: plan(stack, root, peer_stage=peer_stage).raw_outputs)
+    return _EXPORTS[key]
+
+
+def _inputs_key(stack: str, root: Path, peer_stage: int) -> tuple[object, ...]:
+    """Everything a first-deployment plan depends on besides the program's code: the stack's config (stack
+    and project files), its routes file and entry point by content, the mock runtime's answers (tests
+    replace some), and the same of every stack it reads."""
+    config, secret_keys = stack_config(stack, root)
+    return (
+        stack,
+        peer_stage,
+        tuple(sorted(config.items())),
+        tuple(secret_keys),
+        _digest(root / config.get(f"{NAMESPACE}:routesFile", "")),
+        _digest(root / "__main__.py"),
+        tuple(LOOKUPS.items()),
+        tuple(RESOURCE_TYPES.items()),
+        tuple(
+            _inputs_key(target, root, stage) if stage is not None else None
+            for _, target, stage in _references(stack, root, config, peer_stage)
+        ),
+    )
+
+
+def _digest(path: Path) -> str | None:
+    """A small regular file's content hash; None for anything else (the plan refuses it, nothing is kept)."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _referenced_stack(stack: str, root: Path, key: str, reference: object) -> tuple[str, str] | None:

@@ -17,10 +17,11 @@ from cdcctl.stack_config import environment_name, stack_settings
 from core.config_node import ConfigError
 from core.progress import Progress
 from core.yaml_file import MAX_BYTES, parse_yaml
-from flink_sql.routes import OPERATIONS, Condition, Route, parse_routes
+from flink_sql.routes import OPERATIONS, Condition, Route, consumers, parse_routes
 from flink_sql.statement import CARRY_OVER, region_statement, statement_generations
 from rehearsal.routing import rehearse
-from settings.model import GlobalStackSettings
+from settings.model import GlobalStackSettings, RegionStackSettings, Settings, link_settings
+from stacks.access_policy import access_policy
 from stacks.routes_fit import check_routes_fit_settings
 
 # Route fields whose change changes which records land where (description and consumer do not).
@@ -134,12 +135,9 @@ def statement_changes(
     last deployment would have exported it) followed by the one for the current routes, as
     flink_sql.statement replaces it. The stacks' settings are the working tree's."""
     root = root or Path.cwd()
-    target = (root / routes_file).resolve()
     changes = []
-    for stack in sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml")):
-        settings = stack_settings(stack, root)
-        if isinstance(settings, GlobalStackSettings) or (root / settings.routes_file).resolve() != target:
-            continue
+    for stack, settings in _stacks_deploying(routes_file, root):
+        assert not isinstance(settings, GlobalStackSettings)
         check_routes_fit_settings(settings, current)  # what the stack's plan refuses, the diff refuses too
         environment = environment_name(settings, root)
         old = region_statement(settings.stack, environment, settings.region, base)
@@ -156,6 +154,63 @@ def statement_changes(
             )
         )
     return changes
+
+
+@dataclass(frozen=True)
+class ConsumerAddition:
+    """What a consumer new in the routes adds to one stack: its service account (where the global layer
+    is), its API keys and read bindings (where a region layer is), as (role, resource) pairs."""
+
+    consumer: str
+    stack: str
+    service_account: bool
+    api_keys: tuple[str, ...]
+    bindings: tuple[tuple[str, str], ...]
+
+
+def consumer_additions(
+    routes_file: str, base: tuple[Route, ...], current: tuple[Route, ...], root: Path | None = None
+) -> list[ConsumerAddition]:
+    """Per consumer the current routes name and the base's do not, per stack deploying `routes_file`, from
+    the access policy the stacks grant with, as infra/access.py binds it (core.grants.Grants)."""
+
+    new = [c for c in consumers(current) if c not in consumers(base)]
+    root = root or Path.cwd()
+    additions = []
+    for stack, settings in _stacks_deploying(routes_file, root, with_global=True):
+        region = None if isinstance(settings, GlobalStackSettings) else settings.region
+        peer = link_settings(settings)
+        policy = (
+            access_policy(current, (region.region,), region.raw_topic, peer.peer_region if peer else None)
+            if region
+            else {}
+        )
+        for consumer in new:
+            grants = policy.get(consumer)
+            bindings = [(b.role, f"{b.kind}={b.resource}") for b in grants.cluster_bindings()] if grants else []
+            additions.append(
+                ConsumerAddition(
+                    consumer=consumer,
+                    stack=stack,
+                    service_account=not isinstance(settings, RegionStackSettings),
+                    api_keys=("Kafka", "Schema Registry") if region else (),
+                    bindings=tuple(bindings),
+                )
+            )
+    return additions
+
+
+def _stacks_deploying(routes_file: str, root: Path, with_global: bool = False) -> list[tuple[str, Settings]]:
+    """The repo's stacks whose `routesFile` is this file (global stacks too with `with_global`)."""
+    target = (root / routes_file).resolve()
+    found = []
+    for stack in sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml")):
+        settings = stack_settings(stack, root)
+        if (root / settings.routes_file).resolve() != target:
+            continue
+        if with_global or not isinstance(settings, GlobalStackSettings):
+            found.append((stack, settings))
+    return found
 
 
 @dataclass(frozen=True)

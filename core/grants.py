@@ -4,7 +4,22 @@ infra.access components turn it into role bindings. Pure Python, so the policy i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from core import naming
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One role binding a grant becomes on a cluster: `name` (unique per principal and cluster), the role,
+    and where: the cluster itself (`kind` None), a resource on it (`topic`, `group`, `transactional-id`)
+    or a subject in the environment's registry (`subject`)."""
+
+    name: str
+    role: str
+    kind: str | None = None
+    resource: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,3 +64,31 @@ class Grants:
             or self.cluster_operator
             or self.read_mirrors
         )
+
+    def cluster_bindings(self) -> Iterator[Binding]:
+        """The role bindings these grants hold on one cluster and its topics' subjects (what
+        infra.access.ClusterAccess declares and `cdcctl routes diff` lists)."""
+        if self.cluster_admin:
+            yield Binding("cluster-admin", "CloudClusterAdmin")
+        if self.cluster_operator:
+            yield Binding("cluster-operator", "Operator")
+        for mirror in self.read_mirrors:
+            yield Binding(f"read-mirror-{mirror}", "DeveloperRead", "topic", mirror)
+        for topic in self.mirrored_topics:
+            for verb, role in (("read", "DeveloperRead"), ("manage", "DeveloperManage")):
+                yield Binding(f"mirror-{verb}-topic-{topic}", role, "topic", topic)
+        for verb, role, topics in (
+            ("read", "DeveloperRead", self.read_topics),
+            ("write", "DeveloperWrite", self.write_topics),
+        ):
+            schema_verb, schema_role = (verb, role) if self.registers_schemas else ("read", "DeveloperRead")
+            for topic in topics:
+                yield Binding(f"{verb}-topic-{topic}", role, "topic", topic)
+                for part in ("key", "value") if topic in self.keyed_topics else ("value",):
+                    subject = naming.subject(topic, part)
+                    yield Binding(f"{schema_verb}-subject-{topic}-{part}", schema_role, "subject", subject)
+        for prefix in self.group_prefixes:
+            yield Binding(f"read-group-{prefix}", "DeveloperRead", "group", f"{prefix}*")
+        for prefix in self.transactional_id_prefixes:
+            for verb, role in (("read", "DeveloperRead"), ("write", "DeveloperWrite")):
+                yield Binding(f"{verb}-txn-{prefix.strip('_')}", role, "transactional-id", f"{prefix}*")

@@ -157,31 +157,13 @@ class ClusterAccess(pulumi.ComponentResource):
         def on_cluster(kind: str, resource: str) -> pulumi.Output[str]:
             return in_cluster.apply(lambda crn: f"{crn}/{kind}={resource}")
 
-        g = args.grants
-        if g.cluster_admin:
-            bind("cluster-admin", "CloudClusterAdmin", cluster.rbac_crn)
-        if g.cluster_operator:
-            bind("cluster-operator", "Operator", cluster.rbac_crn)
-        for mirror in g.read_mirrors:
-            bind(f"read-mirror-{mirror}", "DeveloperRead", on_cluster("topic", mirror))
-        for topic in g.mirrored_topics:
-            for verb, role in (("read", "DeveloperRead"), ("manage", "DeveloperManage")):
-                bind(f"mirror-{verb}-topic-{topic}", role, on_cluster("topic", topic))
-        for verb, role, topics in (
-            ("read", "DeveloperRead", g.read_topics),
-            ("write", "DeveloperWrite", g.write_topics),
-        ):
-            schema_verb, schema_role = (verb, role) if g.registers_schemas else ("read", "DeveloperRead")
-            for topic in topics:
-                bind(f"{verb}-topic-{topic}", role, on_cluster("topic", topic))
-                for part in ("key", "value") if topic in g.keyed_topics else ("value",):
-                    crn = subject_crn(in_registry, naming.subject(topic, part))
-                    bind(f"{schema_verb}-subject-{topic}-{part}", schema_role, crn)
-        for prefix in g.group_prefixes:
-            bind(f"read-group-{prefix}", "DeveloperRead", on_cluster("group", f"{prefix}*"))
-        for prefix in g.transactional_id_prefixes:
-            for verb, role in (("read", "DeveloperRead"), ("write", "DeveloperWrite")):
-                bind(f"{verb}-txn-{prefix.strip('_')}", role, on_cluster("transactional-id", f"{prefix}*"))
+        for binding in args.grants.cluster_bindings():
+            if binding.kind is None:
+                bind(binding.name, binding.role, cluster.rbac_crn)
+            elif binding.kind == "subject":
+                bind(binding.name, binding.role, subject_crn(in_registry, binding.resource))
+            else:
+                bind(binding.name, binding.role, on_cluster(binding.kind, binding.resource))
         self.register_outputs({})
 
     def kafka_keys(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> KeyRing:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,7 @@ from typing import IO, Any
 from core.config_node import ConfigError
 from core.input_file import parse_json, read_text
 from core.progress import Progress, report
-from core.raw_record import RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
+from core.raw_record import JSON_COLUMN, RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
 from flink_sql.compiler import compile_routes
 from flink_sql.routes import Route
 from rehearsal.children import child
@@ -146,6 +147,54 @@ def read_records(path: Path, option: str = "--records") -> list[dict[str, Any]]:
     if not records:
         raise ConfigError(str(path), option, "holds no records: there is nothing to route")
     return records
+
+
+def absent_path_warnings(routes_file: str, routes: Iterable[Route], records: list[dict[str, Any]]) -> list[str]:
+    """One warning per condition of an enabled route whose event_data path no input record contains: such a
+    condition is false on every record (SQL's NULL), so a misspelt or shortened path routes nothing,
+    silently (`event_data.loanAmount` for `event_data.eventBody.entities[0].updatedAttributes.loan.loanAmount`).
+    Names the route, the condition and, where the records hold a path ending in the same key, that one."""
+    documents = [_event_data(record) for record in records]
+    present = {path for document in documents for path in _json_paths(document)}
+    warnings = []
+    for index, route in enumerate(routes):
+        for number, condition in enumerate(route.conditions if route.enabled else ()):
+            path = condition.field.removeprefix(JSON_COLUMN + ".")
+            if condition.json_path is None or path in present:
+                continue
+            leaf = _segments(path)[-1]
+            alike = sorted(p for p in present if _segments(p)[-1] == leaf)
+            hint = f"; the records have {JSON_COLUMN}.{alike[0]}" if alike else ""
+            warnings.append(
+                f"warning: {routes_file}: routes[{index}].conditions[{number}].field: route {route.id}: "
+                f"{condition.field} is in none of the {len(records)} input records, so the condition is "
+                f"false on every one of them{hint}"
+            )
+    return warnings
+
+
+def _event_data(record: dict[str, Any]) -> Any:
+    try:
+        return json.loads(record.get(JSON_COLUMN) or "null")
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_paths(value: Any, prefix: str = "") -> Iterator[str]:
+    """Every path of a JSON document as routes spell it (`a.b[0].c`), inner nodes included."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            yield path
+            yield from _json_paths(item, path)
+    elif isinstance(value, list) and prefix:
+        for position, item in enumerate(value):
+            yield f"{prefix}[{position}]"
+            yield from _json_paths(item, f"{prefix}[{position}]")
+
+
+def _segments(path: str) -> list[str]:
+    return re.split(r"[.\[]", path)
 
 
 def check_out_dir(out_dir: Path) -> None:

@@ -1,13 +1,16 @@
 """Offline-plan wall time: each stack of the repo, then synthetic route files of 100 to 2,000 routes,
 with the growth fitted as t = a + b*n + c*n^2 over all sizes (least squares).
 
-Prints numbers; asserts nothing (targets: prod-east < 2 s, 1,000 routes <= 6 s, linear growth: the
+Prints numbers; asserts nothing (targets: prod-east <= 1.2 s, 1,000 routes <= 8 s, linear growth: the
 quadratic term's share of the 2,000-route time near zero). Each measurement is a fresh
-`python -m cdcctl plan` process, as an operator would run it.
+`python -m cdcctl plan` process, as an operator would run it; besides its wall time, its CPU time (user
++ system), which a shared machine's neighbours do not inflate, and the load before the run. The fit is
+over CPU times.
 """
 
 from __future__ import annotations
 
+import resource
 import shutil
 import subprocess
 import sys
@@ -22,7 +25,9 @@ STACKS = ("dev", "prod", "prod-east", "prod-west")
 SIZES = (100, 250, 500, 1000, 2000)
 
 
-def timed_plan(stack: str, cwd: Path) -> tuple[float, int]:
+def timed_plan(stack: str, cwd: Path) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, resources) of one fresh `cdcctl plan` process."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "cdcctl", "plan", "--stack", stack, "--json"],
@@ -33,7 +38,13 @@ def timed_plan(stack: str, cwd: Path) -> tuple[float, int]:
         check=True,
     )
     elapsed = time.perf_counter() - start
-    return elapsed, len(yaml.safe_load(result.stdout))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    return elapsed, cpu, len(yaml.safe_load(result.stdout))
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def synthetic_routes(count: int) -> dict[str, object]:
@@ -81,10 +92,11 @@ def fit(points: list[tuple[int, float]]) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    print("offline plan wall time (fresh process, includes interpreter and SDK start-up)")
+    print("offline plan, fresh process (interpreter and SDK start-up included): wall, CPU, load before")
     for stack in STACKS:
-        seconds, resources = timed_plan(stack, REPO)
-        print(f"  stack {stack:<10} {resources:>6} resources  {seconds:6.2f} s")
+        before = load()
+        seconds, cpu, resources = timed_plan(stack, REPO)
+        print(f"  stack {stack:<10} {resources:>6} resources  {seconds:6.2f} s  cpu {cpu:6.2f} s  load {before}")
     points = []
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
@@ -97,13 +109,15 @@ def main() -> None:
         (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file))
         for count in SIZES:
             (project / "routes.yaml").write_text(yaml.safe_dump(synthetic_routes(count)))
-            seconds, resources = timed_plan("dev", project)
-            points.append((count, seconds))
-            print(f"  dev with {count:>5} routes {resources:>6} resources  {seconds:6.2f} s")
+            before = load()
+            seconds, cpu, resources = timed_plan("dev", project)
+            points.append((count, cpu))
+            timing = f"{seconds:6.2f} s  cpu {cpu:6.2f} s  load {before}"
+            print(f"  dev with {count:>5} routes {resources:>6} resources  {timing}")
     a, b, c = fit(points)
     largest = SIZES[-1]
     print(
-        f"  fit: t = {a:.2f} s + {b * 1000:.2f} ms*n + {c * 1e6:.3f} us*n^2"
+        f"  fit (CPU): t = {a:.2f} s + {b * 1000:.2f} ms*n + {c * 1e6:.3f} us*n^2"
         f"  (at {largest} routes the n^2 term is {c * largest**2:.2f} s of {a + b * largest + c * largest**2:.2f} s)"
     )
 

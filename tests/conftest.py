@@ -1,15 +1,34 @@
-"""Shared fixtures: offline plans of every stack in the repo, each planned once per session."""
+"""Shared fixtures: offline plans of every stack in the repo, each planned once per session; a copy of the
+project to edit; and the tiers' guard.
+
+Tiers (markers registered in pyproject.toml): `engine` for a test that starts Flink, Debezium, PostgreSQL
+or Kafka (`make test-fast` = `pytest -m "not engine"`), `plans` for a test that plans stacks (given to
+every test that takes the `plans` fixture).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
+import cdcctl.plan
+import rehearsal.postgres
+import rehearsal.routing
 from cdcctl.plan import Plan, plan
-from tests.helpers import REPO, STACKS
+from tests.helpers import REPO, STACKS, copy_project
+
+# What a test of each tier calls, and nothing else does: where the rehearsal finds its engines (the engine
+# virtualenv's interpreter for Flink and Debezium, PostgreSQL's server binaries), and the program run of
+# an offline plan (every plan, by a test or a command, goes through it).
+TIERS: dict[str, tuple[tuple[ModuleType, str], ...]] = {
+    "engine": ((rehearsal.routing, "engine_python"), (rehearsal.postgres, "_bin_dir")),
+    "plans": ((cdcctl.plan, "_run_program"),),
+}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -23,4 +42,39 @@ def _run_from_repo() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def plans(_run_from_repo: None) -> dict[str, Plan]:
+    """Every stack's plan, for tests that only read one (never edit what they get)."""
     return {stack: plan(stack, REPO) for stack in STACKS}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project (tests.helpers.copy_project) as the working directory, to edit with
+    `edit_stack` / `edit_routes` and plan. A module that needs more in it overrides this fixture with one
+    that takes `project` and adds to it."""
+    monkeypatch.chdir(copy_project(tmp_path))
+    return tmp_path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Reading the session's plans is planning: such tests need no marker of their own."""
+    for item in items:
+        if "plans" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.plans)
+
+
+def _refuse(marker: str) -> Callable[..., NoReturn]:
+    def refused(*args: object, **kwargs: object) -> NoReturn:
+        pytest.fail(f"this test needs the `{marker}` tier: mark it `@pytest.mark.{marker}` (tests/conftest.py)", False)
+
+    return refused
+
+
+@pytest.fixture(autouse=True)
+def _tiers_are_declared(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeps the tiers honest: a test that starts an engine or plans a stack without its marker fails."""
+    for marker, entry_points in TIERS.items():
+        if request.node.get_closest_marker(marker) is None:
+            for module, name in entry_points:
+                if not callable(getattr(module, name, None)):
+                    raise pytest.UsageError(f"{module.__name__}.{name} is no longer the `{marker}` tier's entry")
+                monkeypatch.setattr(module, name, _refuse(marker))

@@ -6,9 +6,10 @@ import importlib.util
 import json
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
@@ -21,19 +22,40 @@ STACKS = ("dev", "prod", "prod-east", "prod-west")
 GOLDEN = REPO / "tests" / "golden"
 
 
-def copy_project(target: Path, stacks: tuple[str, ...] = STACKS) -> Path:
-    """The program, these stacks' files (and of the stacks they read: global stack, link peer) and the
-    shipped routes, copied to `target` (a test's project)."""
-    needed = set(stacks)
-    for stack in stacks:
-        config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
-        references = [config.get("cdc-platform:globalStack"), (config.get("cdc-platform:link") or {}).get("peerStack")]
-        needed |= {str(r).rsplit("/", 1)[-1] for r in references if r}
-    for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{stack}.yaml" for stack in sorted(needed))):
-        shutil.copy(REPO / name, target / name)
+def copy_project(target: Path) -> Path:
+    """What a plan or a command reads of the project (entry point, every stack file, the shipped routes
+    and sample records), copied to `target`: a test's project to edit (the `project` fixture)."""
+    for path in (REPO / "Pulumi.yaml", REPO / "__main__.py", *sorted(REPO.glob("Pulumi.*.yaml"))):
+        shutil.copy(path, target / path.name)
     (target / "flink_sql").mkdir(exist_ok=True)
     shutil.copy(REPO / "flink_sql/routes.yaml", target / "flink_sql/routes.yaml")
+    shutil.copytree(REPO / "flink_sql/samples", target / "flink_sql/samples", dirs_exist_ok=True)
     return target
+
+
+def edit_stack(project: Path, stack: str, changes: Mapping[str, Any]) -> None:
+    """The one stack editor: set each `key.sub.sub` of the project's Pulumi.<stack>.yaml (a first segment
+    without a namespace is a cdc-platform key) to its value; None deletes the key."""
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    for dotted, value in changes.items():
+        head, *rest = dotted.split(".")
+        node, key = document["config"], head if ":" in head else f"cdc-platform:{head}"
+        for part in rest:
+            node, key = node.setdefault(key, {}), part
+        if value is None:
+            node.pop(key, None)
+        else:
+            node[key] = value
+    path.write_text(yaml.safe_dump(document))
+
+
+def edit_routes(project: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Rewrite the project's flink_sql/routes.yaml: `change` edits its list of routes in place."""
+    path = project / "flink_sql/routes.yaml"
+    document = yaml.safe_load(path.read_text())
+    change(document["routes"])
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
 
 
 def load_function(name: str) -> ModuleType:

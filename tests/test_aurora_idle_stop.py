@@ -17,7 +17,7 @@ from cdcctl.plan import Plan, plan
 from core.config_node import ConfigError
 from settings.model import IdleStopSettings
 from settings.parse import parse_settings
-from tests.helpers import REPO, copy_project, load_function, of_type, one
+from tests.helpers import REPO, load_function, of_type, one
 
 DATA = REPO / "tests/data/aurora_idle_stop"
 CLUSTER = "cdc-dev-events"
@@ -450,8 +450,8 @@ def test_prod_never_stops_its_database(plans: dict[str, Plan], stack: str) -> No
     assert "auroraIdleStopFunction" not in plans[stack].outputs
 
 
-def test_a_pr_stack_copied_from_dev_registers_its_own_connector(tmp_path: Path) -> None:
-    project = copy_project(tmp_path, ("dev",))
+@pytest.mark.plans
+def test_a_pr_stack_copied_from_dev_registers_its_own_connector(project: Path) -> None:
     (project / "Pulumi.pr-42.yaml").write_text((project / "Pulumi.dev.yaml").read_text())
     registration = one(plan("pr-42", project), "Parameter", lambda r: "idle-stop" in r.name)
     assert registration.inputs["name"] == f"/cdc-platform/aurora-idle-stop/{CLUSTER}/pr-42"
@@ -460,6 +460,7 @@ def test_a_pr_stack_copied_from_dev_registers_its_own_connector(tmp_path: Path) 
 # --- the connections a streaming connector holds, on the real engine ------------------------------------
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("heartbeat_ms", [60_000, 0])
 def test_a_streaming_debezium_connector_holds_the_connections_idle_stop_ignores(
     tmp_path: Path, heartbeat_ms: int

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,39 +12,23 @@ import pytest
 import yaml
 
 from cdcctl.__main__ import main
-from tests.helpers import copy_project, the_one_error_line
+from tests.helpers import edit_stack, the_one_error_line
+
+pytestmark = pytest.mark.plans
 
 Config = dict[str, Any]
 NS = "cdc-platform"
 
 
-def _set(path: str, value: Any) -> Callable[[Config], None]:
-    """Set `key.sub.sub` (first segment is a cdc-platform config key) to value; None deletes it."""
-
-    def mutate(config: Config) -> None:
-        head, *rest = path.split(".")
-        key = head if ":" in head else f"{NS}:{head}"
-        if not rest:
-            if value is None:
-                config.pop(key, None)
-            else:
-                config[key] = value
-            return
-        node = config.setdefault(key, {})
-        for part in rest[:-1]:
-            node = node.setdefault(part, {})
-        if value is None:
-            node.pop(rest[-1], None)
-        else:
-            node[rest[-1]] = value
-
-    return mutate
+def _set(path: str, value: Any) -> Config:
+    """The change `edit_stack` makes: `key.sub.sub` (first segment a cdc-platform key) to value; None deletes."""
+    return {path: value}
 
 
 ROUTE = {"id": "r1", "outputTopic": "filtered-r1", "conditions": [{"field": "event_type", "operator": "equals"}]}
 
 # (case id, stack to break, mutation, file the error must name, key path it must name, reason it must start with)
-CASES: list[tuple[str, str, Callable[[Config], None], str, str, str]] = [
+CASES: list[tuple[str, str, Config, str, str, str]] = [
     (
         "missing-region",
         "prod-east",
@@ -404,31 +387,27 @@ CASES: list[tuple[str, str, Callable[[Config], None], str, str, str]] = [
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project's Pulumi files, stack files and routes, as the working directory."""
-    copy_project(tmp_path)
-    (tmp_path / "broken-routes.yaml").write_text(yaml.safe_dump({"routes": [ROUTE]}))
+def project(project: Path) -> Path:
+    """The project's copy, with a broken routes file and one routing the heartbeat topic, which a case may
+    point `routesFile` at."""
+    (project / "broken-routes.yaml").write_text(yaml.safe_dump({"routes": [ROUTE]}))
     beats = {"id": "beats", "outputTopic": "raw-business-events-heartbeat"}
-    (tmp_path / "heartbeat-routes.yaml").write_text(yaml.safe_dump({"routes": [beats]}))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    (project / "heartbeat-routes.yaml").write_text(yaml.safe_dump({"routes": [beats]}))
+    return project
 
 
-@pytest.mark.parametrize("case, stack, mutate, file, key, reason", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("case, stack, change, file, key, reason", CASES, ids=[c[0] for c in CASES])
 def test_bad_config_exits_2_naming_file_key_and_reason(
     project: Path,
     capsys: pytest.CaptureFixture[str],
     case: str,
     stack: str,
-    mutate: Callable[[Config], None],
+    change: Config,
     file: str,
     key: str,
     reason: str,
 ) -> None:
-    stack_file = project / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(stack_file.read_text())
-    mutate(document["config"])
-    stack_file.write_text(yaml.safe_dump(document))
+    edit_stack(project, stack, change)
 
     assert main(["plan", "--stack", stack]) == 2
     line = the_one_error_line(capsys)

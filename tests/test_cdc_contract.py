@@ -12,6 +12,8 @@ import pytest
 from cdcctl.__main__ import main
 from tests.helpers import REPO
 
+pytestmark = pytest.mark.engine
+
 ROUTES = REPO / "tests/data/rehearsal-routes.yaml"
 LOAN = '\'{"eventBody": {"entities": [{"entityId": "%s", "updatedAttributes": {"loan": %s}}]}}\''
 

@@ -21,6 +21,7 @@ def test_the_ca_file_goes_to_debezium_only_where_the_mode_verifies(sslmode: str,
     assert mapped.get("database.sslrootcert") == ("/tmp/ca.pem" if verifies else None)
 
 
+@pytest.mark.engine
 def test_prod_east_connector_settings_capture_over_verified_tls(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

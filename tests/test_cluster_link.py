@@ -16,7 +16,7 @@ from cdcctl.plan import Plan, PlannedResource, plan
 from core.config_node import ConfigError
 from flink_sql.routes import load_routes
 from infra.cluster_link import LINK_CONFIG_KEYS, link_config
-from tests.helpers import REPO, bindings_of, copy_project, of_type, one, principal_ids
+from tests.helpers import REPO, bindings_of, edit_routes, edit_stack, of_type, one, principal_ids
 
 PAIRS = [("prod-east", "prod-west"), ("prod-west", "prod-east")]
 ROUTES = load_routes(str(REPO / "flink_sql/routes.yaml"))
@@ -125,20 +125,17 @@ def test_the_program_never_drops_a_link_config_key_it_once_set() -> None:
 # --- first deployment, failover settings, bad settings -----------------------------------------------
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy_project(tmp_path, ("prod", "prod-east", "prod-west"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def set_link(project: Path, stack: str, **values: Any) -> None:
-    path = project / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text())
-    document["config"]["cdc-platform:link"] = {**document["config"]["cdc-platform:link"], **values}
-    path.write_text(yaml.safe_dump(document))
+    edit_stack(project, stack, {f"link.{key}": value for key, value in values.items()})
 
 
+@pytest.fixture(scope="module")
+def first_deployments() -> dict[str, dict[str, Any]]:
+    """prod-east's exports after a first deployment, by mirrorStatus: each planned once per module."""
+    return {}
+
+
+@pytest.mark.plans
 def test_a_peer_without_a_cluster_yet_skips_the_half_with_a_warning(
     project: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -151,6 +148,7 @@ def test_a_peer_without_a_cluster_yet_skips_the_half_with_a_warning(
     assert p.outputs["linkApiSecret"] == "[secret]"  # the peer's later `up` can build its half
 
 
+@pytest.mark.plans
 def test_before_the_peers_half_exists_the_half_is_created_without_mirrors(
     project: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -169,6 +167,7 @@ def test_link_outputs_that_others_read_stay_readable(plans: dict[str, Plan]) -> 
     assert isinstance(p.outputs["routingStatement"], dict)
 
 
+@pytest.mark.plans
 def test_failover_is_a_settings_change_carried_to_every_mirror(project: Path) -> None:
     first = plan("prod-west", project)
     set_link(project, "prod-west", mirrorStatus="FAILED_OVER")
@@ -177,6 +176,7 @@ def test_failover_is_a_settings_change_carried_to_every_mirror(project: Path) ->
     assert second.outputs["clusterLink"]["mirrorStatus"] == "FAILED_OVER"
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize(
     "before, after, allowed",
     [
@@ -190,18 +190,20 @@ def test_failover_is_a_settings_change_carried_to_every_mirror(project: Path) ->
     ],
 )
 def test_only_the_status_moves_confluent_allows_are_planned(
-    project: Path, before: str, after: str, allowed: bool
+    project: Path, first_deployments: dict[str, dict[str, Any]], before: str, after: str, allowed: bool
 ) -> None:
-    set_link(project, "prod-east", mirrorStatus=before)
-    first = plan("prod-east", project)
+    if before not in first_deployments:
+        set_link(project, "prod-east", mirrorStatus=before)
+        first_deployments[before] = plan("prod-east", project).raw_outputs
     set_link(project, "prod-east", mirrorStatus=after)
     if allowed:
-        plan("prod-east", project, previous=first.raw_outputs)
+        plan("prod-east", project, previous=first_deployments[before])
         return
     with pytest.raises(Exception, match=f"mirror topics are {before}, which cannot become {after}"):
-        plan("prod-east", project, previous=first.raw_outputs)
+        plan("prod-east", project, previous=first_deployments[before])
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize(
     "values, key, message",
     [
@@ -219,11 +221,9 @@ def test_bad_link_settings_name_file_and_key(project: Path, values: dict[str, st
     assert message in str(error.value)
 
 
+@pytest.mark.plans
 def test_a_route_topic_under_the_link_prefix_is_refused(project: Path) -> None:
-    path = project / "flink_sql/routes.yaml"
-    document = yaml.safe_load(path.read_text())
-    document["routes"][0]["outputTopic"] = "us-west-2.loans"
-    path.write_text(yaml.safe_dump(document))
+    edit_routes(project, lambda routes: routes[0].update(outputTopic="us-west-2.loans"))
     with pytest.raises(ConfigError) as error:
         plan("prod-east", project)
     assert error.value.path == "routes[0].outputTopic" and "the prefix of the peer's mirrors" in str(error.value)

@@ -87,6 +87,7 @@ def test_it_deserializes_the_routed_key_with_the_key_subject_it_may_read(
     assert key_formats == {"JSON"}
 
 
+@pytest.mark.plans
 def test_with_two_regions_it_names_the_mirrors_in_the_peer_region(capsys: pytest.CaptureFixture[str]) -> None:
     east = consumer_json("loan-consumer", "prod-east", capsys)
     west = consumer_json("loan-consumer", "prod-west", capsys)
@@ -95,6 +96,7 @@ def test_with_two_regions_it_names_the_mirrors_in_the_peer_region(capsys: pytest
     assert consumer_json("loan-consumer", "dev", capsys)["mirrors"] == {}  # one region, no link
 
 
+@pytest.mark.plans
 def test_it_says_how_to_read_its_secret_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["consumer", "car-consumer", "--stack", "prod-east"]) == 0
     text = capsys.readouterr().out

@@ -63,9 +63,12 @@ def expected_total(stack: str) -> float:
             total += 1 * H * P["confluentEgressEndpointHour"] + 1 * H * P["awsNlbHour"]
     if "proxy" in c.get("aurora", {}):
         total += max(2, assumed("rdsProxyVcpus", stack)) * H * P["rdsProxyVcpuHour"]
+    if "link" in c:
+        total += 1 * H * P["clusterLinkHour"]  # this stack's half of the bidirectional link
     return total
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize("stack", STACKS)
 def test_total_is_the_price_table_applied_to_the_stacks_plan(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
     result = cost_json(stack, capsys)
@@ -88,6 +91,7 @@ def test_flink_floor_ceiling_and_what_the_statement_set_saves(
     assert flink["statementSetSaves"] == pytest.approx((ROUTES - 1) * H * P["flinkCfuHour"], abs=0.01)
 
 
+@pytest.mark.plans
 def test_each_item_names_its_price_source_and_whether_it_is_confirmed(capsys: pytest.CaptureFixture[str]) -> None:
     for item in cost_json("prod-east", capsys)["items"]:
         entry = TABLE["prices"][item["price"]]
@@ -96,6 +100,7 @@ def test_each_item_names_its_price_source_and_whether_it_is_confirmed(capsys: py
         assert item["monthly"] == pytest.approx(item["quantity"] * entry["usd"], abs=0.01)
 
 
+@pytest.mark.plans
 def test_assumed_quantities_are_marked_and_explained(capsys: pytest.CaptureFixture[str]) -> None:
     result = cost_json("dev", capsys)
     throughput = [i for i in result["items"] if i["item"].endswith("throughput")]
@@ -143,6 +148,7 @@ def test_an_unknown_stack_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) 
     assert "nope" in the_one_error_line(capsys)
 
 
+@pytest.mark.plans
 def test_the_readme_table_shows_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
     rows = {
         line.split("|")[1].strip(" `"): line.split("|")[-2]

@@ -17,13 +17,15 @@ from flink_sql.routes import consumers, load_routes
 from policy.rules import check_outputs
 from tests.helpers import REPO, STACKS, copy_project, of_type, one, the_one_error_line
 
+pytestmark = pytest.mark.plans
+
 CONSUMERS = consumers(load_routes(REPO / "flink_sql/routes.yaml"))
 READER = "arn:aws:iam::111122223333:role/{}-app"
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy_project(tmp_path, ("prod", "prod-east", "prod-west", "dev"))
+    copy_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

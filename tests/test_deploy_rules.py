@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from cdcctl.plan import Plan, plan
 from core.naming import aws_name
-from tests.helpers import REPO, copy_project, of_type, one, principal_ids
+from tests.helpers import edit_stack, of_type, one, principal_ids
 from tests.test_statement_generations import NEW_ROUTE, add_route, statements
 
 # What a deletion in prod would break or lose (besides environment, clusters, topics and schemas).
@@ -53,14 +53,12 @@ def test_role_bindings_stay_unprotected_so_routes_can_be_removed(plans: dict[str
     assert not [r.name for r in of_type(plans["prod-east"], "RoleBinding") if r.protect]
 
 
+@pytest.mark.plans
 def test_a_stopped_statement_generation_is_unprotected_so_the_next_run_can_drop_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, plans: dict[str, Plan]
 ) -> None:
-    copy_project(tmp_path, ("prod", "prod-east"))
-    monkeypatch.chdir(tmp_path)
-    first = plan("prod-east", tmp_path)
-    add_route(tmp_path, NEW_ROUTE)
-    second = statements(plan("prod-east", tmp_path, previous=first.raw_outputs))
+    add_route(project, NEW_ROUTE)
+    second = statements(plan("prod-east", project, previous=plans["prod-east"].raw_outputs))
     assert {name: r.protect for name, r in second.items()} == {
         name: not r.inputs["stopped"] for name, r in second.items()
     }
@@ -68,17 +66,14 @@ def test_a_stopped_statement_generation_is_unprotected_so_the_next_run_can_drop_
 
 
 @pytest.fixture
-def unprotected_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def unprotected_copy(project: Path) -> Path:
     """prod-east's shape (proxy, PrivateLink) as an unprotected stack with an awkward name."""
-    copy_project(tmp_path, ("prod",))
-    document = yaml.safe_load((REPO / "Pulumi.prod-east.yaml").read_text())
-    document["config"]["cdc-platform:protect"] = False
-    del document["config"]["cdc-platform:link"]  # a copy has no peer region stack
-    (tmp_path / "Pulumi.Team_B.Try--1.yaml").write_text(yaml.safe_dump(document))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    shutil.copy(project / "Pulumi.prod-east.yaml", project / "Pulumi.Team_B.Try--1.yaml")
+    edit_stack(project, "Team_B.Try--1", {"protect": False, "link": None})  # a copy has no peer region stack
+    return project
 
 
+@pytest.mark.plans
 def test_unprotected_stack_can_be_recreated_at_once_and_names_follow_aws_rules(unprotected_copy: Path) -> None:
     p = plan("Team_B.Try--1", unprotected_copy)
     assert not [r.name for r in p.resources if r.protect]

@@ -18,6 +18,8 @@ from rehearsal.errors import EngineError
 from rehearsal.routing import FlinkPlanner, flink_planner, local_table_options
 from tests.helpers import REPO
 
+pytestmark = pytest.mark.engine
+
 # The non-push-down source that stands in for Kafka, and sinks that discard: planning only.
 KAFKA_LIKE = {"connector": "datagen", "number-of-rows": "10"}
 DISCARD = {"connector": "blackhole"}

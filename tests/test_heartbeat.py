@@ -10,6 +10,8 @@ import secrets
 import time
 from pathlib import Path
 
+import pytest
+
 from cdcctl.stack_config import stack_settings
 from core.cdc_source import HEARTBEAT_TABLE, CdcSettings, connector_config, heartbeat_topic
 from rehearsal.cdc import LOCALHOST, _slot_active, debezium_capture
@@ -17,6 +19,8 @@ from rehearsal.debezium import open_source_properties
 from rehearsal.postgres import LocalPostgres, local_postgres
 from settings.model import region_settings
 from tests.helpers import REPO
+
+pytestmark = pytest.mark.engine
 
 RAW = "raw-business-events"
 ROUNDS = 3

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cdcctl.__main__ import main
-from tests.helpers import copy_project, the_one_error_line
+from tests.helpers import the_one_error_line
 
 EAST = "Pulumi.prod-east.yaml"
 # The line an appended key lands on: the shipped file's length + 1.
@@ -336,11 +336,9 @@ ROUTES_FILE_CASES: list[tuple[str, str, str | None]] = [
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy_project(tmp_path)
-    os.mkfifo(tmp_path / "pipe")  # reading it would block forever
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def project(project: Path) -> Path:
+    os.mkfifo(project / "pipe")  # reading it would block forever
+    return project
 
 
 def write(path: Path, text: str) -> None:
@@ -353,6 +351,7 @@ def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     return line
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize("case, stack, file, edit, start", STACK_FILE_CASES, ids=[c[0] for c in STACK_FILE_CASES])
 def test_hostile_stack_file_is_refused_in_one_line(
     project: Path,
@@ -370,6 +369,7 @@ def test_hostile_stack_file_is_refused_in_one_line(
     assert line.startswith(start if start.startswith("error: ") else f"error: {start}"), line
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize("case, text, start", ROUTES_FILE_CASES, ids=[c[0] for c in ROUTES_FILE_CASES])
 def test_hostile_routes_file_is_refused_by_check_and_plan(
     project: Path, capsys: pytest.CaptureFixture[str], case: str, text: str, start: str | None
@@ -384,6 +384,7 @@ def test_hostile_routes_file_is_refused_by_check_and_plan(
     assert one_line_error(capsys).startswith(f"error: {ROUTES}{start}")
 
 
+@pytest.mark.plans
 def test_a_route_writing_the_raw_topic_is_refused_by_check_and_plan(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -408,6 +409,7 @@ def test_routes_check_with_a_stack_uses_that_stacks_raw_topic(
     assert one_line_error(capsys).startswith(f"error: {DEV}: cdc-platform:topics.raw.name: 'cdc-raw' is also")
 
 
+@pytest.mark.plans
 def test_a_stack_name_that_makes_no_valid_environment_name_is_refused(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -419,6 +421,7 @@ def test_a_stack_name_that_makes_no_valid_environment_name_is_refused(
     )
 
 
+@pytest.mark.plans
 def test_the_untouched_copies_plan(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Each refusal above is its edit's doing: the copies plan as they are."""
     for stack in ("dev", "prod", "prod-east"):

@@ -195,6 +195,7 @@ def test_a_crafted_scrape_config_in_the_outputs_is_never_copied(
     capsys.readouterr()
 
 
+@pytest.mark.plans
 def test_a_symlink_planted_at_an_output_file_is_replaced_not_followed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -6,7 +6,11 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from rehearsal.postgres import SUPERUSER, local_postgres
+
+pytestmark = pytest.mark.engine
 
 
 def test_socket_directory_is_private_and_every_login_needs_the_password() -> None:

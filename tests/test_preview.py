@@ -21,6 +21,8 @@ from cdcctl.plan import plan
 from cdcctl.preview import load_rules
 from tests.helpers import GOLDEN, REPO, the_one_error_line
 
+pytestmark = pytest.mark.plans
+
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
 
 

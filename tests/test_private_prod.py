@@ -16,7 +16,7 @@ import yaml
 
 from cdcctl import mocks
 from cdcctl.plan import Plan, plan
-from tests.helpers import copy_project, of_type, one
+from tests.helpers import edit_stack, of_type, one
 
 PROD_REGIONS = [("prod-east", "us-east-1"), ("prod-west", "us-west-2")]
 
@@ -99,6 +99,7 @@ def test_the_connector_reaches_aurora_through_egress_privatelink(
     assert {access_point.urn, record.urn, first_target.urn} <= set(connector.dependencies)
 
 
+@pytest.mark.plans
 def test_without_a_gateway_principal_the_egress_asks_for_the_setting(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -109,10 +110,7 @@ def test_without_a_gateway_principal_the_egress_asks_for_the_setting(
         plan("prod-east", project)
     arn = "arn:aws:iam::123456789012:role/confluent-egress"
     for stack in ("prod-east", "prod-west"):  # prod-east's plan reads its link peer's
-        path = project / f"Pulumi.{stack}.yaml"
-        document = yaml.safe_load(path.read_text())
-        document["config"]["cdc-platform:network"]["egressPrincipalArn"] = arn
-        path.write_text(yaml.safe_dump(document))
+        edit_stack(project, stack, {"network.egressPrincipalArn": arn})
     assert one(plan("prod-east", project), "VpcEndpointService").inputs["allowedPrincipals"] == [arn]
 
 
@@ -172,13 +170,6 @@ def test_the_cluster_admits_the_proxy_and_the_nlb_and_no_prod_group_is_open(plan
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy_project(tmp_path, ("prod", "prod-east", "dev"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 def no_raw_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     """The registry as on a first deployment: the connector has produced nothing yet."""
     monkeypatch.setitem(mocks.LOOKUPS, "getSchemas", lambda args: {"schemas": []})
@@ -188,6 +179,7 @@ def gate_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "not deployed" in r.getMessage()]
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize("stack", ["prod-east", "dev"])
 def test_without_the_raw_schema_a_first_statement_waits_with_a_warning(
     project: Path, no_raw_schema: None, caplog: pytest.LogCaptureFixture, stack: str
@@ -200,6 +192,7 @@ def test_without_the_raw_schema_a_first_statement_waits_with_a_warning(
     assert "raw-business-events-value has no schema yet" in warning and "`pulumi up` again" in warning
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize("stack", ["prod-east", "dev"])
 def test_with_the_raw_schema_the_statement_is_planned(
     project: Path, caplog: pytest.LogCaptureFixture, stack: str
@@ -212,8 +205,11 @@ def test_with_the_raw_schema_the_statement_is_planned(
     assert check.inputs["owner"]["id"] == statement.inputs["principal"]["id"]
 
 
-def test_a_running_statement_is_never_taken_down_by_the_gate(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = plan("prod-east", project)
+@pytest.mark.plans
+def test_a_running_statement_is_never_taken_down_by_the_gate(
+    project: Path, plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = plans["prod-east"]
     monkeypatch.setitem(mocks.LOOKUPS, "getSchemas", lambda args: {"schemas": []})
     second = plan("prod-east", project, previous=first.raw_outputs)
     assert [r.as_json() for r in of_type(second, "FlinkStatement")] == [
@@ -221,13 +217,11 @@ def test_a_running_statement_is_never_taken_down_by_the_gate(project: Path, monk
     ]
 
 
+@pytest.mark.plans
 def test_without_cdc_nothing_writes_the_raw_topic_and_no_statement_is_deployed(
     project: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = project / "Pulumi.dev.yaml"
-    document = yaml.safe_load(path.read_text())
-    document["config"]["cdc-platform:cdc"]["enabled"] = False
-    path.write_text(yaml.safe_dump(document))
+    edit_stack(project, "dev", {"cdc.enabled": False})
     with caplog.at_level(logging.WARNING):
         p = plan("dev", project)
     assert not of_type(p, "FlinkStatement") and not of_type(p, "Connector")

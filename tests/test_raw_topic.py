@@ -13,6 +13,8 @@ from cdcctl.__main__ import main
 from cdcctl.plan import Plan, plan
 from tests.helpers import bindings_of, copy_project, of_type, principal_ids, the_one_error_line
 
+pytestmark = pytest.mark.plans
+
 RENAMED = "raw-renamed-events"
 
 
@@ -25,7 +27,7 @@ def renamed(project: Path, stack: str) -> None:
 
 @pytest.fixture(scope="module")
 def dev_renamed(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    project = copy_project(tmp_path_factory.mktemp("renamed"), ("dev",))
+    project = copy_project(tmp_path_factory.mktemp("renamed"))
     renamed(project, "dev")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project)
@@ -57,7 +59,7 @@ def test_the_default_raw_topic_name_appears_nowhere_in_the_plan(dev_renamed: Pla
 def test_a_region_stack_renaming_the_raw_topic_is_refused_before_anything_registers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = copy_project(tmp_path, ("prod-east",))
+    project = copy_project(tmp_path)
     renamed(project, "prod-east")
     monkeypatch.chdir(project)
     assert main(["plan", "--stack", "prod-east"]) == 2

@@ -18,6 +18,8 @@ from flink_sql.routes import Condition, Route, java_portable_problem
 from rehearsal.routing import engine_command, rehearse
 from tests.test_rehearsal_input import raw_record
 
+pytestmark = pytest.mark.engine
+
 SUBJECTS = ["LoanCreated", "loancreated", "Loan Created", "CarCreated", "LoanUpdated", "A123", "x\nLoanCreated", ""]
 # Accepted: Python and Java agree on every subject.
 PORTABLE = [

@@ -101,6 +101,7 @@ def read_topic(out: Path, topic: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (out / f"{topic}.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("topic", sorted(EXPECTED))
 def test_each_topic_gets_exactly_the_expected_records(routed: Path, topic: str) -> None:
     rows = read_topic(routed, topic)
@@ -108,6 +109,7 @@ def test_each_topic_gets_exactly_the_expected_records(routed: Path, topic: str) 
     assert sorted(ids) == sorted(EXPECTED[topic])
 
 
+@pytest.mark.engine
 def test_sinks_keep_every_raw_column_unchanged(routed: Path) -> None:
     by_id = {r["id"]: r for r in RECORDS}
     for topic in EXPECTED:
@@ -116,10 +118,12 @@ def test_sinks_keep_every_raw_column_unchanged(routed: Path) -> None:
             assert row == by_id[row["id"]]
 
 
+@pytest.mark.engine
 def test_disabled_route_writes_nothing(routed: Path) -> None:
     assert sorted(p.stem for p in routed.glob("*.jsonl")) == sorted(EXPECTED)
 
 
+@pytest.mark.engine
 def test_shipped_routes_route_snapshot_rows_and_ignore_updates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

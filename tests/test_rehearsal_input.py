@@ -99,6 +99,7 @@ def test_before_without_changes_is_an_argument_error(records: Path, tmp_path: Pa
     assert exit_info.value.code == 2
 
 
+@pytest.mark.engine
 def test_unicode_line_separators_inside_strings_survive_flink(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,7 +13,7 @@ from cdcctl.__main__ import main
 from core.config_node import ConfigError
 from flink_sql.compiler import compile_routes, registry_options
 from flink_sql.routes import Condition, Route, check_output_is_not_raw, consumers, load_routes, parse_routes
-from tests.helpers import REPO, copy_project
+from tests.helpers import REPO
 
 
 def cond(**fields: Any) -> dict[str, Any]:
@@ -495,19 +495,17 @@ def test_routes_check_exits_2_naming_file_key_path_and_reason(
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize("case, document, key, reason", BAD_ROUTES, ids=[c[0] for c in BAD_ROUTES])
 def test_plan_of_any_stack_refuses_bad_routes(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    project: Path,
     capsys: pytest.CaptureFixture[str],
     case: str,
     document: Any,
     key: str,
     reason: str,
 ) -> None:
-    copy_project(tmp_path, ("prod", "prod-east"))
-    (tmp_path / "flink_sql/routes.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
-    monkeypatch.chdir(tmp_path)
+    (project / "flink_sql/routes.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
     # prod-east plans prod first: whichever stack reads the routes first refuses them.
     assert main(["plan", "--stack", "prod-east"]) == 2
     err = capsys.readouterr().err

@@ -8,9 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from cdcctl.route_diff import route_changes
 from cdcctl.stack_config import stack_settings
 from core.naming import SAMPLE_RECORDS_FILE
 from flink_sql.routes import load_routes
-from tests.helpers import REPO, copy_project, the_one_error_line
+from tests.helpers import REPO, copy_project, edit_routes, edit_stack, the_one_error_line
 
 REGION_STACKS = ("dev", "prod-east", "prod-west")
 ROUTES = "flink_sql/routes.yaml"
@@ -52,22 +50,12 @@ def git(project: Path, *args: str) -> None:
     )
 
 
-def committed_project(target: Path) -> Path:
-    """The program, its stacks, the shipped routes and the sample, committed as the base revision."""
-    copy_project(target)
-    (target / SAMPLE_RECORDS_FILE).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / SAMPLE_RECORDS_FILE, target / SAMPLE_RECORDS_FILE)
-    git(target, "init", "-q")
-    git(target, "add", "-A")
-    git(target, "commit", "-q", "-m", "base")
-    return target
-
-
-def edit_routes(project: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
-    path = project / ROUTES
-    document = yaml.safe_load(path.read_text())
-    change(document["routes"])
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
+def committed(project: Path) -> Path:
+    """The project's copy (program, stacks, shipped routes and sample) committed as the base revision."""
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    return project
 
 
 def the_change(routes: list[dict[str, Any]]) -> None:
@@ -87,7 +75,7 @@ def statement_names(project: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def diffed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    project = committed_project(tmp_path_factory.mktemp("routes-diff"))
+    project = committed(copy_project(tmp_path_factory.mktemp("routes-diff")))
     before = statement_names(project)
     edit_routes(project, the_change)
     after = statement_names(project)
@@ -116,6 +104,7 @@ def topic(report: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.engine
 def test_routes_added_removed_and_changed_are_listed_by_id(diffed: dict[str, Any]) -> None:
     changes = {c["id"]: c for c in diffed["report"]["routes"]}
     assert set(changes) == {"loan-created", "car-created", "loan-payment-submitted", "large-payments"}
@@ -128,6 +117,7 @@ def test_routes_added_removed_and_changed_are_listed_by_id(diffed: dict[str, Any
     assert changes["large-payments"]["route"]["conditions"] == LARGE_PAYMENTS["conditions"]
 
 
+@pytest.mark.engine
 def test_each_region_stack_replaces_its_statement_on_the_carry_over_path(diffed: dict[str, Any]) -> None:
     statements = {s["stack"]: s for s in diffed["report"]["statements"]}
     assert set(statements) == set(REGION_STACKS)  # the global stack `prod` runs no statement
@@ -139,6 +129,7 @@ def test_each_region_stack_replaces_its_statement_on_the_carry_over_path(diffed:
         assert s["keptStopped"] == [s["before"]]
 
 
+@pytest.mark.engine
 def test_a_new_route_gains_exactly_the_sample_records_its_rule_selects(diffed: dict[str, Any]) -> None:
     expected = [
         r
@@ -154,6 +145,7 @@ def test_a_new_route_gains_exactly_the_sample_records_its_rule_selects(diffed: d
     assert impact["gainedIds"] == ids(expected)[:3]
 
 
+@pytest.mark.engine
 def test_a_widened_route_gains_the_updates_and_loses_nothing(diffed: dict[str, Any]) -> None:
     loans = [r for r in SAMPLE if r["event_type"] == "LoanCreated"]
     updates = [r for r in loans if ops_of(r) == "u"]
@@ -164,6 +156,7 @@ def test_a_widened_route_gains_the_updates_and_loses_nothing(diffed: dict[str, A
     assert impact["gainedIds"] == ids(updates)[:3]
 
 
+@pytest.mark.engine
 def test_a_disabled_route_loses_everything_it_routed(diffed: dict[str, Any]) -> None:
     cars = [r for r in SAMPLE if r["event_type"] == "CarCreated" and ops_of(r) in ("c", "r")]
     impact = topic(diffed["report"], "filtered-car-created-events")
@@ -171,6 +164,7 @@ def test_a_disabled_route_loses_everything_it_routed(diffed: dict[str, Any]) -> 
     assert impact["lostIds"] == ids(cars)[:3]
 
 
+@pytest.mark.engine
 def test_untouched_topics_neither_gain_nor_lose(diffed: dict[str, Any]) -> None:
     for name in ("filtered-loan-payment-submitted-events", "filtered-service-events"):
         impact = topic(diffed["report"], name)
@@ -178,6 +172,7 @@ def test_untouched_topics_neither_gain_nor_lose(diffed: dict[str, Any]) -> None:
         assert (impact["gained"], impact["lost"]) == (0, 0)
 
 
+@pytest.mark.engine
 def test_progress_goes_to_stderr_phase_by_phase_and_stdout_is_the_report(diffed: dict[str, Any]) -> None:
     lines = diffed["stderr"].splitlines()
     assert all(line.startswith("[") and " s] routes diff: " in line for line in lines), lines
@@ -193,9 +188,8 @@ def test_progress_goes_to_stderr_phase_by_phase_and_stdout_is_the_report(diffed:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(committed_project(tmp_path))
-    return tmp_path
+def project(project: Path) -> Path:
+    return committed(project)
 
 
 def test_a_change_that_routes_nothing_differently_starts_no_engine(
@@ -206,6 +200,15 @@ def test_a_change_that_routes_nothing_differently_starts_no_engine(
         routes[1]["consumer"] = "payments-consumer"
 
     edit_routes(project, reword)
+    for region_stack in ("prod-east", "prod-west"):  # the renamed consumer's key delivery moves with it
+        edit_stack(
+            project,
+            region_stack,
+            {
+                "credentials.consumers.loan-payment-consumer": None,
+                "credentials.consumers.payments-consumer.readers": ["arn:aws:iam::111122223333:role/payments-app"],
+            },
+        )
     assert main(["routes", "diff", "--base", "HEAD"]) == 0
     out, err = capsys.readouterr()
     assert err == ""  # nothing long ran: no progress
@@ -257,7 +260,7 @@ def test_a_broken_base_file_is_named_with_its_revision(project: Path, capsys: py
 
 
 def test_outside_a_git_repository_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    monkeypatch.chdir(copy_project(tmp_path))
+    monkeypatch.chdir(copy_project(tmp_path))  # not the `project` fixture: that one is a repository here
     assert main(["routes", "diff", "--base", "HEAD", "--samples", str(REPO / SAMPLE_RECORDS_FILE)]) == 2
     assert the_one_error_line(capsys).startswith("error: HEAD: --base: names no commit of a git repository")
 

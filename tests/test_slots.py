@@ -16,6 +16,8 @@ from cdcctl.commands.slots import Slot, orphans, owned_slot
 from rehearsal.postgres import SUPERUSER, LocalPostgres, local_postgres
 from tests.helpers import REPO
 
+pytestmark = pytest.mark.engine
+
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[LocalPostgres]:

@@ -11,6 +11,8 @@ import yaml
 from cdcctl.plan import Plan
 from tests.helpers import copy_project, of_type, one
 
+pytestmark = pytest.mark.plans
+
 CDC_STACKS = [("prod-east", "cdc-prod-east-events", 102_400), ("prod-west", "cdc-prod-west-events", 102_400)]
 CDC_STACKS += [("dev", "cdc-dev-events", 20_480)]
 
@@ -69,7 +71,7 @@ def test_the_connector_beats_every_minute_into_the_heartbeat_table(plans: dict[s
 def test_subscribers_and_thresholds_come_from_settings(tmp_path: Path) -> None:
     from cdcctl.plan import plan
 
-    project = copy_project(tmp_path, ("prod", "prod-west"))
+    project = copy_project(tmp_path)
     stack_file = project / "Pulumi.prod-west.yaml"
     document = yaml.safe_load(stack_file.read_text())
     document["config"]["cdc-platform:aurora"]["maxSlotWalKeepSizeMb"] = 204_800

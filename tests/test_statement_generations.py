@@ -12,7 +12,7 @@ import yaml
 
 from cdcctl.mocks import LOOKUPS
 from cdcctl.plan import Plan, PlannedResource, plan
-from tests.helpers import copy_project, of_type, one
+from tests.helpers import edit_routes, edit_stack, of_type, one
 
 CARRY_OVER = "sql.tables.initial-offset-from"
 NEW_ROUTE = {
@@ -22,25 +22,11 @@ NEW_ROUTE = {
 }
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy_project(tmp_path, ("prod", "prod-east", "dev"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def edit_stack(project: Path, stack: str, key: str, value: object) -> None:
-    path = project / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text())
-    document["config"][f"cdc-platform:{key}"] = value
-    path.write_text(yaml.safe_dump(document))
+pytestmark = pytest.mark.plans
 
 
 def add_route(project: Path, route: dict[str, object]) -> None:
-    path = project / "flink_sql/routes.yaml"
-    document = yaml.safe_load(path.read_text())
-    document["routes"].append(route)
-    path.write_text(yaml.safe_dump(document))
+    edit_routes(project, lambda routes: routes.append(route))
 
 
 def statements(p: Plan) -> dict[str, PlannedResource]:
@@ -48,8 +34,8 @@ def statements(p: Plan) -> dict[str, PlannedResource]:
 
 
 @pytest.mark.parametrize("stack", ["prod-east", "dev"])
-def test_first_deployment_declares_one_running_statement_set(project: Path, stack: str) -> None:
-    (statement,) = statements(plan(stack, project)).values()
+def test_first_deployment_declares_one_running_statement_set(plans: dict[str, Plan], stack: str) -> None:
+    (statement,) = statements(plans[stack]).values()
     assert statement.inputs["stopped"] is False
     assert CARRY_OVER not in statement.inputs["properties"]
     assert statement.inputs["statement"].startswith("EXECUTE STATEMENT SET")
@@ -57,16 +43,16 @@ def test_first_deployment_declares_one_running_statement_set(project: Path, stac
     assert statement.delete_before_replace
 
 
-def test_unchanged_routes_redeclare_the_same_statement(project: Path) -> None:
-    first = plan("prod-east", project)
+def test_unchanged_routes_redeclare_the_same_statement(project: Path, plans: dict[str, Plan]) -> None:
+    first = plans["prod-east"]
     second = plan("prod-east", project, previous=first.raw_outputs)
     assert [r.as_json() for r in of_type(second, "FlinkStatement")] == [
         r.as_json() for r in of_type(first, "FlinkStatement")
     ]
 
 
-def test_changed_routes_start_a_successor_from_the_stopped_predecessor(project: Path) -> None:
-    first = plan("prod-east", project)
+def test_changed_routes_start_a_successor_from_the_stopped_predecessor(project: Path, plans: dict[str, Plan]) -> None:
+    first = plans["prod-east"]
     (old,) = statements(first).values()
     add_route(project, NEW_ROUTE)
     second = plan("prod-east", project, previous=first.raw_outputs)
@@ -87,8 +73,10 @@ def test_changed_routes_start_a_successor_from_the_stopped_predecessor(project: 
     assert second.outputs["routingStatement"]["name"] == successor.inputs["statementName"]
 
 
-def test_older_generations_are_removed_and_the_running_one_keeps_its_inputs(project: Path) -> None:
-    first = plan("prod-east", project)
+def test_older_generations_are_removed_and_the_running_one_keeps_its_inputs(
+    project: Path, plans: dict[str, Plan]
+) -> None:
+    first = plans["prod-east"]
     add_route(project, NEW_ROUTE)
     second = plan("prod-east", project, previous=first.raw_outputs)
     third = plan("prod-east", project, previous=second.raw_outputs)
@@ -103,8 +91,8 @@ def test_older_generations_are_removed_and_the_running_one_keeps_its_inputs(proj
     assert not names & set(statements(first))  # the first generation is gone
 
 
-def test_statement_names_are_valid_and_carry_a_hash_of_their_sql(project: Path) -> None:
-    first = statements(plan("prod-east", project))
+def test_statement_names_are_valid_and_carry_a_hash_of_their_sql(project: Path, plans: dict[str, Plan]) -> None:
+    first = statements(plans["prod-east"])
     add_route(project, NEW_ROUTE)
     second = statements(plan("prod-east", project))
     for name in [*first, *second]:
@@ -128,21 +116,21 @@ def assert_carried_over(first: Plan, second: Plan) -> tuple[PlannedResource, Pla
     return stopped, successor
 
 
-def test_changed_properties_take_the_carry_over_path_not_a_replacement(project: Path) -> None:
+def test_changed_properties_take_the_carry_over_path_not_a_replacement(project: Path, plans: dict[str, Plan]) -> None:
     """A renamed environment changes `sql.current-catalog`: the provider would fail an update of
     `properties` (PR #1118), and a same-named replacement would re-read the raw topic."""
-    first = plan("dev", project)
-    edit_stack(project, "dev", "environment", {"name": "cdc-dev-renamed", "streamGovernance": "ESSENTIALS"})
+    first = plans["dev"]
+    edit_stack(project, "dev", {"environment": {"name": "cdc-dev-renamed", "streamGovernance": "ESSENTIALS"}})
     second = plan("dev", project, previous=first.raw_outputs)
     _, successor = assert_carried_over(first, second)
     assert successor.inputs["properties"]["sql.current-catalog"] == "cdc-dev-renamed"
 
 
-def test_a_new_flink_endpoint_takes_the_carry_over_path(project: Path) -> None:
+def test_a_new_flink_endpoint_takes_the_carry_over_path(project: Path, plans: dict[str, Plan]) -> None:
     """`rest_endpoint` forces replacement: going private declares a successor on the private endpoint."""
-    first = plan("dev", project)
+    first = plans["dev"]
     prod_east = yaml.safe_load((project / "Pulumi.prod-east.yaml").read_text())["config"]
-    edit_stack(project, "dev", "network", prod_east["cdc-platform:network"])
+    edit_stack(project, "dev", {"network": prod_east["cdc-platform:network"]})
     second = plan("dev", project, previous=first.raw_outputs)
     stopped, successor = assert_carried_over(first, second)
     assert stopped.inputs["restEndpoint"] == first_endpoint(first)
@@ -155,12 +143,12 @@ def first_endpoint(p: Plan) -> str:
     return str(statement.inputs["restEndpoint"])
 
 
-def test_prod_statements_use_the_private_flink_endpoint_and_dev_the_public_one(project: Path) -> None:
-    prod_east = plan("prod-east", project)
+def test_prod_statements_use_the_private_flink_endpoint_and_dev_the_public_one(plans: dict[str, Plan]) -> None:
+    prod_east = plans["prod-east"]
     suffix = one(prod_east, "Network").outputs["endpointSuffix"]
     assert first_endpoint(prod_east) == f"https://flink{suffix}"
     assert ".private." not in suffix and suffix.startswith(".")
-    dev = plan("dev", project)  # the public endpoint is the Flink region's (a lookup)
+    dev = plans["dev"]  # the public endpoint is the Flink region's (a lookup)
     assert first_endpoint(dev) == LOOKUPS["getFlinkRegion"]({"region": "us-east-1"})["restEndpoint"]
 
 
@@ -168,10 +156,12 @@ def deployer_keys(p: Plan) -> dict[str, PlannedResource]:
     return {r.name: r for r in of_type(p, "ApiKey") if "deployer-key" in r.name}
 
 
-def test_key_rotation_submits_a_successor_with_the_new_key_and_retires_the_old_one(project: Path) -> None:
-    first = plan("dev", project)
+def test_key_rotation_submits_a_successor_with_the_new_key_and_retires_the_old_one(
+    project: Path, plans: dict[str, Plan]
+) -> None:
+    first = plans["dev"]
     (old_key,) = deployer_keys(first).values()
-    edit_stack(project, "dev", "flink", {"maxCfu": 5, "deployerKeyGeneration": 2})
+    edit_stack(project, "dev", {"flink.deployerKeyGeneration": 2})
     second = plan("dev", project, previous=first.raw_outputs)
     stopped, successor = assert_carried_over(first, second)
     keys = deployer_keys(second)

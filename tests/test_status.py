@@ -420,6 +420,7 @@ def test_link_outputs_that_could_mislead_are_refused_naming_file_and_key(
     assert api.asked == []
 
 
+@pytest.mark.plans
 def test_a_linked_region_stack_exports_exactly_what_region_exports_names() -> None:
     """Status, consumer and the peer read these names from core.region_exports: the stack writes them."""
     outputs = planned_outputs("prod-east")

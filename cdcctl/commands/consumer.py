@@ -54,6 +54,7 @@ class ConsumerConfig:
     private_vpc: str | None  # PRIVATELINK: the VPC the endpoints resolve in
     secret_name: str  # its Secrets Manager secret in `region` (and its path under the Vault mount)
     vault_path: str | None  # `<mount>/<name>` in Vault KV v2, when the stack writes one
+    mock_endpoints: bool = False  # from the offline plan: made-up hosts, not the deployed cluster's
 
     @property
     def group_id(self) -> str:
@@ -198,6 +199,7 @@ def consumer_config(name: str, stack: str, outputs_file: str | None = None) -> C
         private_vpc=region.private_link.vpc_id if region.private_link else None,
         secret_name=secret[CONSUMER_SECRET.aws_secret_name].string(),
         vault_path=secret[CONSUMER_SECRET.vault_path].string() if secret[CONSUMER_SECRET.vault_path].present else None,
+        mock_endpoints=outputs_file is None,
     )
 
 
@@ -217,6 +219,7 @@ def as_json(c: ConsumerConfig) -> dict[str, Any]:
         "source": c.source,
         "bootstrapServers": c.bootstrap_servers,
         "schemaRegistryUrl": c.schema_registry_url,
+        "mockEndpoints": c.mock_endpoints,
         "topics": list(c.topics),
         "mirrors": {region: list(names) for region, names in c.mirrors.items()},
         "peerMirrors": list(c.peer_mirrors),
@@ -257,6 +260,11 @@ def as_text(c: ConsumerConfig) -> str:
         lines.append(f"# Vault KV v2 copy at {c.vault_path}: {c.vault_command}")
     if c.private_vpc:
         lines.append(f"# PrivateLink: these endpoints resolve only inside {c.private_vpc} (or a network peered to it)")
+    if c.mock_endpoints:
+        lines.append(
+            f"# MOCK ENDPOINTS: {c.bootstrap_servers} and {c.schema_registry_url} are the offline plan's made-up "
+            f"hosts; for the deployed ones: --outputs <(pulumi stack output --json --stack {c.stack})"
+        )
     lines += ["", "## librdkafka (confluent-kafka for Python/Go/.NET, kcat): consumer.conf"]
     lines += [f"{k}={v}" for k, v in c.librdkafka().items()]
     lines += ["", "## Schema Registry client (confluent-kafka's SchemaRegistryClient, for its deserializers)"]

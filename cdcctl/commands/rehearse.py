@@ -15,7 +15,7 @@ from core.input_file import read_text
 from core.progress import Progress
 from core.raw_record import added_columns, as_routed
 from flink_sql.routes import load_routes
-from rehearsal.routing import check_out_dir, read_records, rehearse
+from rehearsal.routing import absent_path_warnings, check_out_dir, read_records, rehearse
 from settings.model import region_settings
 
 
@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         records = capture_changes(region.cdc, region.raw_topic, before, changes)
         source = f"records captured by Debezium (connector settings of stack {args.stack})"
     records = _as_production_reads(records)
+    for warning in absent_path_warnings(args.routes, routes, records):
+        print(warning, file=sys.stderr)
     counts = rehearse(routes, records, out, progress)
     progress.phase("done")
     print(f"{len(records)} {source} routed on Apache Flink; output in {args.out}")

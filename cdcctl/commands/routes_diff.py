@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from cdcctl.route_diff import (
+    ConsumerAddition,
     RouteChange,
     StatementChange,
     TopicImpact,
     base_routes,
+    consumer_additions,
     rehearse_both,
     route_changes,
     route_json,
@@ -23,7 +26,7 @@ from cdcctl.route_diff import (
 from core.progress import Progress
 from flink_sql.routes import load_routes
 from flink_sql.statement import CARRY_OVER
-from rehearsal.routing import read_records
+from rehearsal.routing import absent_path_warnings, read_records
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     base = base_routes(args.base, args.routes)
     changes = route_changes(base, current)
     statements = statement_changes(args.routes, base, current)
+    additions = consumer_additions(args.routes, base, current)
+    for warning in absent_path_warnings(args.routes, current, records):
+        print(warning, file=sys.stderr)
     # Bad input has failed by now, before any engine starts; only the rehearsal takes long.
     rehearsed = any(change.affects_routing for change in changes)
     impacts: list[TopicImpact] = []
@@ -44,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         "base": args.base,
         "routes": [_change_json(c) for c in changes],
         "statements": [_statement_json(s) for s in statements],
+        "newConsumers": [_addition_json(a) for a in additions],
         "samples": {
             "file": args.samples,
             "records": len(records),
@@ -51,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             "topics": [_impact_json(i) for i in impacts],
         },
     }
-    print(json.dumps(report, indent=2) if args.json else _text(report, changes, statements, impacts))
+    text = _text(report, changes, statements, impacts) + _additions_text(additions)
+    print(json.dumps(report, indent=2) if args.json else text)
     return 0
 
 
@@ -78,6 +86,28 @@ def _statement_json(change: StatementChange) -> dict[str, Any]:
     }
 
 
+def _addition_json(addition: ConsumerAddition) -> dict[str, Any]:
+    return {
+        "consumer": addition.consumer,
+        "stack": addition.stack,
+        "serviceAccount": addition.service_account,
+        "apiKeys": list(addition.api_keys),
+        "bindings": [{"role": role, "resource": resource} for role, resource in addition.bindings],
+    }
+
+
+def _additions_text(additions: list[ConsumerAddition]) -> str:
+    if not additions:
+        return ""
+    lines = ["", "", "New consumers: what the next deployment of each stack adds"]
+    for a in additions:
+        parts = [f"service account {a.consumer}"] if a.service_account else []
+        parts += [f"{kind} API key" for kind in a.api_keys]
+        parts += [f"{role} on {resource}" for role, resource in a.bindings]
+        lines.append(f"  {a.consumer} in {a.stack}: {'; '.join(parts)}")
+    return "\n".join(lines)
+
+
 def _impact_json(impact: TopicImpact) -> dict[str, Any]:
     return {
         "topic": impact.topic,
@@ -100,7 +130,11 @@ def _text(
 ) -> str:
     lines = [f"Routes: {report['routesFile']} (working tree) against {report['base']}"]
     if not changes:
-        lines.append("  no route added, removed or changed")
+        lines += [
+            f"  nothing changed: the routes equal {report['base']}'s. To review a change, name the revision it",
+            "  goes onto: the branch a pull request merges into (--base origin/main), or the commit before",
+            "  the change when it is committed already (--base HEAD~1).",
+        ]
     for change in changes:
         route = change.after or change.before
         assert route is not None
