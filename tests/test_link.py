@@ -1,0 +1,269 @@
+"""`cdcctl link promote|failover|resume` against recorded Kafka REST answers (tests/data/link and
+tests/data/status, shapes and sources in tests/data/link/README.md): a planned switchover, the loss of the
+peer region, a half-failed run and its re-run, and failback; bad input exits 2 before any request."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cdcctl.commands.link as link_command
+from cdcctl.__main__ import main
+from cdcctl.confluent_api import Credentials
+from tests.helpers import the_one_error_line
+
+STATUS = Path(__file__).parent / "data" / "status"
+DATA = Path(__file__).parent / "data" / "link"
+OUTPUTS = STATUS / "outputs-prod-east.json"
+LINK = "cdc-prod-us-east-1-us-west-2"
+LINK_URL = f"https://lkc-7x9q2m.dom4e1xk2.us-east-1.aws.confluent.cloud:443/kafka/v3/clusters/lkc-7x9q2m/links/{LINK}"
+MIRRORS_URL = f"{LINK_URL}/mirrors"
+CAR, LOAN, RAW = (
+    "us-west-2.filtered-car-created-events",
+    "us-west-2.filtered-loan-created-events",
+    "us-west-2.raw-business-events",
+)
+KAFKA = Credentials("KAFKAKEY", "kafka-secret")
+
+
+class RecordedApi:
+    """Answers each (method, URL) with a recorded body; remembers every request with its key and body."""
+
+    def __init__(self, answers: dict[tuple[str, str], tuple[int, str]]) -> None:
+        self.answers = answers
+        self.asked: list[tuple[str, str, Credentials, Any]] = []
+
+    def request(self, method: str, url: str, credentials: Credentials, body: Any = None) -> tuple[int, Any]:
+        self.asked.append((method, url, credentials, body))
+        code, file = self.answers[(method, url)]
+        path = DATA / file if (DATA / file).exists() else STATUS / file
+        return code, json.loads(path.read_text())
+
+    def posts(self) -> list[tuple[str, list[str]]]:
+        return [(url, body["mirror_topic_names"]) for method, url, _, body in self.asked if method == "POST"]
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFLUENT_KAFKA_API_KEY", KAFKA.key)
+    monkeypatch.setenv("CONFLUENT_KAFKA_API_SECRET", KAFKA.secret)
+
+
+def link(
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    link_state: tuple[int, str],
+    mirrors: tuple[int, str],
+    posts: dict[str, tuple[int, str]] | None = None,
+    outputs: Path = OUTPUTS,
+) -> tuple[int, RecordedApi]:
+    answers = {("GET", LINK_URL): link_state, ("GET", MIRRORS_URL): mirrors}
+    answers.update({("POST", f"{LINK_URL}/{path}"): answer for path, answer in (posts or {}).items()})
+    api = RecordedApi(answers)
+    monkeypatch.setattr(link_command, "api", api)
+    return main(["link", *argv, "--stack", "prod-east", "--outputs", str(outputs)]), api
+
+
+def results(out: str) -> dict[str, tuple[str, str]]:
+    """Per mirror row: (status before, result)."""
+    found = {}
+    for line in out.splitlines():
+        cells = line.split()
+        if cells and cells[0] in (CAR, LOAN, RAW):
+            found[cells[0]] = (cells[1], cells[3])
+    return found
+
+
+def test_planned_switchover_promotes_every_mirror_and_prints_the_settings_change(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, api = link(
+        monkeypatch,
+        ["promote"],
+        (200, "link-active.json"),
+        (200, "mirrors-active.json"),
+        {"mirrors:promote": (200, "alter-all-done.json")},
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert api.posts() == [(f"{LINK_URL}/mirrors:promote", [CAR, LOAN, RAW])]
+    assert all(credentials == KAFKA for _, _, credentials, _ in api.asked)
+    assert results(out) == {m: ("ACTIVE", "DONE") for m in (CAR, LOAN, RAW)}
+    assert "peer (source) reachable" in out
+    assert "pulumi config set --stack prod-east cdc-platform:link.mirrorStatus PROMOTED" in out
+    assert "Pulumi.prod-east.yaml set `cdc-platform:link.mirrorStatus: PROMOTED` (was ACTIVE)" in out
+    assert "--refresh`" not in out.replace("never with --refresh", "")
+    assert "kafka-secret" not in out
+
+
+def test_a_dry_run_only_validates_and_changes_no_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, api = link(
+        monkeypatch,
+        ["failover", "--dry-run"],
+        (200, "link-active.json"),
+        (200, "mirrors-active.json"),
+        {"mirrors:failover?validate_only=true": (200, "alter-all-done.json")},
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert api.posts() == [(f"{LINK_URL}/mirrors:failover?validate_only=true", [CAR, LOAN, RAW])]
+    assert results(out) == {m: ("ACTIVE", "VALID") for m in (CAR, LOAN, RAW)}
+    assert "Dry run: nothing changed" in out
+    assert "pulumi config set" not in out
+    # Known lags at the preflight (mirrors-active.json: 12 and 3 records) are what a failover leaves behind.
+    assert "up to 15 record(s) not yet mirrored stay behind" in out
+
+
+def test_region_loss_refuses_promotion_and_fails_over_what_the_survivor_holds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, api = link(monkeypatch, ["promote"], (200, "link-unavailable.json"), (200, "mirrors-source-unavailable.json"))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert api.posts() == []
+    assert "promotion needs it" in out and "cdcctl link failover --stack prod-east" in out
+
+    code, api = link(
+        monkeypatch,
+        ["failover"],
+        (200, "link-unavailable.json"),
+        (200, "mirrors-source-unavailable.json"),
+        {"mirrors:failover": (200, "alter-all-done.json")},
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert api.posts() == [(f"{LINK_URL}/mirrors:failover", [CAR, LOAN, RAW])]
+    assert results(out) == {m: ("SOURCE_UNAVAILABLE", "DONE") for m in (CAR, LOAN, RAW)}
+    assert "peer (source) NOT reachable" in out
+    assert "pulumi config set --stack prod-east cdc-platform:link.mirrorStatus FAILED_OVER" in out
+
+
+def test_a_half_failed_failover_changes_no_setting_and_its_rerun_finishes_the_rest(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, _ = link(
+        monkeypatch,
+        ["failover"],
+        (200, "link-unavailable.json"),
+        (200, "mirrors-source-unavailable.json"),
+        {"mirrors:failover": (200, "alter-raw-failed.json")},
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert results(out)[RAW] == ("SOURCE_UNAVAILABLE", "FAILED")
+    assert "could not be failed over: the request timed out" in out
+    assert results(out)[CAR] == ("SOURCE_UNAVAILABLE", "DONE")
+    assert "pulumi config set" not in out
+    assert "`link.mirrorStatus` stays ACTIVE" in out
+
+    code, api = link(
+        monkeypatch,
+        ["failover"],
+        (200, "link-unavailable.json"),
+        (200, "mirrors-half-stopped.json"),
+        {"mirrors:failover": (200, "alter-raw-done.json")},
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert api.posts() == [(f"{LINK_URL}/mirrors:failover", [RAW])]
+    stopped = ("STOPPED", "SKIPPED")
+    assert results(out) == {CAR: stopped, LOAN: stopped, RAW: ("SOURCE_UNAVAILABLE", "DONE")}
+    assert "cdc-platform:link.mirrorStatus FAILED_OVER" in out
+
+
+def test_a_whole_request_that_fails_marks_every_mirror_failed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, _ = link(
+        monkeypatch,
+        ["failover"],
+        (200, "link-unavailable.json"),
+        (200, "mirrors-source-unavailable.json"),
+        {"mirrors:failover": (0, "kafka-unreachable.json")},
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert {result for _, result in results(out).values()} == {"FAILED"}
+    assert "no answer" in out
+
+
+def test_failback_resumes_paused_mirrors_and_prints_how_to_recreate_stopped_ones(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, api = link(
+        monkeypatch,
+        ["resume"],
+        (200, "link-active.json"),
+        (200, "mirrors-paused.json"),
+        {"mirrors:resume": (200, "alter-resumed.json")},
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert api.posts() == [(f"{LINK_URL}/mirrors:resume", [RAW])]
+    assert results(out)[RAW] == ("PAUSED", "DONE")
+
+    code, api = link(monkeypatch, ["resume"], (200, "link-active.json"), (200, "mirrors-stopped.json"))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert api.posts() == []  # a stopped mirror never resumes: nothing is sent
+    assert results(out) == {m: ("STOPPED", "SKIPPED") for m in (CAR, LOAN, RAW)}
+    for mirror in (CAR, LOAN, RAW):
+        assert f"confluent kafka topic delete {mirror} --cluster lkc-7x9q2m" in out
+    assert "pulumi config set --stack prod-east cdc-platform:link.mirrorStatus ACTIVE" in out
+
+
+def test_resume_waits_for_the_peer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, api = link(monkeypatch, ["resume"], (200, "link-unavailable.json"), (200, "mirrors-source-unavailable.json"))
+    assert code == 1
+    assert api.posts() == []
+    assert "cannot resume until the peer answers" in capsys.readouterr().out
+
+
+def test_an_unreachable_own_cluster_is_not_the_survivor(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, api = link(monkeypatch, ["failover"], (0, "kafka-unreachable.json"), (200, "mirrors-active.json"))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert api.posts() == []
+    assert "SURVIVING region's stack" in out
+
+
+def test_a_stack_without_a_link_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    api = RecordedApi({})
+    monkeypatch.setattr(link_command, "api", api)
+    assert main(["link", "failover", "--stack", "dev", "--outputs", str(OUTPUTS)]) == 2
+    assert "Pulumi.dev.yaml: cdc-platform:link" in the_one_error_line(capsys)
+    assert api.asked == []
+
+
+def test_a_foreign_rest_endpoint_is_refused_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None, tmp_path: Path
+) -> None:
+    outputs = json.loads(OUTPUTS.read_text())
+    outputs["restEndpoint"] = "https://collector.example.com"
+    changed = tmp_path / "outputs.json"
+    changed.write_text(json.dumps(outputs))
+    answers = (200, "link-active.json"), (200, "mirrors-active.json")
+    code, api = link(monkeypatch, ["failover"], *answers, outputs=changed)
+    assert code == 2
+    assert "restEndpoint" in the_one_error_line(capsys)
+    assert api.asked == []
+
+
+def test_a_missing_key_is_named(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("CONFLUENT_KAFKA_API_KEY", raising=False)
+    monkeypatch.delenv("CONFLUENT_KAFKA_API_SECRET", raising=False)
+    code, api = link(monkeypatch, ["failover"], (200, "link-active.json"), (200, "mirrors-active.json"))
+    assert code == 2
+    assert "CONFLUENT_KAFKA_API_KEY" in the_one_error_line(capsys)
+    assert api.asked == []
