@@ -50,6 +50,7 @@ class PlannedResource:
     delete_before_replace: bool = False
     retain_on_delete: bool = False
     replace_on_changes: list[str] = field(default_factory=list)  # the resource option, input paths
+    ignore_changes: list[str] = field(default_factory=list)  # the resource option, input paths
     outputs: dict[str, Any] = field(default_factory=dict)  # what the mock provider answered
 
     def as_json(self) -> dict[str, Any]:
@@ -115,6 +116,7 @@ class RecordingMonitor(MockMonitor):
                 delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                 replace_on_changes=list(getattr(request, "replaceOnChanges", [])),
+                ignore_changes=list(getattr(request, "ignoreChanges", [])),
                 outputs=json_format.MessageToDict(outputs),
             )
         )
@@ -131,13 +133,20 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None = None, peer_stage: int = 2) -> Plan:
+def plan(
+    stack: str,
+    root: Path | None = None,
+    previous: dict[str, Any] | None = None,
+    peer_stage: int = 2,
+    peer_outputs: dict[str, Any] | None = None,
+) -> Plan:
     """Plan `stack` of the project in `root` (default: the current directory, as for the Pulumi CLI).
 
     `previous` stands in for the stack's last deployed outputs (default: a first deployment). The
     global stack's and the link peer's outputs come from their own offline plans; `peer_stage` says
     how far the peer has come: 2 its half of the link is up (steady state), 1 its cluster but not its
-    half, 0 nothing yet (its stack exists, as `pulumi stack init` leaves it).
+    half, 0 nothing yet (its stack exists, as `pulumi stack init` leaves it). `peer_outputs` replaces the
+    peer's plan by given outputs (the peer as its LAST deployment left it, e.g. before a routes change).
     Raises ConfigError (file and key) on bad config; nothing is registered then."""
     root = root or Path.cwd()
     config, secret_keys = stack_config(stack, root)
@@ -150,7 +159,12 @@ def plan(stack: str, root: Path | None = None, previous: dict[str, Any] | None =
     if peer:
         # The peer's half needs this stack's outputs in turn: plan it one stage earlier (quietly).
         stage = peer_stage - 1
-        references[peer[0]] = _quietly(lambda: plan(peer[1], root, peer_stage=stage).raw_outputs) if peer_stage else {}
+        if peer_outputs is not None:
+            references[peer[0]] = peer_outputs
+        else:
+            references[peer[0]] = (
+                _quietly(lambda: plan(peer[1], root, peer_stage=stage).raw_outputs) if peer_stage else {}
+            )
     # Each plan runs in a fresh context: Pulumi's runtime settings and config live in contextvars.
     mocks = PlanMocks(stack, references, previous or {})
     return contextvars.Context().run(_run_program, stack, config, secret_keys, mocks, root)

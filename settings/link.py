@@ -10,6 +10,8 @@ from settings.model import STACK_REFERENCE, LinkSettings
 # (terraform-provider-confluent resource_kafka_mirror_topic.go: ACTIVE <-> PAUSED, ACTIVE|PAUSED ->
 # PROMOTED, ACTIVE|PAUSED -> FAILED_OVER; promotion and failover are final).
 MIRROR_STATUSES = ("ACTIVE", "PAUSED", "PROMOTED", "FAILED_OVER")
+# Final: the mirror stopped mirroring (`cdcctl link promote|failover` did it; the setting records it).
+STOPPING_STATUSES = ("PROMOTED", "FAILED_OVER")
 MIRROR_TRANSITIONS = {
     "ACTIVE": {"ACTIVE", "PAUSED", "PROMOTED", "FAILED_OVER"},
     "PAUSED": {"PAUSED", "ACTIVE", "PROMOTED", "FAILED_OVER"},

@@ -257,6 +257,8 @@ class RegionLayer:
                 peer=PeerOutputs.from_stack(peer),
                 previous=previous_deployment.get_output(REGION_EXPORTS.cluster_link),
                 group_prefixes=[naming.consumer_group_prefix(c) for c in self.consumers],
+                local_topics=self.policy[naming.link_principal(self.region)].mirrored_topics,
+                previous_topics=previous_deployment.get_output(REGION_EXPORTS.linked_topics),
                 protect=self.protect,
                 settings_file=self.file,
             ),

@@ -226,3 +226,85 @@ def test_a_route_topic_under_the_link_prefix_is_refused(project: Path) -> None:
     with pytest.raises(ConfigError) as error:
         plan("prod-east", project)
     assert error.value.path == "routes[0].outputTopic" and "the prefix of the peer's mirrors" in str(error.value)
+
+
+def add_route(project: Path, topic: str) -> None:
+    path = project / "flink_sql/routes.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["routes"].append(
+        {
+            "id": "loan-closed",
+            "outputTopic": topic,
+            "conditions": [{"field": "event_type", "operator": "equals", "value": "LoanClosed"}],
+        }
+    )
+    path.write_text(yaml.safe_dump(document))
+
+
+def test_recorded_failover_never_calls_confluent_again(project: Path) -> None:
+    """`cdcctl link failover` did it; the setting records it: status changes are ignored then, so a stale
+    ACTIVE (or a refreshed SOURCE_UNAVAILABLE) in state never reaches the provider's transition check."""
+    first = plan("prod-east", project)
+    assert {tuple(m.ignore_changes) for m in of_type(first, "KafkaMirrorTopic")} == {()}
+    for status in ("FAILED_OVER", "PROMOTED"):
+        set_link(project, "prod-east", mirrorStatus=status)
+        second = plan("prod-east", project, previous=first.raw_outputs)
+        assert {tuple(m.ignore_changes) for m in of_type(second, "KafkaMirrorTopic")} == {("status",)}
+        assert {m.retain_on_delete for m in of_type(second, "KafkaMirrorTopic")} == {True}
+
+
+def test_the_link_is_deleted_before_its_replacement_under_the_same_name(plans: dict[str, Plan]) -> None:
+    assert link_of(plans["prod-east"]).delete_before_replace
+
+
+def test_new_mirrors_wait_while_the_status_is_not_active(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    set_link(project, "prod-east", mirrorStatus="PAUSED")
+    first = plan("prod-east", project)  # first deployment already paused: every mirror would start ACTIVE
+    assert not of_type(first, "KafkaMirrorTopic")
+    set_link(project, "prod-east", mirrorStatus="ACTIVE")
+    second = plan("prod-east", project, previous=first.raw_outputs)
+    before = set(mirrors_of(second))
+    set_link(project, "prod-east", mirrorStatus="PAUSED")
+    add_route(project, "filtered-loan-closed-events")
+    with caplog.at_level(logging.WARNING):
+        third = plan("prod-east", project, previous=second.raw_outputs)
+    assert set(mirrors_of(third)) == before  # the peer's new topic is not mirrored while paused
+    assert third.outputs["clusterLink"]["mirrors"] == sorted(before)
+    (warning,) = [
+        r.getMessage() for r in caplog.records if "held back" in r.getMessage() and "closed" in r.getMessage()
+    ]
+    assert "while `link.mirrorStatus` is PAUSED" in warning
+    set_link(project, "prod-east", mirrorStatus="ACTIVE")
+    fourth = plan("prod-east", project, previous=third.raw_outputs)
+    assert set(mirrors_of(fourth)) == before | {"us-west-2.filtered-loan-closed-events"}
+
+
+def test_renaming_the_link_under_existing_mirrors_is_refused(project: Path) -> None:
+    first = plan("prod-east", project)
+    path = project / "Pulumi.prod.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["cdc-platform:environment"]["name"] = "cdc-production"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError) as error:
+        plan("prod-east", project, previous=first.raw_outputs)
+    assert (error.value.file, error.value.path) == ("Pulumi.prod-east.yaml", "cdc-platform:link")
+    assert "replaces it and its 5 mirror topics" in str(error.value)
+
+
+def test_a_route_added_in_one_deploy_names_the_catch_up_run(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The peer mirrors this region's topics as of its own last `up`: prod-west deployed before the new route
+    existed, so prod-east warns that prod-west must run again; once it has, no warning."""
+    east_before, west_before = plan("prod-east", project).raw_outputs, plan("prod-west", project).raw_outputs
+    add_route(project, "filtered-loan-closed-events")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        plan("prod-east", project, previous=east_before, peer_outputs=west_before)
+    (warning,) = [r.getMessage() for r in caplog.records if "does not mirror" in r.getMessage()]
+    assert "does not mirror filtered-loan-closed-events yet" in warning
+    assert "pulumi up --stack acme-lending/cdc-platform/prod-west" in warning
+    west_after = plan("prod-west", project).raw_outputs
+    assert "us-east-1.filtered-loan-closed-events" in west_after["clusterLink"]["mirrors"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        plan("prod-east", project, previous=east_before, peer_outputs=west_after)
+    assert not [r for r in caplog.records if "does not mirror" in r.getMessage()]
