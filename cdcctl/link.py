@@ -197,7 +197,7 @@ def in_line(action: str, half: Half, outcomes: list[Outcome], dry_run: bool) -> 
         f"Record it: in {file} set `cdc-platform:link.mirrorStatus: {status}` (was {half.recorded_status}), "
         "commit it, and deploy that stack:",
         f"  pulumi config set --stack {stack} cdc-platform:link.mirrorStatus {status}",
-        f"  pulumi up --stack {stack}        # never with --refresh: see README 'Active-active'",
+        f"  pulumi up --stack {stack}        # no refresh: see README 'Active-active'",
     ]
     if status != "ACTIVE":
         lines.append(
