@@ -123,6 +123,7 @@ class RegionLayer:
                 network=private_link,
                 schema_registry_id=self.glob.schema_registry.id,
                 protect=self.protect,
+                settings_file=self.file,
             ),
             opts=self.in_region,
         )
