@@ -58,10 +58,18 @@ LINK_CONFIG_KEYS = (
 
 def link_config(peer_region: str, group_prefixes: Sequence[str]) -> dict[str, str]:
     """Every key of LINK_CONFIG_KEYS, whatever the routes: mirrors carry the peer's region as prefix
-    (same-named topics in both clusters require it); consumer groups of the route consumers sync their
-    offsets (so a consumer moves region with its position) under their own names (no group prefix);
-    ACLs are not synced (access is RBAC, bound per region)."""
-    filters = [{"name": prefix, "patternType": "PREFIXED", "filterType": "INCLUDE"} for prefix in group_prefixes]
+    (same-named topics in both clusters require it); ACLs are not synced (access is RBAC, bound per region).
+
+    Offsets: a consumer names its groups after its home region, `<consumer>-<region>-...`
+    (naming.consumer_home_groups). This half syncs, under their own names (no group prefix), only the groups
+    homed in the PEER's region: a group consuming here in its home region is never a sync target, so its
+    live offsets are never overwritten (whatever Confluent does with groups active on the destination:
+    unconfirmed), and a consumer that moves here from the peer keeps its group id and resumes at the offsets
+    synced into this cluster's mirrors of its topics (their offsets are the source's: mirrors preserve them)."""
+    filters = [
+        {"name": naming.consumer_home_groups(prefix, peer_region), "patternType": "PREFIXED", "filterType": "INCLUDE"}
+        for prefix in group_prefixes
+    ]
     return {
         "cluster.link.prefix": naming.link_prefix(peer_region),
         "consumer.offset.sync.enable": "true" if filters else "false",
@@ -239,7 +247,8 @@ class ClusterLinkHalf(pulumi.ComponentResource):
         if missing:
             pulumi.log.warn(
                 f"{link.peer_stack} does not mirror {', '.join(missing)} yet: run `pulumi up --stack "
-                f"{link.peer_stack}` after this deployment (the deploy workflow's catch-up job does)."
+                f"{link.peer_stack}` after this deployment (until then they are not mirrored there; README, "
+                "'first-deploy order')."
             )
 
     def _resources(self, link_name: str, peer: Peer) -> dict[str, confluent.KafkaMirrorTopic]:

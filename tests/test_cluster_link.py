@@ -105,7 +105,7 @@ def test_consumers_read_their_topics_and_the_mirrors_and_their_offsets_follow(
     assert config["consumer.offset.sync.enable"] == "true" and config["acl.sync.enable"] == "false"
     assert config["consumer.group.prefix.enable"] == "false"  # a consumer keeps its group name in both regions
     filters = json.loads(config["consumer.offset.group.filters"])["groupFilters"]
-    assert sorted(f["name"] for f in filters) == CONSUMER_PREFIXES
+    assert sorted(f["name"] for f in filters) == [f"{c}{region_of(peer)}-" for c in CONSUMER_PREFIXES]
     assert {(f["patternType"], f["filterType"]) for f in filters} == {("PREFIXED", "INCLUDE")}
     ids = principal_ids(plans["prod"])
     for consumer in {r.consumer for r in ROUTES if r.consumer}:
@@ -308,3 +308,33 @@ def test_a_route_added_in_one_deploy_names_the_catch_up_run(project: Path, caplo
     with caplog.at_level(logging.WARNING):
         plan("prod-east", project, previous=east_before, peer_outputs=west_after)
     assert not [r for r in caplog.records if "does not mirror" in r.getMessage()]
+
+
+def synced(filters: str, group: str) -> bool:
+    """Confluent's group filters: INCLUDE/EXCLUDE, LITERAL (whole name) or PREFIXED; an exclusion wins."""
+    rules = json.loads(filters)["groupFilters"]
+
+    def matches(rule: dict[str, str]) -> bool:
+        name = rule["name"]
+        return group == name or name == "*" if rule["patternType"] == "LITERAL" else group.startswith(name)
+
+    included = any(matches(r) for r in rules if r["filterType"] == "INCLUDE")
+    return included and not any(matches(r) for r in rules if r["filterType"] == "EXCLUDE")
+
+
+@pytest.mark.parametrize("stack, peer", PAIRS)
+def test_offsets_sync_only_out_of_a_groups_home_region(plans: dict[str, Plan], stack: str, peer: str) -> None:
+    """A group consuming in its home region is never overwritten there; one homed in the peer's region
+    arrives here with its offsets, so its consumer moves region under the same group id."""
+    filters = link_of(plans[stack]).inputs["config"]["consumer.offset.group.filters"]
+    here, there = region_of(stack), region_of(peer)
+    for prefix in CONSUMER_PREFIXES:
+        assert not synced(filters, f"{prefix}{here}-ledger")  # live here: its offsets are its own
+        assert synced(filters, f"{prefix}{there}-ledger")  # moves here from the peer with its offsets
+        assert not synced(filters, f"{prefix}ledger")  # no home region: never synced either way
+    assert not synced(filters, f"payments-{there}-ledger")  # not a route consumer's group
+    # Each group is synced in exactly one direction: the two halves' filters never both take a group.
+    other = link_of(plans[peer]).inputs["config"]["consumer.offset.group.filters"]
+    for prefix in CONSUMER_PREFIXES:
+        for region in (here, there):
+            assert synced(filters, f"{prefix}{region}-g") != synced(other, f"{prefix}{region}-g")
