@@ -221,6 +221,8 @@ def _failback(half: Half, stopped: list[Outcome]) -> list[str]:
     ]
     lines += [f"  confluent kafka topic delete {o.mirror} --cluster {half.cluster_id}" for o in stopped]
     lines += [
+        f"  pulumi stack --stack {half.stack} --show-urns | grep kafkaMirrorTopic   # then, for each URN:",
+        f"  pulumi state delete --stack {half.stack} '<urn>'   # retained on delete: drops it from state only",
         f"  pulumi config set --stack {half.stack} cdc-platform:link.mirrorStatus ACTIVE",
         f"  pulumi up --stack {half.stack}        # re-creates each mirror from the peer's topic, from offset 0",
         "Records written to a stopped topic in this region are not sent back: copy them first if any were.",

@@ -47,9 +47,13 @@ from core.region_exports import LINK_EXPORT, REGION_EXPORTS, ClusterLinkExport
 from settings.link import STOPPING_STATUSES, mirror_transition_problem
 from settings.model import NAMESPACE, LinkSettings
 
+# How often a link half syncs the peer-homed groups' offsets (Confluent's default, 30 s, stated here rather
+# than assumed): a consumer that moves region re-reads at most this much (README, DR targets).
+OFFSET_SYNC_MS = 30_000
 LINK_CONFIG_KEYS = (
     "cluster.link.prefix",
     "consumer.offset.sync.enable",
+    "consumer.offset.sync.ms",
     "consumer.offset.group.filters",
     "consumer.group.prefix.enable",
     "acl.sync.enable",
@@ -73,6 +77,7 @@ def link_config(peer_region: str, group_prefixes: Sequence[str]) -> dict[str, st
     return {
         "cluster.link.prefix": naming.link_prefix(peer_region),
         "consumer.offset.sync.enable": "true" if filters else "false",
+        "consumer.offset.sync.ms": str(OFFSET_SYNC_MS),
         "consumer.offset.group.filters": json.dumps({"groupFilters": filters}, sort_keys=True),
         "consumer.group.prefix.enable": "false",
         "acl.sync.enable": "false",
@@ -206,6 +211,12 @@ class ClusterLinkHalf(pulumi.ComponentResource):
         problem = mirror_transition_problem(previous_status, link.mirror_status)
         if problem:
             raise ConfigError(file, f"{NAMESPACE}:link.mirrorStatus", problem)
+        if previous_status in STOPPING_STATUSES and link.mirror_status == "ACTIVE":
+            pulumi.log.warn(
+                f"failback from {previous_status}: stopped mirrors never mirror again; only mirrors deleted in "
+                "Confluent and removed from this stack's state are created anew (`cdcctl link resume` prints the "
+                "steps)"
+            )
 
     def _check_name(self, name: str, previous: dict[str, Any]) -> None:
         """A new link name replaces the link AND every mirror (its `cluster_link.link_name` forces it):

@@ -183,7 +183,7 @@ def test_failover_is_a_settings_change_carried_to_every_mirror(project: Path) ->
         ("PAUSED", "ACTIVE", True),
         ("PAUSED", "PROMOTED", True),
         ("ACTIVE", "FAILED_OVER", True),
-        ("PROMOTED", "ACTIVE", False),
+        ("PROMOTED", "ACTIVE", True),  # failback: new mirrors (warned)
         ("FAILED_OVER", "PAUSED", False),
         ("PROMOTED", "FAILED_OVER", False),
     ],
@@ -338,3 +338,16 @@ def test_offsets_sync_only_out_of_a_groups_home_region(plans: dict[str, Plan], s
     for prefix in CONSUMER_PREFIXES:
         for region in (here, there):
             assert synced(filters, f"{prefix}{region}-g") != synced(other, f"{prefix}{region}-g")
+
+
+def test_failback_to_active_is_planned_with_a_warning_and_status_followed_again(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = plan("prod-east", project)
+    set_link(project, "prod-east", mirrorStatus="FAILED_OVER")
+    second = plan("prod-east", project, previous=first.raw_outputs)
+    set_link(project, "prod-east", mirrorStatus="ACTIVE")
+    with caplog.at_level(logging.WARNING):
+        third = plan("prod-east", project, previous=second.raw_outputs)
+    assert [r for r in caplog.records if r.getMessage().startswith("failback from FAILED_OVER")]
+    assert {tuple(m.ignore_changes) for m in of_type(third, "KafkaMirrorTopic")} == {()}

@@ -214,6 +214,7 @@ def test_failback_resumes_paused_mirrors_and_prints_how_to_recreate_stopped_ones
     assert results(out) == {m: ("STOPPED", "SKIPPED") for m in (CAR, LOAN, RAW)}
     for mirror in (CAR, LOAN, RAW):
         assert f"confluent kafka topic delete {mirror} --cluster lkc-7x9q2m" in out
+    assert "pulumi state delete --stack prod-east" in out
     assert "pulumi config set --stack prod-east cdc-platform:link.mirrorStatus ACTIVE" in out
 
 
