@@ -13,7 +13,9 @@ import pytest
 import cdcctl.commands.link as link_command
 from cdcctl.__main__ import main
 from cdcctl.confluent_api import Credentials
-from tests.helpers import the_one_error_line
+from infra.cluster_link import OFFSET_SYNC_MS
+from monitoring.targets import Thresholds
+from tests.helpers import REPO, the_one_error_line
 
 STATUS = Path(__file__).parent / "data" / "status"
 DATA = Path(__file__).parent / "data" / "link"
@@ -268,3 +270,17 @@ def test_a_missing_key_is_named(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     assert code == 2
     assert "CONFLUENT_KAFKA_API_KEY" in the_one_error_line(capsys)
     assert api.asked == []
+
+
+def test_the_runbooks_dr_targets_are_derived_from_the_settings_and_the_drill_starts_with_a_dry_run() -> None:
+    readme = (REPO / "README.md").read_text()
+    targets = readme[readme.index("**DR targets, derived from the settings.**") : readme.index("**Quarterly drill**")]
+    defaults = Thresholds()
+    assert f"`monitoring.mirrorLagRecords` ({defaults.mirror_lag_records:,})" in targets
+    assert f"`monitoring.mirrorLagMinutes` ({defaults.mirror_lag_minutes} min)" in targets
+    assert f"RPO <= {defaults.mirror_lag_records:,} records" in targets
+    assert f"`consumer.offset.sync.ms` ({OFFSET_SYNC_MS // 1000} s)" in targets
+    assert f"at most {link_command.DEADLINE_S:g} s" in targets
+    drill = readme[readme.index("**Quarterly drill**") :]
+    first_step = drill.split("\n1. ", 1)[1].splitlines()[0]
+    assert first_step.startswith("`cdcctl link failover --stack prod-east --dry-run`")
