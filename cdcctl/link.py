@@ -244,6 +244,8 @@ def report(action: str, half: Half, check: Preflight, outcomes: list[Outcome], d
     for row, outcome in zip([header, *cells], [None, *outcomes], strict=True):
         text = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         lines.append(text + (f"  {outcome.detail}" if outcome is not None and outcome.detail else ""))
+    if action == "failover" and check.source_reachable:
+        lines += ["", "the source is reachable: `promote` would first catch up with it (nothing left behind)"]
     behind = [o for o in outcomes if o.result in ("DONE", "VALID") and action == "failover" and (o.lag or 0) > 0]
     if behind:
         total = sum(o.lag or 0 for o in behind)

@@ -211,6 +211,13 @@ class ClusterLinkHalf(pulumi.ComponentResource):
         problem = mirror_transition_problem(previous_status, link.mirror_status)
         if problem:
             raise ConfigError(file, f"{NAMESPACE}:link.mirrorStatus", problem)
+        if link.mirror_status in STOPPING_STATUSES and previous_status not in STOPPING_STATUSES:
+            action = {"PROMOTED": "promote", "FAILED_OVER": "failover"}[link.mirror_status]
+            pulumi.log.warn(
+                f"`mirrorStatus: {link.mirror_status}` records what `cdcctl link {action} --stack "
+                f"{pulumi.get_stack()}` did; it does not do it (the provider could not after a refresh during "
+                "an outage): run that first if it has not run"
+            )
         if previous_status in STOPPING_STATUSES and link.mirror_status == "ACTIVE":
             pulumi.log.warn(
                 f"failback from {previous_status}: stopped mirrors never mirror again; only mirrors deleted in "

@@ -241,14 +241,16 @@ def add_route(project: Path, topic: str) -> None:
     path.write_text(yaml.safe_dump(document))
 
 
-def test_recorded_failover_never_calls_confluent_again(project: Path) -> None:
+def test_recorded_failover_never_calls_confluent_again(project: Path, caplog: pytest.LogCaptureFixture) -> None:
     """`cdcctl link failover` did it; the setting records it: status changes are ignored then, so a stale
     ACTIVE (or a refreshed SOURCE_UNAVAILABLE) in state never reaches the provider's transition check."""
     first = plan("prod-east", project)
     assert {tuple(m.ignore_changes) for m in of_type(first, "KafkaMirrorTopic")} == {()}
-    for status in ("FAILED_OVER", "PROMOTED"):
+    for status, action in (("FAILED_OVER", "failover"), ("PROMOTED", "promote")):
         set_link(project, "prod-east", mirrorStatus=status)
-        second = plan("prod-east", project, previous=first.raw_outputs)
+        with caplog.at_level(logging.WARNING):
+            second = plan("prod-east", project, previous=first.raw_outputs)
+        assert [r for r in caplog.records if f"what `cdcctl link {action} --stack prod-east` did" in r.getMessage()]
         assert {tuple(m.ignore_changes) for m in of_type(second, "KafkaMirrorTopic")} == {("status",)}
         assert {m.retain_on_delete for m in of_type(second, "KafkaMirrorTopic")} == {True}
 

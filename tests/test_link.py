@@ -116,6 +116,7 @@ def test_a_dry_run_only_validates_and_changes_no_setting(
     assert api.posts() == [(f"{LINK_URL}/mirrors:failover?validate_only=true", [CAR, LOAN, RAW])]
     assert results(out) == {m: ("ACTIVE", "VALID") for m in (CAR, LOAN, RAW)}
     assert "Dry run: nothing changed" in out
+    assert "`promote` would first catch up" in out  # the peer answers: the graceful way exists
     assert "pulumi config set" not in out
     # Known lags at the preflight (mirrors-active.json: 12 and 3 records) are what a failover leaves behind.
     assert "up to 15 record(s) not yet mirrored stay behind" in out
