@@ -193,6 +193,8 @@ def in_line(action: str, half: Half, outcomes: list[Outcome], dry_run: bool) -> 
         ]
     if stopped_for_resume:
         return _failback(half, stopped_for_resume)
+    if half.recorded_status == status:
+        return [f"Nothing to record: {file} already says `cdc-platform:link.mirrorStatus: {status}`."]
     lines = [
         f"Record it: in {file} set `cdc-platform:link.mirrorStatus: {status}` (was {half.recorded_status}), "
         "commit it, and deploy that stack:",

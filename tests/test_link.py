@@ -209,6 +209,7 @@ def test_failback_resumes_paused_mirrors_and_prints_how_to_recreate_stopped_ones
     assert code == 0
     assert api.posts() == [(f"{LINK_URL}/mirrors:resume", [RAW])]
     assert results(out)[RAW] == ("PAUSED", "DONE")
+    assert "Nothing to record" in out  # paused by hand: the stack already says ACTIVE
 
     code, api = link(monkeypatch, ["resume"], (200, "link-active.json"), (200, "mirrors-stopped.json"))
     out = capsys.readouterr().out
