@@ -12,10 +12,12 @@ import pytest
 
 import cdcctl.commands.link as link_command
 from cdcctl.__main__ import main
-from cdcctl.confluent_api import Credentials
+from cdcctl.confluent_api import ConfluentApi, Credentials
+from cdcctl.link import Half, Mirror, Preflight, act
 from infra.cluster_link import OFFSET_SYNC_MS
 from monitoring.targets import Thresholds
 from tests.helpers import REPO, the_one_error_line
+from tests.listeners import tls_server
 
 STATUS = Path(__file__).parent / "data" / "status"
 DATA = Path(__file__).parent / "data" / "link"
@@ -286,3 +288,30 @@ def test_the_runbooks_dr_targets_are_derived_from_the_settings_and_the_drill_sta
     drill = readme[readme.index("**Quarterly drill**") :]
     first_step = drill.split("\n1. ", 1)[1].splitlines()[0]
     assert first_step.startswith("`cdcctl link failover --stack prod-east --dry-run`")
+
+
+def test_the_real_client_posts_the_mirror_names_as_json_with_validate_only(tmp_path: Path) -> None:
+    """Through cdcctl.confluent_api.ConfluentApi (the one allow-listed client; a local TLS server stands in
+    for the stack's REST endpoint through its test seam)."""
+    answer = json.loads((DATA / "alter-raw-done.json").read_text())
+
+    def reply(connection: Any, head: bytes) -> None:
+        data = json.dumps(answer).encode()
+        connection.sendall(
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
+        )
+
+    with tls_server(tmp_path, reply) as server:
+        client = ConfluentApi(
+            "us-east-1", 10, allowed_host=lambda host, region: host == "127.0.0.1", tls=server.trusting
+        )
+        half = Half("prod-east", "Pulumi.prod-east.yaml", server.url, "lkc-7x9q2m", LINK, (RAW,), "ACTIVE")
+        check = Preflight(True, "", "UNAVAILABLE", "TIMEOUT_ERROR", (Mirror(RAW, "SOURCE_UNAVAILABLE", 3),))
+        outcomes = act("failover", half, check, client, KAFKA, dry_run=True)
+    assert [(o.mirror, o.result) for o in outcomes] == [(RAW, "VALID")]
+    (request,) = server.requests
+    assert request.startswith(
+        f"POST /kafka/v3/clusters/lkc-7x9q2m/links/{LINK}/mirrors:failover?validate_only=true HTTP/1.1".encode()
+    )
+    assert b"Content-Type: application/json" in request
+    assert b"Authorization: Basic S0FGS0FLRVk6a2Fma2Etc2VjcmV0" in request
