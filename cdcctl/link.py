@@ -159,6 +159,8 @@ def _skip(action: str, mirror: Mirror) -> Outcome | None:
         return None
     if mirror.status == "MISSING":
         why = "declared by the stack but not on the link"
+    elif mirror.status == "PENDING_STOPPED":
+        why = "being stopped: run the command again in a minute to record it"
     elif mirror.status in STOPPED and action != "resume":
         why = "already stopped (promoted or failed over)"
     elif mirror.status in STOPPED:
@@ -170,11 +172,16 @@ def _skip(action: str, mirror: Mirror) -> Outcome | None:
     return Outcome(mirror.name, mirror.status, mirror.lag, "SKIPPED", why)
 
 
+def unfinished(action: str, outcomes: list[Outcome]) -> list[Outcome]:
+    """Mirrors the action did not bring where it leads: failed, or skipped in a state it does not settle
+    (missing, pending, failed). Until there are none, no setting is recorded and the command exits 1."""
+    return [o for o in outcomes if o.result == "FAILED" or (o.result == "SKIPPED" and not _settled(action, o.before))]
+
+
 def in_line(action: str, half: Half, outcomes: list[Outcome], dry_run: bool) -> list[str]:
     """What brings the stacks in line after `action`: the settings change and the commands, or why not yet."""
     status = RECORDED_STATUS[action]
-    # A mirror skipped in a state the action does not settle (missing, pending, failed) blocks recording too.
-    failed = [o for o in outcomes if o.result == "FAILED" or (o.result == "SKIPPED" and not _settled(action, o.before))]
+    failed = unfinished(action, outcomes)
     stopped_for_resume = [o for o in outcomes if action == "resume" and o.before in STOPPED]
     file, stack = half.settings_file, half.stack
     if dry_run:
@@ -212,7 +219,7 @@ def in_line(action: str, half: Half, outcomes: list[Outcome], dry_run: bool) -> 
 def _settled(action: str, status: str) -> bool:
     """Whether a mirror skipped in `status` already is where `action` leads (or, for resume, where failback
     takes over)."""
-    return status in STOPPED or (action == "resume" and status == "ACTIVE")
+    return status == "STOPPED" or (action == "resume" and status == "ACTIVE")
 
 
 def _failback(half: Half, stopped: list[Outcome]) -> list[str]:

@@ -5,6 +5,7 @@ peer region, a half-failed run and its re-run, and failback; bad input exits 2 b
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,17 @@ def test_a_half_failed_failover_changes_no_setting_and_its_rerun_finishes_the_re
     assert "cdc-platform:link.mirrorStatus FAILED_OVER" in out
 
 
+def test_a_mirror_still_being_stopped_is_not_recorded_yet(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    code, api = link(monkeypatch, ["promote"], (200, "link-active.json"), (200, "mirrors-promoting.json"))
+    out = capsys.readouterr().out
+    assert code == 1  # not done yet
+    assert api.posts() == []
+    assert results(out)[RAW] == ("PENDING_STOPPED", "SKIPPED") and "run the command again" in out
+    assert "pulumi config set" not in out
+
+
 def test_a_whole_request_that_fails_marks_every_mirror_failed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: None
 ) -> None:
@@ -295,7 +307,15 @@ def test_the_real_client_posts_the_mirror_names_as_json_with_validate_only(tmp_p
     for the stack's REST endpoint through its test seam)."""
     answer = json.loads((DATA / "alter-raw-done.json").read_text())
 
+    bodies: list[bytes] = []
+
     def reply(connection: Any, head: bytes) -> None:
+        # Read the whole body before answering (closing on unread data would reset the connection).
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+        body = head.split(b"\r\n\r\n", 1)[1]
+        while len(body) < length:
+            body += connection.recv(65536)
+        bodies.append(body)
         data = json.dumps(answer).encode()
         connection.sendall(
             f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
@@ -314,4 +334,5 @@ def test_the_real_client_posts_the_mirror_names_as_json_with_validate_only(tmp_p
         f"POST /kafka/v3/clusters/lkc-7x9q2m/links/{LINK}/mirrors:failover?validate_only=true HTTP/1.1".encode()
     )
     assert b"Content-Type: application/json" in request
+    assert [json.loads(body) for body in bodies] == [{"mirror_topic_names": [RAW]}]
     assert b"Authorization: Basic S0FGS0FLRVk6a2Fma2Etc2VjcmV0" in request

@@ -16,7 +16,7 @@ from typing import Any
 
 from cdcctl.confluent_api import ConfluentApi, Credentials, https_endpoint
 from cdcctl.environment import required_variables
-from cdcctl.link import EXIT_REFUSED, Api, Half, act, preflight, refusal, report
+from cdcctl.link import EXIT_REFUSED, Api, Half, act, preflight, refusal, report, unfinished
 from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import belonging_to, deployed_outputs, recorded_outputs
 from cdcctl.status import KAFKA_KEY
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     progress.phase(f"{args.action}{' (validate only)' if args.dry_run else ''} of the mirrors")
     outcomes = act(args.action, half, check, client, credentials, args.dry_run)
     print(report(args.action, half, check, outcomes, args.dry_run))
-    return EXIT_REFUSED if any(o.result == "FAILED" for o in outcomes) else 0
+    return EXIT_REFUSED if unfinished(args.action, outcomes) else 0
 
 
 def _half(outputs: dict[str, Any], source: str, region: str, stack: str, settings_file: str) -> Half:
