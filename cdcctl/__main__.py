@@ -195,6 +195,23 @@ def build_parser() -> argparse.ArgumentParser:
         "path after the database was stopped; the command's deadline grows by the 300 s it may wait",
     )
     status.set_defaults(command_module="status")
+
+    link = commands.add_parser(
+        "link",
+        help="promote, fail over or resume a stack's mirror topics (Kafka REST), after a preflight",
+        description="Run it for the SURVIVING region's stack. Key from the environment: "
+        "CONFLUENT_KAFKA_API_KEY/_SECRET (Kafka API key of the stack's cluster; its owner holds ClusterOperator "
+        "and ResourceOwner on the mirror topics). It goes only to the stack's own REST endpoint (https, its "
+        "region; redirects never followed); the whole command gives up after 60 s. Prints per mirror what was "
+        "done and the `link.mirrorStatus` change + commands that record it.",
+    )
+    link.add_argument("action", choices=("promote", "failover", "resume"))
+    link.add_argument("--stack", required=True, type=stack_name)
+    link.add_argument(
+        "--outputs", help="the stack's outputs (`pulumi stack output --json`; - = stdin); default: the Pulumi CLI"
+    )
+    link.add_argument("--dry-run", action="store_true", help="validate only (Confluent's validate_only)")
+    link.set_defaults(command_module="link")
     return parser
 
 

@@ -140,6 +140,7 @@ def _aurora_cluster(args: Inputs) -> Inputs:
     host = f"{cluster}.cluster-{short_hash(cluster, length=12)}.rds.amazonaws.com"
     return {
         "clusterIdentifier": cluster,
+        "arn": f"arn:aws:rds:region:111122223333:cluster:{cluster}",  # the invoke's args carry no region
         "endpoint": host,
         "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
         "port": 5432,

@@ -52,6 +52,7 @@ class PlannedResource:
     delete_before_replace: bool = False
     retain_on_delete: bool = False
     replace_on_changes: list[str] = field(default_factory=list)  # the resource option, input paths
+    ignore_changes: list[str] = field(default_factory=list)  # the resource option, input paths
     outputs: dict[str, Any] = field(default_factory=dict)  # what the mock provider answered
 
     def as_json(self) -> dict[str, Any]:
@@ -117,6 +118,7 @@ class RecordingMonitor(MockMonitor):
                 delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                 replace_on_changes=list(getattr(request, "replaceOnChanges", [])),
+                ignore_changes=list(getattr(request, "ignoreChanges", [])),
                 outputs=json_format.MessageToDict(outputs),
             )
         )

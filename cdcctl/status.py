@@ -54,6 +54,7 @@ class LinkCheck:
     rest_endpoint: str
     credentials: Credentials
     mirror_status: str
+    peer_stack: str  # `link.peerStack`: named in the steps for the peer's side
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ def link_health(targets: MonitoringTargets, watch: LinkWatch, api: Api, check: L
     status, body = api.get(url, check.credentials)
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("link_name"), str):
         return [_http_failure("link", watch.name, status, body, KAFKA_KEY, targets.stack, KAFKA_ROLE)]
-    rows = [_link_row(watch.name, body, targets.stack)]
+    rows = [_link_row(watch.name, body, targets.stack, check.peer_stack)]
     status, body = api.get(f"{url}/mirrors", check.credentials)
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
         return [*rows, _http_failure("mirrors", watch.name, status, body, KAFKA_KEY, targets.stack, KAFKA_ROLE)]
@@ -272,7 +273,7 @@ def link_health(targets: MonitoringTargets, watch: LinkWatch, api: Api, check: L
     ]
 
 
-def _link_row(name: str, body: dict[str, Any], stack: str) -> Health:
+def _link_row(name: str, body: dict[str, Any], stack: str, peer: str) -> Health:
     state = str(body.get("link_state") or "UNKNOWN")
     if state == LINK_HEALTHY:
         return Health("link", name, state, True)
@@ -282,12 +283,15 @@ def _link_row(name: str, body: dict[str, Any], stack: str) -> Health:
     )
     detail = [error] if error != "NO_ERROR" else []
     detail += [str(body["link_error_message"])] if body.get("link_error_message") else []
-    return Health("link", name, state, False, _short(": ".join(detail)), step.format(name=name, stack=stack))
+    step = step.format(name=name, stack=stack, peer=peer)
+    return Health("link", name, state, False, _short(": ".join(detail)), step)
 
 
 def _mirror_row(name: str, mirror: dict[str, Any] | None, link: str, configured: str, stack: str) -> Health:
     if mirror is None:
-        return Health("mirror", name, "MISSING", False, "", MIRROR_STEPS["MISSING"].format(stack=stack))
+        source = name.split(".", 1)[-1]  # mirrors are `<peer region>.<source topic>` (core.naming.mirror_topic)
+        step = MIRROR_STEPS["MISSING"].format(name=name, link=link, source=source)
+        return Health("mirror", name, "MISSING", False, "", step)
     status = str(mirror.get("mirror_status") or "UNKNOWN")
     expected = EXPECTED_MIRROR_STATUS[configured]
     if status == expected:
@@ -307,7 +311,9 @@ def _mirror_row(name: str, mirror: dict[str, Any] | None, link: str, configured:
         status,
         False,
         "" if error in ("NO_ERROR", "NOT_SET") else _short(error),
-        step.format(name=name, link=link, stack=stack, configured=configured, behind=behind),
+        step.format(
+            name=name, link=link, stack=stack, configured=configured, behind=behind, action=LINK_ACTION.get(configured)
+        ),
     )
 
 
@@ -317,6 +323,8 @@ KAFKA_ROLE = "Operator on the cluster"
 LINK_HEALTHY = "ACTIVE"
 # The status each deployed `mirrorStatus` leaves a mirror in: promotion and failover end STOPPED
 # (terraform-provider-confluent waits for it, through PENDING_STOPPED).
+# The `cdcctl link` action that does what a configured status records.
+LINK_ACTION = {"PROMOTED": "promote", "FAILED_OVER": "failover"}
 EXPECTED_MIRROR_STATUS = {"ACTIVE": "ACTIVE", "PAUSED": "PAUSED", "PROMOTED": "STOPPED", "FAILED_OVER": "STOPPED"}
 PENDING_SETUP = ("PENDING_MIRROR", "PENDING_SYNCHRONIZE", "PENDING_SETUP_FOR_RESTORE", "PENDING_RESTORE")
 
@@ -328,13 +336,19 @@ LINK_STEPS = {
     "PAUSED": "paused outside the stack (it never pauses the link), so nothing mirrors: "
     "`confluent kafka link describe {name}`",
 }
+# A refresh that leaves mirror topics alone: refreshing one stores its live status, and during an outage
+# (SOURCE_UNAVAILABLE) that blocks the provider's failover (infra/cluster_link.py). `--exclude` takes URN
+# globs since Pulumi 3.158 (pulumi/pulumi#18828); .github/scripts/drift-refresh.sh uses the same glob.
+MIRROR_URNS = "**kafkaMirrorTopic:KafkaMirrorTopic::**"
+REFRESH_WITHOUT_MIRRORS = "pulumi refresh --stack {peer} --exclude '" + MIRROR_URNS + "'"
 LINK_ERROR_STEPS = {
     "AUTHENTICATION_ERROR": "the peer cluster refuses the link's key (the peer stack's `linkApiKey`): if it was "
-    "deleted or rotated, `pulumi up --refresh` the peer stack, then `pulumi up --stack {stack}`",
+    f"deleted or rotated outside Pulumi, `{REFRESH_WITHOUT_MIRRORS}` and `pulumi up --stack {{peer}}`, then "
+    "`pulumi up --stack {stack}`",
 }
 MIRROR_STEPS = {
-    "MISSING": "declared by the stack but not on the link: deleted outside Pulumi? "
-    "`pulumi up --refresh --stack {stack}`",
+    "MISSING": "declared by the stack but not on the link: deleted outside Pulumi? Re-create it as declared: "
+    "`confluent kafka mirror create {name} --link {link} --source-topic {source}` (never refresh mirror topics)",
     "FAILED": "mirroring failed: read the error, `confluent kafka mirror describe {name} --link {link}` and "
     "`confluent kafka mirror state-transition-error list {name} --link {link}`; check its source topic on the peer",
     "PAUSED": "paused outside the stack, so nothing mirrors to it: when that pause is over, "
@@ -342,7 +356,7 @@ MIRROR_STEPS = {
     "RESUMED": "mirroring although the stack pauses it (`mirrorStatus: PAUSED`): resumed outside Pulumi; "
     "`confluent kafka mirror pause {name} --link {link}`",
     "NOT STOPPED": "not stopped although the stack sets `mirrorStatus: {configured}`: the promotion or failover "
-    "did not run or failed; `pulumi up --refresh --stack {stack}`",
+    "did not run or failed; `cdcctl link {action} --stack {stack}`",
     "STOPPED": "promoted or failed over outside the stack: it will never mirror again; record what was done, "
     "`mirrorStatus: PROMOTED` or `FAILED_OVER`, in Pulumi.{stack}.yaml",
     "PENDING_STOPPED": "being promoted or failed over: check again in a few minutes (a promotion first waits "

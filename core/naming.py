@@ -46,6 +46,12 @@ def consumer_group_prefix(consumer: str) -> str:
     return f"{consumer}-"
 
 
+def consumer_home_groups(group_prefix: str, region: str) -> str:
+    """The prefix of a consumer's groups homed in `region` (`loan-consumer-us-east-1-`): the link syncs a
+    group's offsets only out of its home region (infra.cluster_link.link_config)."""
+    return f"{group_prefix}{region}-"
+
+
 def link_principal(region: str) -> str:
     """The principal whose key the peer's half of the cluster link presents to this region's cluster."""
     return f"cluster-link-{region}"

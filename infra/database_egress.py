@@ -31,6 +31,7 @@ import pulumi_confluentcloud as confluent
 from core import naming
 from core.config_node import ConfigError
 from core.naming import COMPONENT
+from functions.writer_follower import handler as follower
 from infra.database import POSTGRES_PORT, AuroraDatabase
 from infra.functions import execution_role, invoke_on
 from settings.model import NAMESPACE
@@ -80,7 +81,8 @@ class DatabaseEgress(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        args.database.admit(f"{name}-cluster-from-nlb", nlb_group, "CDC connector via egress NLB")
+        # The NLB's health check and forwarded connections both need it: the first target waits for it.
+        admitted = args.database.admit(f"{name}-cluster-from-nlb", nlb_group, "CDC connector via egress NLB")
         nlb = aws.lb.LoadBalancer(
             f"{name}-nlb",
             name=naming.aws_name(args.name_prefix, "cdc", limit=32),  # ELB names: <= 32 characters
@@ -102,7 +104,11 @@ class DatabaseEgress(pulumi.ComponentResource):
             protocol="TCP",
             port=POSTGRES_PORT,
             vpc_id=args.vpc_id,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port=str(POSTGRES_PORT)),
+            # TCP check every 10 s, healthy after 2 (defaults 30 s and 3): the follower's run at deploy waits
+            # for healthy within its timeout (functions/writer_follower/handler.py HEALTH_POLL_S, TIMEOUT_S).
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                protocol="TCP", port=str(POSTGRES_PORT), interval=10, healthy_threshold=2, unhealthy_threshold=2
+            ),
             opts=kept,
         )
         listener = aws.lb.Listener(
@@ -143,8 +149,8 @@ class DatabaseEgress(pulumi.ComponentResource):
             private_link_access_point=confluent.DnsRecordPrivateLinkAccessPointArgs(id=access_point.id),
             opts=kept,
         )
-        first_target = self._writer_follower(name, args)
-        self.ready: list[pulumi.Resource] = [access_point, record, first_target]
+        first_target = self._writer_follower(name, args, [listener, admitted])
+        self.ready: list[pulumi.Resource] = [access_point, record, admitted, first_target]
         self.register_outputs({"access_point_id": access_point.id, "target_group_arn": self.target_group.arn})
 
     def _gateway_principal(self, gateway_id: pulumi.Output[str], args: DatabaseEgressArgs) -> pulumi.Output[str]:
@@ -171,9 +177,10 @@ class DatabaseEgress(pulumi.ComponentResource):
         )
         return lookup.aws_egress_private_link_gateways.apply(first)
 
-    def _writer_follower(self, name: str, args: DatabaseEgressArgs) -> pulumi.Resource:
+    def _writer_follower(self, name: str, args: DatabaseEgressArgs, path: list[pulumi.Resource]) -> pulumi.Resource:
         """The function, its triggers (the cluster's RDS events and a schedule), and its first run at
-        deploy, which registers the writer before the connector starts."""
+        deploy, which registers the writer and waits for it to pass the NLB's health check (so after
+        `path`: the listener and the cluster's ingress rule from the NLB) before the connector starts."""
         child = pulumi.ResourceOptions(parent=self)
         role = execution_role(f"{name}-follower-role", child)
         aws.iam.RolePolicyAttachment(
@@ -212,10 +219,10 @@ class DatabaseEgress(pulumi.ComponentResource):
             handler="handler.main",
             code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(FOLLOWER_HANDLER)}),
             role=role.arn,
-            timeout=30,
+            timeout=follower.TIMEOUT_S,
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
-                    "CLUSTER_ID": args.database.cluster.cluster_identifier,
+                    "CLUSTER_ARN": args.database.cluster.arn,
                     "WRITER_ENDPOINT": args.database.writer_endpoint,
                     "TARGET_GROUP_ARN": self.target_group.arn,
                     "PORT": str(POSTGRES_PORT),
@@ -227,13 +234,11 @@ class DatabaseEgress(pulumi.ComponentResource):
             "failover": aws.cloudwatch.EventRule(
                 f"{name}-on-failover",
                 description="RDS events of the CDC source cluster (the follower acts on failovers)",
-                event_pattern=args.database.cluster.cluster_identifier.apply(
-                    lambda cluster: json.dumps(
-                        {
-                            "source": ["aws.rds"],
-                            "detail-type": ["RDS DB Cluster Event"],
-                            "detail": {"SourceIdentifier": [cluster]},
-                        }
+                # On the cluster's ARN (`resources`), never `detail.SourceIdentifier`: AWS documents it both
+                # with and without an `rds:` prefix (DATA-PLANE-FACTS.md, Aurora failover events).
+                event_pattern=args.database.cluster.arn.apply(
+                    lambda arn: json.dumps(
+                        {"source": ["aws.rds"], "detail-type": ["RDS DB Cluster Event"], "resources": [arn]}
                     )
                 ),
                 opts=child,
@@ -250,5 +255,5 @@ class DatabaseEgress(pulumi.ComponentResource):
             input=json.dumps({"source": "cdc-platform.deploy"}),
             # Run again whenever the target group or the cluster is replaced.
             triggers={"target_group": self.target_group.arn, "cluster": args.database.cluster.cluster_identifier},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=path),
         )

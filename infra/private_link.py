@@ -8,8 +8,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_confluentcloud as confluent
 
+from core.config_node import ConfigError
 from core.naming import COMPONENT
-from settings.model import PrivateLinkSettings
+from settings.model import NAMESPACE, PrivateLinkSettings
 
 # Kafka clients use 9092, the REST and Flink endpoints 443.
 _PORTS = (443, 9092)
@@ -23,6 +24,7 @@ class PrivateLinkArgs:
     network: PrivateLinkSettings
     schema_registry_id: pulumi.Input[str]  # the environment's registry (lsrc-...), served privately here
     protect: bool  # prod: deleting the network, endpoint or DNS cuts every client off
+    settings_file: str  # named when the network's endpoint suffix is not the dot form
 
 
 class PrivateLinkNetwork(pulumi.ComponentResource):
@@ -120,11 +122,28 @@ class PrivateLinkNetwork(pulumi.ComponentResource):
         # on private endpoints" (CC flink/operate-and-deploy/private-networking): statements go to the
         # network's private Flink endpoint, `https://flink` + the network's endpoint suffix (TF docs
         # confluent_flink_statement.md), which the zone's `*` record resolves to the VPC endpoint.
-        self.flink_endpoint = pulumi.Output.concat("https://flink", self.network.endpoint_suffix)
+        suffix = pulumi.Output.all(self.network.endpoint_suffix, self.network.dns_domain).apply(
+            lambda parts: _dot_form(str(parts[0]), str(parts[1]), args.settings_file)
+        )
+        self.flink_endpoint = pulumi.Output.concat("https://flink", suffix)
         # With a Confluent network and a Dedicated cluster in the region, Confluent serves the
         # environment's registry privately (CC sr/fundamentals/sr-private-link) at `https://<lsrc-id>` +
         # the network's endpoint suffix (TF docs confluent_schema, confluent_network): under the network's
         # zone and its `*` record, like the Flink endpoint (the `...aws.private.confluent.cloud` form of
         # `private_regional_rest_endpoints` lies outside that zone).
-        self.registry_endpoint = pulumi.Output.concat("https://", args.schema_registry_id, self.network.endpoint_suffix)
+        self.registry_endpoint = pulumi.Output.concat("https://", args.schema_registry_id, suffix)
         self.register_outputs({"network_id": self.network.id, "endpoint_id": self.endpoint.id})
+
+
+def _dot_form(suffix: str, domain: str, settings_file: str) -> str:
+    """The endpoint suffix as `.<dns domain>`: only then is `flink<suffix>` (and the registry's name) one label
+    under the private zone, answered by its `*` record. TF docs confluent_network show both a dot form
+    (`.pr123a.us-east-2.aws.confluent.cloud`) and a dash form (`-pr123a...`), which the zone would not cover."""
+    if suffix != f".{domain}":
+        raise ConfigError(
+            settings_file,
+            f"{NAMESPACE}:network.type",
+            f"the Confluent network's endpoint suffix {suffix!r} is not `.{domain}`: its private Flink and registry "
+            "names would fall outside the private zone's `*` record; this network cannot serve the stack",
+        )
+    return suffix

@@ -8,13 +8,17 @@ from settings.model import STACK_REFERENCE, LinkSettings
 
 # Mirror topic states Confluent lets a program set, and the moves between them it allows
 # (terraform-provider-confluent resource_kafka_mirror_topic.go: ACTIVE <-> PAUSED, ACTIVE|PAUSED ->
-# PROMOTED, ACTIVE|PAUSED -> FAILED_OVER; promotion and failover are final).
+# PROMOTED, ACTIVE|PAUSED -> FAILED_OVER; promotion and failover are final for a mirror). Back to ACTIVE
+# from PROMOTED/FAILED_OVER is failback: NEW mirrors, once the stopped topics are deleted and their
+# resources removed from state (`cdcctl link resume` prints the steps; infra/cluster_link.py warns).
 MIRROR_STATUSES = ("ACTIVE", "PAUSED", "PROMOTED", "FAILED_OVER")
+# Final: the mirror stopped mirroring (`cdcctl link promote|failover` did it; the setting records it).
+STOPPING_STATUSES = ("PROMOTED", "FAILED_OVER")
 MIRROR_TRANSITIONS = {
     "ACTIVE": {"ACTIVE", "PAUSED", "PROMOTED", "FAILED_OVER"},
     "PAUSED": {"PAUSED", "ACTIVE", "PROMOTED", "FAILED_OVER"},
-    "PROMOTED": {"PROMOTED"},
-    "FAILED_OVER": {"FAILED_OVER"},
+    "PROMOTED": {"PROMOTED", "ACTIVE"},
+    "FAILED_OVER": {"FAILED_OVER", "ACTIVE"},
 }
 
 
@@ -36,5 +40,5 @@ def mirror_transition_problem(previous: str | None, status: str) -> str | None:
         return None
     return (
         f"mirror topics are {previous}, which cannot become {status} (Confluent allows ACTIVE <-> PAUSED, "
-        "then PROMOTED or FAILED_OVER once, for good)"
+        "then PROMOTED or FAILED_OVER once; failback to ACTIVE re-creates them)"
     )

@@ -65,7 +65,20 @@ def parse_region(f: dict[str, Node], stack: str, raw: Mapping[str, Any], protect
         credentials=parse_credentials(f["credentials"], region),
     )
     _require_secrets(settings, raw, f["region"].file)
+    _require_egress_principal(settings, f["network"], protect)
     return settings
+
+
+def _require_egress_principal(region: RegionSettings, network: Node, protect: bool) -> None:
+    """A protected stack names Confluent's egress principal before its first `up`: without it the program
+    asks the network's gateway, whose answer is unconfirmed for a Confluent network's own gateway, and a
+    failed first `up` leaves protected, half-built networking behind."""
+    egress = region.private_link is not None and region.aurora is not None and region.cdc.enabled
+    if protect and egress and region.private_link is not None and region.private_link.egress_principal_arn is None:
+        Node(None, network.file, f"{network.path}.egressPrincipalArn").fail(
+            "is required in a protected stack before its first `pulumi up`: Confluent's IAM principal for egress "
+            "PrivateLink, from the Confluent Console (the network's egress endpoints)"
+        )
 
 
 def _require_secrets(region: RegionSettings, raw: Mapping[str, Any], file: str) -> None:

@@ -153,6 +153,7 @@ class RegionLayer:
                 network=private_link,
                 schema_registry_id=self.glob.schema_registry.id,
                 protect=self.protect,
+                settings_file=self.file,
             ),
             opts=self.in_region,
         )
@@ -336,6 +337,8 @@ class RegionLayer:
                 peer=PeerOutputs.from_stack(peer),
                 previous=previous_deployment.get_output(REGION_EXPORTS.cluster_link),
                 group_prefixes=[naming.consumer_group_prefix(c) for c in self.consumers],
+                local_topics=self.policy[naming.link_principal(self.region)].mirrored_topics,
+                previous_topics=previous_deployment.get_output(REGION_EXPORTS.linked_topics),
                 protect=self.protect,
                 settings_file=self.file,
             ),

@@ -106,7 +106,7 @@ def test_consumers_read_their_topics_and_the_mirrors_and_their_offsets_follow(
     assert config["consumer.offset.sync.enable"] == "true" and config["acl.sync.enable"] == "false"
     assert config["consumer.group.prefix.enable"] == "false"  # a consumer keeps its group name in both regions
     filters = json.loads(config["consumer.offset.group.filters"])["groupFilters"]
-    assert sorted(f["name"] for f in filters) == CONSUMER_PREFIXES
+    assert sorted(f["name"] for f in filters) == [f"{c}{region_of(peer)}-" for c in CONSUMER_PREFIXES]
     assert {(f["patternType"], f["filterType"]) for f in filters} == {("PREFIXED", "INCLUDE")}
     ids = principal_ids(plans["prod"])
     for consumer in {r.consumer for r in ROUTES if r.consumer}:
@@ -184,7 +184,7 @@ def test_failover_is_a_settings_change_carried_to_every_mirror(project: Path) ->
         ("PAUSED", "ACTIVE", True),
         ("PAUSED", "PROMOTED", True),
         ("ACTIVE", "FAILED_OVER", True),
-        ("PROMOTED", "ACTIVE", False),
+        ("PROMOTED", "ACTIVE", True),  # failback: new mirrors (warned)
         ("FAILED_OVER", "PAUSED", False),
         ("PROMOTED", "FAILED_OVER", False),
     ],
@@ -227,3 +227,135 @@ def test_a_route_topic_under_the_link_prefix_is_refused(project: Path) -> None:
     with pytest.raises(ConfigError) as error:
         plan("prod-east", project)
     assert error.value.path == "routes[0].outputTopic" and "the prefix of the peer's mirrors" in str(error.value)
+
+
+def add_route(project: Path, topic: str) -> None:
+    path = project / "flink_sql/routes.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["routes"].append(
+        {
+            "id": "loan-closed",
+            "outputTopic": topic,
+            "conditions": [{"field": "event_type", "operator": "equals", "value": "LoanClosed"}],
+        }
+    )
+    path.write_text(yaml.safe_dump(document))
+
+
+@pytest.mark.plans
+def test_recorded_failover_never_calls_confluent_again(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`cdcctl link failover` did it; the setting records it: status changes are ignored then, so a stale
+    ACTIVE (or a refreshed SOURCE_UNAVAILABLE) in state never reaches the provider's transition check."""
+    first = plan("prod-east", project)
+    assert {tuple(m.ignore_changes) for m in of_type(first, "KafkaMirrorTopic")} == {()}
+    for status, action in (("FAILED_OVER", "failover"), ("PROMOTED", "promote")):
+        set_link(project, "prod-east", mirrorStatus=status)
+        with caplog.at_level(logging.WARNING):
+            second = plan("prod-east", project, previous=first.raw_outputs)
+        assert [r for r in caplog.records if f"what `cdcctl link {action} --stack prod-east` did" in r.getMessage()]
+        assert {tuple(m.ignore_changes) for m in of_type(second, "KafkaMirrorTopic")} == {("status",)}
+        assert {m.retain_on_delete for m in of_type(second, "KafkaMirrorTopic")} == {True}
+
+
+def test_the_link_is_deleted_before_its_replacement_under_the_same_name(plans: dict[str, Plan]) -> None:
+    assert link_of(plans["prod-east"]).delete_before_replace
+
+
+@pytest.mark.plans
+def test_new_mirrors_wait_while_the_status_is_not_active(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    set_link(project, "prod-east", mirrorStatus="PAUSED")
+    first = plan("prod-east", project)  # first deployment already paused: every mirror would start ACTIVE
+    assert not of_type(first, "KafkaMirrorTopic")
+    set_link(project, "prod-east", mirrorStatus="ACTIVE")
+    second = plan("prod-east", project, previous=first.raw_outputs)
+    before = set(mirrors_of(second))
+    set_link(project, "prod-east", mirrorStatus="PAUSED")
+    add_route(project, "filtered-loan-closed-events")
+    with caplog.at_level(logging.WARNING):
+        third = plan("prod-east", project, previous=second.raw_outputs)
+    assert set(mirrors_of(third)) == before  # the peer's new topic is not mirrored while paused
+    assert third.outputs["clusterLink"]["mirrors"] == sorted(before)
+    (warning,) = [
+        r.getMessage() for r in caplog.records if "held back" in r.getMessage() and "closed" in r.getMessage()
+    ]
+    assert "while `link.mirrorStatus` is PAUSED" in warning
+    set_link(project, "prod-east", mirrorStatus="ACTIVE")
+    fourth = plan("prod-east", project, previous=third.raw_outputs)
+    assert set(mirrors_of(fourth)) == before | {"us-west-2.filtered-loan-closed-events"}
+
+
+@pytest.mark.plans
+def test_renaming_the_link_under_existing_mirrors_is_refused(project: Path) -> None:
+    first = plan("prod-east", project)
+    path = project / "Pulumi.prod.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["cdc-platform:environment"]["name"] = "cdc-production"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError) as error:
+        plan("prod-east", project, previous=first.raw_outputs)
+    assert (error.value.file, error.value.path) == ("Pulumi.prod-east.yaml", "cdc-platform:link")
+    assert "replaces it and its 5 mirror topics" in str(error.value)
+
+
+@pytest.mark.plans
+def test_a_route_added_in_one_deploy_names_the_catch_up_run(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The peer mirrors this region's topics as of its own last `up`: prod-west deployed before the new route
+    existed, so prod-east warns that prod-west must run again; once it has, no warning."""
+    east_before, west_before = plan("prod-east", project).raw_outputs, plan("prod-west", project).raw_outputs
+    add_route(project, "filtered-loan-closed-events")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        plan("prod-east", project, previous=east_before, peer_outputs=west_before)
+    (warning,) = [r.getMessage() for r in caplog.records if "does not mirror" in r.getMessage()]
+    assert "does not mirror filtered-loan-closed-events yet" in warning
+    assert "pulumi up --stack acme-lending/cdc-platform/prod-west" in warning
+    west_after = plan("prod-west", project).raw_outputs
+    assert "us-east-1.filtered-loan-closed-events" in west_after["clusterLink"]["mirrors"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        plan("prod-east", project, previous=east_before, peer_outputs=west_after)
+    assert not [r for r in caplog.records if "does not mirror" in r.getMessage()]
+
+
+def synced(filters: str, group: str) -> bool:
+    """Confluent's group filters: INCLUDE/EXCLUDE, LITERAL (whole name) or PREFIXED; an exclusion wins."""
+    rules = json.loads(filters)["groupFilters"]
+
+    def matches(rule: dict[str, str]) -> bool:
+        name = rule["name"]
+        return group == name or name == "*" if rule["patternType"] == "LITERAL" else group.startswith(name)
+
+    included = any(matches(r) for r in rules if r["filterType"] == "INCLUDE")
+    return included and not any(matches(r) for r in rules if r["filterType"] == "EXCLUDE")
+
+
+@pytest.mark.parametrize("stack, peer", PAIRS)
+def test_offsets_sync_only_out_of_a_groups_home_region(plans: dict[str, Plan], stack: str, peer: str) -> None:
+    """A group consuming in its home region is never overwritten there; one homed in the peer's region
+    arrives here with its offsets, so its consumer moves region under the same group id."""
+    filters = link_of(plans[stack]).inputs["config"]["consumer.offset.group.filters"]
+    here, there = region_of(stack), region_of(peer)
+    for prefix in CONSUMER_PREFIXES:
+        assert not synced(filters, f"{prefix}{here}-ledger")  # live here: its offsets are its own
+        assert synced(filters, f"{prefix}{there}-ledger")  # moves here from the peer with its offsets
+        assert not synced(filters, f"{prefix}ledger")  # no home region: never synced either way
+    assert not synced(filters, f"payments-{there}-ledger")  # not a route consumer's group
+    # Each group is synced in exactly one direction: the two halves' filters never both take a group.
+    other = link_of(plans[peer]).inputs["config"]["consumer.offset.group.filters"]
+    for prefix in CONSUMER_PREFIXES:
+        for region in (here, there):
+            assert synced(filters, f"{prefix}{region}-g") != synced(other, f"{prefix}{region}-g")
+
+
+@pytest.mark.plans
+def test_failback_to_active_is_planned_with_a_warning_and_status_followed_again(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = plan("prod-east", project)
+    set_link(project, "prod-east", mirrorStatus="FAILED_OVER")
+    second = plan("prod-east", project, previous=first.raw_outputs)
+    set_link(project, "prod-east", mirrorStatus="ACTIVE")
+    with caplog.at_level(logging.WARNING):
+        third = plan("prod-east", project, previous=second.raw_outputs)
+    assert [r for r in caplog.records if r.getMessage().startswith("failback from FAILED_OVER")]
+    assert {tuple(m.ignore_changes) for m in of_type(third, "KafkaMirrorTopic")} == {()}

@@ -58,6 +58,8 @@ def test_the_configuration_is_the_plans(plans: dict[str, Plan], stack: str, caps
         assert config["topics"] == topics_of(consumer)
         assert config["librdkafka"]["group.id"].startswith(config["groupPrefix"])
         assert config["java"]["group.id"].startswith(config["groupPrefix"])
+        # Homed in the stack's region: the link syncs its offsets out of this region only.
+        assert config["librdkafka"]["group.id"].startswith(f"{config['groupPrefix']}{plan.outputs['region']}-")
 
 
 def test_what_it_may_read_is_what_its_role_bindings_grant(

@@ -16,7 +16,10 @@ import yaml
 
 from cdcctl import mocks
 from cdcctl.plan import Plan, plan
-from tests.helpers import edit_stack, of_type, one
+from core.config_node import ConfigError
+from tests.helpers import edit_stack, load_function, of_type, one
+
+handler = load_function("writer_follower")
 
 PROD_REGIONS = [("prod-east", "us-east-1"), ("prod-west", "us-west-2")]
 
@@ -80,8 +83,9 @@ def test_the_connector_reaches_aurora_through_egress_privatelink(
     service = one(p, "VpcEndpointService")
     endpoint = access_point.inputs["awsEgressPrivateLinkEndpoint"]
     assert endpoint["vpcEndpointServiceName"] == service.outputs["serviceName"]
-    confluent_principal = mocks.LOOKUPS["getGateway"]({"id": gateway})["awsEgressPrivateLinkGateways"][0]
-    assert service.inputs["allowedPrincipals"] == [confluent_principal["principalArn"]]
+    # A protected stack names Confluent's principal in its settings (no gateway lookup to depend on).
+    configured = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"]["cdc-platform:network"]
+    assert service.inputs["allowedPrincipals"] == [configured["egressPrincipalArn"]]
     nlb = one(p, "LoadBalancer")
     assert service.inputs["networkLoadBalancerArns"] == [nlb.outputs["arn"]]
     # The writer is in one zone (and moves): every zone forwards to it, and the endpoint spans zones.
@@ -106,6 +110,22 @@ def test_without_a_gateway_principal_the_egress_asks_for_the_setting(
     monkeypatch.setitem(
         mocks.LOOKUPS, "getGateway", lambda args: {"id": args["id"], "awsEgressPrivateLinkGateways": []}
     )
+    for stack in ("prod-east", "prod-west"):  # prod-east's plan reads its link peer's
+        path = project / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text())
+        del document["config"]["cdc-platform:network"]["egressPrincipalArn"]
+        path.write_text(yaml.safe_dump(document))
+    # A protected stack: refused by the settings, before anything is registered.
+    with pytest.raises(ConfigError) as error:
+        plan("prod-east", project)
+    assert (error.value.file, error.value.path) == ("Pulumi.prod-east.yaml", "cdc-platform:network.egressPrincipalArn")
+    assert "before its first `pulumi up`" in str(error.value)
+    # Unprotected: the gateway is asked, and an empty answer asks for the setting.
+    for stack in ("prod-east", "prod-west"):
+        path = project / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text())
+        document["config"]["cdc-platform:protect"] = False
+        path.write_text(yaml.safe_dump(document))
     with pytest.raises(Exception, match=r"network\.egressPrincipalArn: is required"):
         plan("prod-east", project)
     arn = "arn:aws:iam::123456789012:role/confluent-egress"
@@ -122,17 +142,31 @@ def test_the_writer_follower_listens_to_the_clusters_rds_events_and_a_schedule(
     function = one(p, "Function")
     variables = function.inputs["environment"]["variables"]
     cluster = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"]["cdc-platform:aurora"]
-    assert variables["CLUSTER_ID"] == cluster["clusterIdentifier"]
+    assert variables["CLUSTER_ARN"].endswith(f":cluster:{cluster['clusterIdentifier']}")
     assert variables["WRITER_ENDPOINT"] == p.outputs["databaseWriterEndpoint"]
     assert variables["TARGET_GROUP_ARN"] == one(p, "TargetGroup").outputs["arn"]
     rules = {r.name: r for r in of_type(p, "EventRule")}
     (failover,) = [r for r in rules.values() if "eventPattern" in r.inputs]
     pattern = json.loads(failover.inputs["eventPattern"])
+    # On the cluster's ARN, never on detail.SourceIdentifier (documented with and without `rds:`).
     assert pattern == {
         "source": ["aws.rds"],
         "detail-type": ["RDS DB Cluster Event"],
-        "detail": {"SourceIdentifier": [cluster["clusterIdentifier"]]},
+        "resources": [variables["CLUSTER_ARN"]],
     }
+    assert function.inputs["timeout"] == handler.TIMEOUT_S
+    # The first run waits for the writer's health: after the listener and the cluster's ingress rule from
+    # the NLB, and the connector after it.
+    first = one(p, "Invocation")
+    rule = one(p, "SecurityGroupIngressRule", lambda r: r.name.endswith("-cluster-from-nlb"))
+    assert rule.urn in first.dependencies and one(p, "Listener").urn in first.dependencies
+    connector = one(p, "Connector")
+    assert rule.urn in connector.dependencies and first.urn in connector.dependencies
+    health = one(p, "TargetGroup").inputs["healthCheck"]
+    # Healthy within the function's timeout: registration + 2 checks 10 s apart fit in TIMEOUT_S - MARGIN_S.
+    assert (
+        health["interval"] * health["healthyThreshold"] + handler.HEALTH_POLL_S < handler.TIMEOUT_S - handler.MARGIN_S
+    )
     assert any(r.inputs.get("scheduleExpression", "").startswith("rate(") for r in rules.values())
     targets = of_type(p, "EventTarget")
     assert {t.inputs["rule"] for t in targets} == {r.outputs["name"] for r in rules.values()}
@@ -227,3 +261,22 @@ def test_without_cdc_nothing_writes_the_raw_topic_and_no_statement_is_deployed(
     assert not of_type(p, "FlinkStatement") and not of_type(p, "Connector")
     (warning,) = gate_warnings(caplog)
     assert "cdc.enabled is false" in warning
+
+
+@pytest.mark.plans
+def test_a_network_whose_endpoint_suffix_is_not_the_dot_form_is_refused(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`flink` + a dash-form suffix (`-n-abc.us-east-1...`) is not one label under the private zone: its `*`
+    record would not answer it, so private Flink and registry names would not resolve."""
+
+    def dash_form(resource_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        answer = original(resource_id, inputs)
+        return {**answer, "endpointSuffix": "-" + answer["endpointSuffix"][1:]}
+
+    original = mocks.RESOURCE_TYPES["Network"].outputs
+    monkeypatch.setitem(mocks.RESOURCE_TYPES, "Network", mocks.MockType("n", dash_form))
+    with pytest.raises(ConfigError) as error:
+        plan("prod-east", project)
+    assert (error.value.file, error.value.path) == ("Pulumi.prod-east.yaml", "cdc-platform:network.type")
+    assert "is not `.n-" in str(error.value)

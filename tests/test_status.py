@@ -227,7 +227,8 @@ def test_a_deleted_connector_and_a_revoked_flink_key(
         (
             "link-authentication-error.json",
             "UNAVAILABLE",
-            "`pulumi up --refresh` the peer stack, then `pulumi up --stack prod-east`",
+            "`pulumi refresh --stack acme-lending/cdc-platform/prod-west --exclude "
+            "'**kafkaMirrorTopic:KafkaMirrorTopic::**'` and `pulumi up --stack acme-lending/cdc-platform/prod-west`",
             "AUTHENTICATION_ERROR: Please check your api key and secret",
         ),
         (
@@ -293,7 +294,7 @@ def test_a_failed_mirror_shows_its_error_and_what_to_do(
             "FAILED_OVER",
             "mirrors-active.json",
             {
-                m: ("ACTIVE", "`mirrorStatus: FAILED_OVER`: the promotion or failover did not run")
+                m: ("ACTIVE", "did not run or failed; `cdcctl link failover --stack prod-east`")
                 for m in (CAR, LOAN, RAW)
             },
         ),
@@ -329,7 +330,9 @@ def test_a_mirror_the_stack_declares_but_the_link_lacks_is_missing(
     assert rows(capsys.readouterr().out)[service] == [
         "mirror",
         "MISSING",
-        "declared by the stack but not on the link: deleted outside Pulumi? `pulumi up --refresh --stack prod-east`",
+        "declared by the stack but not on the link: deleted outside Pulumi? Re-create it as declared: "
+        f"`confluent kafka mirror create {service} --link {LINK} --source-topic filtered-service-events` "
+        "(never refresh mirror topics)",
     ]
 
 

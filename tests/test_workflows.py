@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cdcctl.status import MIRROR_URNS
 from tests.helpers import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -674,7 +675,8 @@ def test_drift_reads_exit_code_7_as_drift_and_anything_else_non_zero_as_an_error
     done = runner.step(script(job, "drift-refresh.sh"), {"STACK": "prod-east", "FAKE_REFRESH_EXIT": str(code)})
     assert done.returncode == 0, done.stderr  # the step reports; the issue step decides the outcome
     assert runner.log() == [
-        f"pulumi refresh --preview-only --expect-no-changes --diff --non-interactive --stack {PROJECT}/prod-east"
+        "pulumi refresh --preview-only --expect-no-changes --diff --non-interactive "
+        f"--exclude {MIRROR_URNS} --stack {PROJECT}/prod-east"
     ]
     assert runner.outputs() == {"state": state, "exit-code": str(code)}
     assert "raw-business-events" in (runner.dir / "refresh.txt").read_text()  # what the issue quotes

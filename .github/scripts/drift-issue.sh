@@ -17,8 +17,8 @@ case "${STATE:-}" in
       gh issue close "$existing" --repo "$GITHUB_REPOSITORY" --comment "No drift in $RUN_URL: closing."
     fi
     exit 0 ;;
-  drift) what='differs from its last deployment (`pulumi refresh --preview-only --expect-no-changes` exited 7)' ;;
-  error) what="could not be checked (\`pulumi refresh --preview-only\` exited ${EXIT_CODE:-?})" ;;
+  drift) what='differs from its last deployment (`pulumi refresh --preview-only --expect-no-changes` without mirror topics exited 7)' ;;
+  error) what="could not be checked (\`pulumi refresh --preview-only\` without mirror topics exited ${EXIT_CODE:-?})" ;;
   *) what='could not be checked: the job failed before the refresh ran (runner, OIDC trust, install: see the run)' ;;
 esac
 {

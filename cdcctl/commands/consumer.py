@@ -58,7 +58,9 @@ class ConsumerConfig:
 
     @property
     def group_id(self) -> str:
-        return f"{self.group_prefix}group"
+        """Homed in the stack's region: the link syncs its offsets to the peer, never onto it here
+        (infra.cluster_link.link_config); keep it when the consumer moves region."""
+        return f"{naming.consumer_home_groups(self.group_prefix, self.region)}group"
 
     @property
     def secrets_command(self) -> str:
@@ -249,7 +251,9 @@ def as_text(c: ConsumerConfig) -> str:
     if c.peer_mirrors:
         lines.append(f"# Also readable here, the peer's records mirrored: {', '.join(c.peer_mirrors)}")
     lines += [
-        f"# Consumer groups: group.id must start with {c.group_prefix} (it may read groups {c.group_prefix}* only)",
+        f"# Consumer groups: group.id must start with {c.group_prefix} (it may read groups {c.group_prefix}* only);",
+        f"#   name them {naming.consumer_home_groups(c.group_prefix, c.region)}* (home region {c.region}): their "
+        "offsets follow them to the peer region; keep that id if the consumer moves there",
         f"# Secret keys: Secrets Manager secret {c.secret_name} ({c.region}), readable by the roles the stack",
         f"#   settings name for {c.consumer} only: {c.secrets_command}",
         f"#   gives {', '.join(CREDENTIAL_KEYS)}: put them where <...> stands below",

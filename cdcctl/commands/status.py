@@ -26,7 +26,7 @@ from core.progress import Progress
 from core.region_exports import LINK_EXPORT, REGION_EXPORTS
 from monitoring.targets import MonitoringTargets
 from settings.link import MIRROR_STATUSES
-from settings.model import region_settings
+from settings.model import link_settings, region_settings
 
 EXIT_UNHEALTHY = 1
 CLOUD_KEY = "CONFLUENT_CLOUD_API_KEY"
@@ -41,7 +41,9 @@ resume = ConnectorResume()
 
 
 def run(args: argparse.Namespace) -> int:
-    region = region_settings(stack_settings(args.stack)).region  # a global stack runs no connector: exit 2
+    settings = stack_settings(args.stack)
+    region = region_settings(settings).region  # a global stack runs no connector: exit 2
+    peer = link_settings(settings)
     if args.outputs:
         outputs, source = recorded_outputs(args.outputs), args.outputs
     else:
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         keys.get(CLOUD_KEY),
         keys[FLINK_KEY],
         progress.phase,
-        LinkCheck(link[0], keys[KAFKA_KEY], link[1]) if link else None,
+        LinkCheck(link[0], keys[KAFKA_KEY], link[1], peer.peer_stack if peer else "the peer stack") if link else None,
         resume if args.resume_connector else None,
     )
     print(table(targets.stack, targets.region, rows))

@@ -24,9 +24,18 @@ from typing import Any
 # and event messages for Aurora, DB cluster events). Any other event of the "failover" category also
 # re-checks: reconciling is idempotent, and the 5-minute schedule covers a check made too early.
 FAILOVER_DONE = "RDS-EVENT-0071"
-# A new function's role may not be usable for some seconds (IAM propagation): the run at deploy retries.
-DEPLOY_ATTEMPTS = 6
-DEPLOY_BACKOFF_S = 5.0
+# The function's timeout (infra/database_egress.py sets it from here): every wait of a run fits in it,
+# with MARGIN_S left to report.
+TIMEOUT_S = 60
+MARGIN_S = 5.0
+# A new function's role may not be usable for some seconds (IAM propagation): the run at deploy retries
+# (2 + 4 + 6 = 12 s at most).
+DEPLOY_ATTEMPTS = 4
+DEPLOY_BACKOFF_S = 2.0
+# At deploy the run then waits for the NLB's TCP health check to pass on the writer (the target group
+# checks every 10 s, healthy after 2: infra/database_egress.py), so the connector never starts on a target
+# the NLB does not forward to (no route, or the Aurora security group not admitting the NLB).
+HEALTH_POLL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -35,12 +44,14 @@ class Change:
     deregister: tuple[str, ...]
 
 
-def should_reconcile(event: Mapping[str, Any], cluster_id: str) -> tuple[bool, str]:
-    """Whether this invocation re-points the target, and why (for the log)."""
+def should_reconcile(event: Mapping[str, Any], cluster_arn: str) -> tuple[bool, str]:
+    """Whether this invocation re-points the target, and why (for the log). An RDS event is the cluster's
+    when its ARN is in `resources` or is `detail.SourceArn` (EventBridge's RDS event sample); never by
+    `detail.SourceIdentifier`, documented both as `rds:<cluster>` and as the bare name."""
     if event.get("source") == "aws.rds":
         detail = event.get("detail") or {}
-        if detail.get("SourceIdentifier") != cluster_id:
-            return False, f"event for {detail.get('SourceIdentifier')!r}, not {cluster_id!r}"
+        if cluster_arn not in (event.get("resources") or []) and detail.get("SourceArn") != cluster_arn:
+            return False, f"event for {detail.get('SourceArn')!r}, not {cluster_arn!r}"
         if "failover" in (detail.get("EventCategories") or []) or detail.get("EventID") == FAILOVER_DONE:
             return True, f"{detail.get('EventID')}: {detail.get('Message', '')}".strip()
         return False, f"{detail.get('EventID')} is not a failover"
@@ -61,6 +72,24 @@ def reconcile(writer_ip: str, targets: list[Mapping[str, Any]]) -> Change:
     )
 
 
+class Budget:
+    """The seconds a run may still wait: the Lambda context's remaining time (the full TIMEOUT_S without
+    one) less MARGIN_S, spent by every sleep."""
+
+    def __init__(self, context: object, sleep: Callable[[float], None]) -> None:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        self.left = (remaining() / 1000 if callable(remaining) else TIMEOUT_S) - MARGIN_S
+        self._sleep = sleep
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep `seconds` if they fit; False (and no sleep) when they do not."""
+        if seconds > self.left:
+            return False
+        self.left -= seconds
+        self._sleep(seconds)
+        return True
+
+
 def main(
     event: Mapping[str, Any],
     context: object,
@@ -68,17 +97,16 @@ def main(
     elbv2: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Lambda entry point (TARGET_GROUP_ARN, WRITER_ENDPOINT, CLUSTER_ID, PORT in the environment).
-    At deploy a failure raises, so `pulumi up` fails before the connector starts on an empty target
-    group; on events and the schedule an unresolvable writer keeps the current target (fail safe)."""
-    cluster_id = os.environ["CLUSTER_ID"]
-    act, why = should_reconcile(event, cluster_id)
+    """Lambda entry point (TARGET_GROUP_ARN, WRITER_ENDPOINT, CLUSTER_ARN, PORT in the environment).
+    At deploy a failure raises, so `pulumi up` fails before the connector starts on an empty or unhealthy
+    target group; on events and the schedule an unresolvable writer keeps the current target (fail safe)."""
+    act, why = should_reconcile(event, os.environ["CLUSTER_ARN"])
     if not act:
         print(f"ignored: {why}")
         return {"changed": False, "reason": why}
     deploying = event.get("source") == "cdc-platform.deploy"
     if elbv2 is None:
-        import boto3  # the Lambda runtime's; not a dependency of the program
+        import boto3  # type: ignore[import-not-found]  # the Lambda runtime's; not a dependency of the program
 
         elbv2 = boto3.client("elbv2")
     group, port = os.environ["TARGET_GROUP_ARN"], int(os.environ.get("PORT", "5432"))
@@ -90,18 +118,38 @@ def main(
         # Fail safe: keep the current target (a wrong target is worse than a stale one); retry next run.
         print(f"kept targets: cannot resolve the writer endpoint ({error})")
         return {"changed": False, "reason": f"unresolved writer endpoint: {error}"}
+    budget = Budget(context, sleep)
     attempts = DEPLOY_ATTEMPTS if deploying else 1
     for attempt in range(1, attempts + 1):
         try:
             change = _apply(elbv2, group, port, writer_ip)
             break
         except Exception as error:
-            if attempt == attempts or _error_code(error) != "AccessDenied":
+            if (
+                attempt == attempts
+                or _error_code(error) != "AccessDenied"
+                or not budget.wait(DEPLOY_BACKOFF_S * attempt)
+            ):
                 raise
-            print(f"access denied (attempt {attempt}: the role may still be propagating); retrying")
-            sleep(DEPLOY_BACKOFF_S * attempt)
+            print(f"access denied (attempt {attempt}: the role may still be propagating); retried")
     print(f"{why}: writer {writer_ip}; registered {list(change.register)}, deregistered {list(change.deregister)}")
+    if deploying:
+        _wait_until_healthy(elbv2, group, writer_ip, budget)
     return {"changed": bool(change.register or change.deregister), "writer": writer_ip, "reason": why}
+
+
+def _wait_until_healthy(elbv2: Any, group: str, writer_ip: str, budget: Budget) -> None:
+    """At deploy: the writer's target passes the NLB's health check within the budget, or the run fails."""
+    while True:
+        health = elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+        states = {t["Target"]["Id"]: t.get("TargetHealth", {}).get("State") for t in health}
+        if states.get(writer_ip) == "healthy":
+            return
+        if not budget.wait(HEALTH_POLL_S):
+            raise RuntimeError(
+                f"the writer's target {writer_ip} is {states.get(writer_ip) or 'not registered'}, not healthy, "
+                f"within the function's {TIMEOUT_S} s: does the Aurora security group admit the NLB's on 5432?"
+            )
 
 
 def _apply(elbv2: Any, group: str, port: int, writer_ip: str) -> Change:
