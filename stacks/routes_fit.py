@@ -84,17 +84,19 @@ def _check_no_route_writes_connector_topics(
 
 
 def _check_deliveries(settings: RegionStackSettings | AllInOneStackSettings, routes: tuple[Route, ...]) -> None:
-    """Delivery settings name route consumers only; a protected stack names who reads every consumer's keys
-    (an unprotected one leaves a consumer without readers to the account's IAM)."""
+    """Delivery settings name route consumers only (a disabled route's consumer keeps its settings, so
+    disabling a route is a routes-file change alone); a protected stack names who reads every enabled
+    consumer's keys (an unprotected one leaves a consumer without readers to the account's IAM)."""
     known = consumers(routes)
+    named = {r.consumer for r in routes if r.consumer}
     delivery = settings.region.credentials
     for name in delivery.consumers:
-        if name not in known:
+        if name not in named:
             raise ConfigError(
                 settings.file,
                 f"{NAMESPACE}:credentials.consumers.{name}",
-                f"no enabled route of {settings.routes_file} names consumer {name!r} "
-                f"(its consumers: {', '.join(known) or 'none'})",
+                f"no route of {settings.routes_file} names consumer {name!r} "
+                f"(its consumers: {', '.join(sorted(named)) or 'none'})",
             )
     for name in known:
         if settings.protect and not delivery.consumer(name).readers:

@@ -8,38 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from cdcctl.__main__ import main
 from cdcctl.plan import Plan, plan
 from core.naming import consumer_secret_name
 from flink_sql.routes import consumers, load_routes
 from policy.rules import check_outputs
-from tests.helpers import REPO, STACKS, copy_project, of_type, one, the_one_error_line
+from tests.helpers import REPO, STACKS, edit_routes, edit_stack, of_type, one, the_one_error_line
 
 pytestmark = pytest.mark.plans
 
 CONSUMERS = consumers(load_routes(REPO / "flink_sql/routes.yaml"))
 READER = "arn:aws:iam::111122223333:role/{}-app"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy_project(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def edit(project: Path, stack: str, path: str, value: Any) -> None:
-    """Set `credentials.a.b` of a stack file (first segment: a cdc-platform key)."""
-    file = project / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(file.read_text())
-    head, *rest = path.split(".")
-    node = document["config"].setdefault(f"cdc-platform:{head}", {})
-    for part in rest[:-1]:
-        node = node.setdefault(part, {})
-    node[rest[-1]] = value
-    file.write_text(yaml.safe_dump(document))
 
 
 def keys_of(p: Plan, consumer: str) -> list[str]:
@@ -100,8 +80,8 @@ def test_an_unprotected_stack_without_readers_leaves_reading_to_the_accounts_iam
 
 
 def test_the_vault_variant_writes_kv_v2_readable_by_the_same_roles(project: Path) -> None:
-    edit(project, "prod-east", "credentials.vault", {"mount": "kv-cdc"})
-    edit(project, "prod-east", "credentials.kmsKeyId", "arn:aws:kms:us-east-1:111122223333:alias/cdc-consumers")
+    edit_stack(project, "prod-east", {"credentials.vault": {"mount": "kv-cdc"}})
+    edit_stack(project, "prod-east", {"credentials.kmsKeyId": "arn:aws:kms:us-east-1:111122223333:alias/cdc-consumers"})
     p = plan("prod-east", project)
     for consumer in CONSUMERS:
         name = consumer_secret_name("prod-east", consumer)
@@ -134,7 +114,7 @@ def test_cdcctl_consumer_names_the_secret_and_how_to_read_it(capsys: pytest.Capt
 def test_a_consumer_key_generation_keeps_the_old_key_one_more_up(project: Path) -> None:
     first = plan("dev", project)
     assert keys_of(first, "loan-consumer") == ["us-east-1-loan-consumer-key", "us-east-1-loan-consumer-registry-key"]
-    edit(project, "dev", "credentials.consumers.loan-consumer", {"keyGeneration": 2})
+    edit_stack(project, "dev", {"credentials.consumers.loan-consumer": {"keyGeneration": 2}})
     second = plan("dev", project, previous=first.raw_outputs)
     # The new keys exist beside the old ones; the secret now holds the new generation.
     assert keys_of(second, "loan-consumer") == [
@@ -157,7 +137,7 @@ def test_a_consumer_key_generation_keeps_the_old_key_one_more_up(project: Path) 
 
 def test_the_metrics_key_rotates_and_the_scrape_config_follows(project: Path) -> None:
     first = plan("dev", project)
-    edit(project, "dev", "credentials.metricsKeyGeneration", 2)
+    edit_stack(project, "dev", {"credentials.metricsKeyGeneration": 2})
     second = plan("dev", project, previous=first.raw_outputs)
     keys = {k.name: k for k in of_type(second, "ApiKey") if k.parent == "us-east-1-monitoring"}
     assert set(keys) == {"us-east-1-monitoring-key", "us-east-1-monitoring-key-g2"}
@@ -176,7 +156,7 @@ def test_an_old_link_key_stays_until_the_peers_half_presents_the_new_one(project
     west_before = plan("prod-west", project).raw_outputs  # presents east's link key generation 1
     assert west_before["clusterLink"]["peerKeyGeneration"] == 1
     first = plan("prod-east", project, peer_outputs=west_before)
-    edit(project, "prod-east", "credentials.linkKeyGeneration", 2)
+    edit_stack(project, "prod-east", {"credentials.linkKeyGeneration": 2})
     second = plan("prod-east", project, previous=first.raw_outputs, peer_outputs=west_before)
     assert link_keys(second) == ["us-east-1-cluster-link-us-east-1-key", "us-east-1-cluster-link-us-east-1-key-g2"]
     assert second.outputs["linkApiKey"] == one(second, "ApiKey", lambda k: k.name.endswith("-key-g2")).id
@@ -214,6 +194,20 @@ BAD = [
 def test_bad_credentials_settings_name_file_and_key(
     project: Path, capsys: pytest.CaptureFixture[str], key: str, value: Any, path: str
 ) -> None:
-    edit(project, "prod-east", key, value)
+    edit_stack(project, "prod-east", {key: value})
     assert main(["plan", "--stack", "prod-east"]) == 2
     assert the_one_error_line(capsys).startswith(f"error: Pulumi.prod-east.yaml: {path}: ")
+
+
+def test_disabling_a_route_keeps_its_consumers_delivery_settings_valid(project: Path) -> None:
+    """Disabling a route is a routes-file change alone: its consumer's settings stay, no secret is made."""
+
+    def disable_car(routes: list[dict[str, Any]]) -> None:
+        for route in routes:
+            if route.get("consumer") == "car-consumer":
+                route["enabled"] = False
+
+    edit_routes(project, disable_car)
+    east = plan("prod-east", project)
+    assert "car-consumer" not in {s.inputs["name"].rsplit("/", 1)[-1] for s in of_type(east, "Secret")}
+    assert {s.inputs["name"].rsplit("/", 1)[-1] for s in of_type(east, "Secret")} >= {"loan-consumer"}

@@ -18,9 +18,7 @@ from cdcctl.plan import plan
 from flink_sql.routes import load_routes, parse_routes
 from rehearsal.routing import absent_path_warnings, read_records
 from tests.helpers import REPO, bindings_of, edit_routes, edit_stack, of_type, principal_ids
-from tests.test_routes_diff import committed
-
-RISK_READER = "arn:aws:iam::111122223333:role/risk-consumer-app"
+from tests.test_routes_diff import RISK_READER, committed
 
 SAMPLES = REPO / "flink_sql/samples/raw-records.jsonl"
 FULL_PATH = "event_data.eventBody.entities[0].updatedAttributes.loan.loanAmount"

@@ -73,11 +73,16 @@ def statement_names(project: Path) -> dict[str, str]:
         return {stack: stack_statements(stack_settings(stack))[0].name for stack in REGION_STACKS}
 
 
+RISK_READER = "arn:aws:iam::111122223333:role/risk-consumer-app"
+
+
 @pytest.fixture(scope="module")
 def diffed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     project = committed(copy_project(tmp_path_factory.mktemp("routes-diff")))
     before = statement_names(project)
     edit_routes(project, the_change)
+    for region_stack in ("prod-east", "prod-west"):  # protected: the new consumer's key readers come with it
+        edit_stack(project, region_stack, {"credentials.consumers.risk-consumer.readers": [RISK_READER]})
     after = statement_names(project)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.chdir(project), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
