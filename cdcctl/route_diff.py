@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from cdcctl.rehearsal_kafka import rehearsal_kafka
 from cdcctl.stack_config import environment_name, stack_settings
 from core.config_node import ConfigError
 from core.progress import Progress
@@ -20,6 +21,7 @@ from core.yaml_file import MAX_BYTES, parse_yaml
 from flink_sql.routes import OPERATIONS, Condition, Route, parse_routes
 from flink_sql.statement import CARRY_OVER, region_statement, statement_generations
 from infra.settings import GlobalStackSettings
+from rehearsal.kafka import TopicLayout
 from rehearsal.routing import rehearse
 
 # Route fields whose change changes which records land where (description and consumer do not).
@@ -192,13 +194,18 @@ class TopicImpact:
 def rehearse_both(
     base: tuple[Route, ...], current: tuple[Route, ...], records: list[dict[str, Any]], progress: Progress, ref: str
 ) -> list[TopicImpact]:
-    """Route the sample through each side's statement set on real Flink (one engine run per side) and
+    """Route the sample through each side's statement set on real Flink and Kafka (one broker for both
+    sides, with either side's grants; one engine run per side) and
     compare topic by topic, record by record (every raw column)."""
-    with tempfile.TemporaryDirectory(prefix="cdc-routes-diff-") as work:
+    progress.phase("starting the local Kafka broker")
+    with (
+        tempfile.TemporaryDirectory(prefix="cdc-routes-diff-") as work,
+        rehearsal_kafka(base + current, TopicLayout()) as kafka,
+    ):
         progress.phase(f"base routes ({ref}) on the sample records")
-        before = _routed(rehearse(base, records, Path(work, "base"), progress), Path(work, "base"))
+        before = _routed(rehearse(base, records, Path(work, "base"), kafka, progress), Path(work, "base"))
         progress.phase("working tree's routes on the sample records")
-        after = _routed(rehearse(current, records, Path(work, "current"), progress), Path(work, "current"))
+        after = _routed(rehearse(current, records, Path(work, "current"), kafka, progress), Path(work, "current"))
     return topic_impacts(before, after)
 
 

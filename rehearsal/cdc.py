@@ -1,5 +1,6 @@
 """Real PostgreSQL + real Debezium (`cdcctl rehearse --changes`), configured from the stack's own
-connector settings, produce the raw records that the compiled routes then route on real Flink."""
+connector settings, capture the raw records into the local broker's raw topic (keyed by the primary key,
+as the connector's key converter writes it), which the compiled routes then route on real Flink."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from typing import Any
 
 from core.cdc_source import CdcSettings, connector_config
 from core.config_node import ConfigError
+from core.naming import CDC_CONNECTOR
 from core.raw_record import record_problems, table_drift
 from rehearsal.debezium import open_source_properties
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
+from rehearsal.kafka import LocalKafka
 from rehearsal.postgres import LocalPostgres, local_postgres
 from rehearsal.routing import engine_command
 
@@ -50,9 +53,11 @@ class Capture:
 
 
 @contextmanager
-def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]:
+def debezium_capture(properties: dict[str, str], out: Path, producer: dict[str, str]) -> Iterator[Capture]:
+    """Debezium in a child process, producing each record to Kafka with `producer` (librdkafka settings)
+    and appending it to `out` (what the parent counts and checks)."""
     spec = out.with_suffix(".spec.json")
-    spec.write_text(json.dumps({"properties": properties, "out": str(out)}))
+    spec.write_text(json.dumps({"properties": properties, "out": str(out), "producer": producer}))
     command, env = engine_command("capture", str(spec))
     # Run in the work directory: the engine writes its logs/ there, and they go with it.
     process = subprocess.Popen(
@@ -79,9 +84,11 @@ def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]
         raise EngineError(f"Debezium engine failed (exit {process.returncode}):\n{stderr[-4000:]}")
 
 
-def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, changes: Path) -> list[dict[str, Any]]:
-    """Rows of `before` arrive through the initial snapshot (`__op` r), then `changes` stream in."""
+def capture_changes(cdc: CdcSettings, before: Path | None, changes: Path, kafka: LocalKafka) -> list[dict[str, Any]]:
+    """Rows of `before` arrive through the initial snapshot (`__op` r), then `changes` stream in, into
+    the raw topic (created here with the stack's partition count) as the connector's principal."""
     password = secrets.token_hex(16)
+    raw_topic = kafka.layout.raw_topic
     with local_postgres(cdc.database) as pg, tempfile.TemporaryDirectory(prefix="cdc-capture-") as work:
         pg.apply_prerequisites(cdc, password)
         if before is not None:
@@ -96,7 +103,8 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
             managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
         )
         out = Path(work, "captured.jsonl")
-        with debezium_capture(properties, out) as capture:
+        kafka.create_topics({raw_topic: kafka.layout.raw_partitions})
+        with debezium_capture(properties, out, kafka.client_config(CDC_CONNECTOR)) as capture:
             # Streaming has begun (slot active) and the snapshot is in: changes from now on stream.
             capture.wait_until(
                 lambda: _slot_active(pg, cdc.slot_name) and capture.count() >= snapshot_rows, "the initial snapshot"

@@ -1,7 +1,9 @@
-"""The compiled routes on real Apache Flink, fed with raw records (`cdcctl rehearse`, `routes diff`).
+"""The compiled routes on real Apache Flink and a real Kafka broker, fed with raw records (`cdcctl
+rehearse`, `routes diff`).
 
 The WHERE clauses and the statement set are exactly the deployed ones (same compiler, same routes);
-only the tables' WITH clauses change, from the Confluent registry format to local JSON files.
+only the tables' WITH clauses change, from the Confluent registry format to the local broker's topics
+with JSON values and keys.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.config_node import ConfigError
+from core.naming import FLINK_STATEMENTS
 from core.progress import Progress, report
 from core.raw_record import RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
 from flink_sql.compiler import compile_routes
 from flink_sql.routes import Route
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
+from rehearsal.kafka import LocalKafka
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,9 +38,9 @@ def engine_python() -> Path:
     return path
 
 
-def engine_command(*args: str) -> tuple[list[str], dict[str, str]]:
+def engine_command(*args: str, module: str = "rehearsal.engine") -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return [str(engine_python()), "-m", "rehearsal.engine", *args], env
+    return [str(engine_python()), "-m", module, *args], env
 
 
 def run_on_flink(tables: list[str], statement: str, batch: bool = True, progress: Progress | None = None) -> float:
@@ -155,40 +159,69 @@ def check_out_dir(out_dir: Path) -> None:
 
 
 def rehearse(
-    routes: Iterable[Route], records: list[dict[str, Any]], out_dir: Path, progress: Progress | None = None
+    routes: Iterable[Route],
+    records: list[dict[str, Any]] | None,
+    out_dir: Path,
+    kafka: LocalKafka,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Route `records` through the compiled statement set on Flink; writes out_dir/<topic>.jsonl."""
+    """Route through the local broker: `records` are produced to the raw topic first, keyed as the
+    connector keys them (None: Debezium captured into it already); the compiled statement set on Flink
+    reads it and writes each enabled route to its topic, keyed by id; a consumer reads every routed topic
+    back into out_dir/<topic>.jsonl (the raw records, in partition and offset order) and
+    out_dir/<topic>.meta.jsonl (line for line: the record's key as JSON, its partition and offset)."""
     enabled = [r for r in routes if r.enabled]
-    with tempfile.TemporaryDirectory(prefix="cdc-rehearsal-") as work:
-        source_dir, sinks = Path(work, "raw"), {r.output_topic: Path(work, "sinks", r.output_topic) for r in enabled}
-        source_dir.mkdir()
-        with (source_dir / "records.json").open("w", encoding="utf-8") as raw:
-            raw.writelines(json.dumps(record) + "\n" for record in records)
-        compiled = compile_routes(
-            enabled,
-            RAW_TOPIC,
-            source_options=local_table_options(source_dir),
-            sink_options_for={topic: local_table_options(path) for topic, path in sinks.items()},
-        )
+    layout = kafka.layout
+    routed = {r.output_topic: layout.routed_partitions for r in enabled}
+    try:
+        if records is not None:
+            kafka.create_topics({layout.raw_topic: layout.raw_partitions})
+            kafka.produce_records(records)
+        read: list[dict[str, Any]] = []
         if enabled:
+            kafka.create_topics(routed)
+            compiled = compile_routes(
+                enabled,
+                RAW_TOPIC,
+                source_options=kafka_table_options(kafka, layout.raw_topic, source=True),
+                sink_options_for={topic: kafka_table_options(kafka, topic) for topic in routed},
+            )
             run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, progress=progress)
-        report(progress, f"writing {out_dir}")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        return {topic: _collect(path, out_dir / f"{topic}.jsonl") for topic, path in sinks.items()}
+            report(progress, "reading the routed topics back")
+            read = kafka.read_back(routed)
+    finally:
+        kafka.delete_topics([layout.raw_topic, *routed])
+    report(progress, f"writing {out_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {topic: _write_topic(out_dir, topic, [e for e in read if e["topic"] == topic]) for topic in routed}
+
+
+def kafka_table_options(kafka: LocalKafka, topic: str, source: bool = False) -> dict[str, str]:
+    """The rehearsal's stand-in for the registry-backed Kafka tables: the same topic on the local broker,
+    JSON values (the connector's local converter), as the statement principal. The raw topic is read
+    from its first offset to the end at start (bounded: the job finishes); a routed topic's key is the
+    record's id, as JSON, so the sink's partitioner hashes it as Kafka's producers do."""
+    options = {"connector": "kafka", "topic": topic, **kafka.flink_options(FLINK_STATEMENTS), "value.format": "json"}
+    if source:
+        return {**options, "scan.startup.mode": "earliest-offset", "scan.bounded.mode": "latest-offset"}
+    return {**options, "key.format": "json", "key.fields": "id"}
 
 
 def local_table_options(path: Path) -> dict[str, str]:
-    """The rehearsal's stand-in for the registry-backed Kafka tables: JSON files."""
+    """Tables on local JSON files (planning checks that need no broker)."""
     return {"connector": "filesystem", "path": str(path), "format": "json"}
 
 
-def _collect(sink_dir: Path, target: Path) -> int:
-    """Gather a filesystem sink's part files into one JSONL file, every raw column in order."""
-    rows = []
-    if sink_dir.is_dir():
-        for part in sorted(p for p in sink_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
-            rows += [json.loads(line) for line in part.read_text(encoding="utf-8").split("\n") if line.strip()]
+def _write_topic(out_dir: Path, topic: str, entries: list[dict[str, Any]]) -> int:
+    """One routed topic as read back: every raw column in order, and beside it each record's key,
+    partition and offset."""
     # "x": a file (or symlink) placed there meanwhile is an error, never followed or overwritten.
-    with target.open("x", encoding="utf-8") as out:
-        out.writelines(json.dumps({c: row.get(c) for c in RAW_COLUMN_NAMES}) + "\n" for row in rows)
-    return len(rows)
+    with (out_dir / f"{topic}.jsonl").open("x", encoding="utf-8") as out:
+        for entry in entries:
+            row = json.loads(entry["value"])
+            out.write(json.dumps({c: row.get(c) for c in RAW_COLUMN_NAMES}) + "\n")
+    with (out_dir / f"{topic}.meta.jsonl").open("x", encoding="utf-8") as meta:
+        for entry in entries:
+            key = json.loads(entry["key"]) if entry["key"] is not None else None
+            meta.write(json.dumps({"key": key, "partition": entry["partition"], "offset": entry["offset"]}) + "\n")
+    return len(entries)

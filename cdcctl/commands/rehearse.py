@@ -1,5 +1,6 @@
-"""`cdcctl rehearse`: the compiled routes on real Apache Flink, fed with raw records or with what
-real Debezium captures from a local PostgreSQL (the stack's own connector settings)."""
+"""`cdcctl rehearse`: the compiled routes on real Apache Flink through a real local Kafka broker (the
+stack's raw topic, partition counts, principals and ACLs), fed with raw records or with what real
+Debezium captures from a local PostgreSQL (the stack's own connector settings)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cdcctl.rehearsal_kafka import rehearsal_kafka
 from cdcctl.stack_config import stack_settings
 from core.progress import Progress
-from core.raw_record import added_columns, as_routed
+from core.raw_record import added_columns
 from flink_sql.routes import load_routes
 from infra.settings import region_settings
+from rehearsal.kafka import TopicLayout
 from rehearsal.routing import check_out_dir, read_records, rehearse
 
 
@@ -20,30 +23,38 @@ def run(args: argparse.Namespace) -> int:
     routes = load_routes(args.routes)
     out = Path(args.out)
     check_out_dir(out)
+    region = region_settings(stack_settings(args.stack))
+    records = read_records(Path(args.records)) if args.records else None
+    layout = TopicLayout(
+        region.raw_topic, region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
+    )
     progress = Progress("rehearse")
-    if args.records:
-        records = read_records(Path(args.records))
-        source = "raw records"
-    else:
-        from rehearsal.cdc import capture_changes
+    progress.phase("starting the local Kafka broker")
+    with rehearsal_kafka(routes, layout) as kafka:
+        if records is not None:
+            source = "raw records"
+            _warn_added_columns(records)
+            counts = rehearse(routes, records, out, kafka, progress)
+        else:
+            from rehearsal.cdc import capture_changes
 
-        region = region_settings(stack_settings(args.stack))
-        before = Path(args.before) if args.before else None
-        progress.phase("capture: local PostgreSQL and Debezium")
-        records = capture_changes(region.cdc, region.raw_topic, before, Path(args.changes))
-        source = f"records captured by Debezium (connector settings of stack {args.stack})"
-    records = _as_production_reads(records)
-    counts = rehearse(routes, records, out, progress)
+            before = Path(args.before) if args.before else None
+            progress.phase("capture: local PostgreSQL and Debezium into the raw topic")
+            records = capture_changes(region.cdc, before, Path(args.changes), kafka)
+            source = f"records captured by Debezium (connector settings of stack {args.stack})"
+            _warn_added_columns(records)
+            counts = rehearse(routes, None, out, kafka, progress)
     progress.phase("done")
-    print(f"{len(records)} {source} routed on Apache Flink; output in {args.out}")
+    print(f"{len(records)} {source} routed on Apache Flink through Kafka; output in {args.out}")
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
     return 0
 
 
-def _as_production_reads(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _warn_added_columns(records: list[dict[str, Any]]) -> None:
     """A column added to the table reaches the raw topic (the connector registers the wider schema),
-    but a running statement reads the columns it was created with: route on those, and say so."""
+    but a running statement reads the columns it was created with (so does the rehearsal's: its JSON
+    format skips unknown fields): say so."""
     added = sorted({column for record in records for column in added_columns(record)})
     if added:
         print(
@@ -51,4 +62,3 @@ def _as_production_reads(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "deployed statement does (to route on them, add them to core/raw_record.py and redeploy)",
             file=sys.stderr,
         )
-    return [as_routed(record) for record in records]

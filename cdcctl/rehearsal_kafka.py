@@ -1,0 +1,40 @@
+"""The rehearsal's local broker as a stack's cluster: one user per principal of the stack's access policy,
+with ACLs of the same grants (topics read and written, group and transactional-id prefixes), and the
+stack's raw topic name and partition counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from core.raw_record import RAW_TOPIC
+from flink_sql.routes import Route
+from rehearsal.kafka import KafkaUser, LocalKafka, TopicLayout, local_kafka
+from stacks.access_policy import access_policy
+
+# The rehearsal is one cluster: no peer region, so no link principal and no mirrors.
+ONE_REGION = ("local",)
+
+
+def kafka_users(routes: tuple[Route, ...], raw_topic: str = RAW_TOPIC) -> tuple[KafkaUser, ...]:
+    """The workload principals (connector, statements, consumers) and their grants. Deployers are left
+    out: the broker's super user stands in for the cluster manager that creates topics."""
+    return tuple(
+        KafkaUser(
+            name,
+            read_topics=grants.read_topics + grants.read_mirrors,
+            write_topics=grants.write_topics,
+            group_prefixes=grants.group_prefixes,
+            transactional_id_prefixes=grants.transactional_id_prefixes,
+        )
+        for name, grants in access_policy(routes, ONE_REGION, raw_topic).items()
+        if grants.read_topics or grants.write_topics or grants.group_prefixes
+    )
+
+
+@contextmanager
+def rehearsal_kafka(routes: tuple[Route, ...], layout: TopicLayout) -> Iterator[LocalKafka]:
+    """A local broker whose users and ACLs are those of `routes` (for a before/after comparison, pass
+    both sides' routes together: the grants of either)."""
+    with local_kafka(kafka_users(routes, layout.raw_topic), layout) as kafka:
+        yield kafka

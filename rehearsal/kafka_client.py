@@ -1,0 +1,161 @@
+"""The rehearsal's Kafka client work, in the engine virtualenv (confluent-kafka, librdkafka): provisioning
+the local broker as its super user, producing raw records as the connector does, reading routed topics
+back. cdcctl runs it as a child (`python -m rehearsal.kafka_client OPERATION SPEC.json`); the spec file
+holds the credentials (0600, in the broker's private directory).
+
+  admin    {"config", "acls": [...], "create": {topic: partitions}, "delete": [topic...]}
+  produce  {"config", "topic", "records": FILE}: JSONL raw records, each keyed by its primary key
+  consume  {"config", "topics": [...], "out": FILE}: every record of each topic, from the first offset to
+           the end, as JSON lines {"topic", "partition", "offset", "key", "value"} (key and value as text)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    NewTopic,
+    ResourcePatternType,
+    ResourceType,
+)
+
+TIMEOUT_S = 60.0
+# What each grant allows, as Confluent's role of the same meaning does on its resource
+# (CC security/access-control/rbac/predefined-rbac-roles): DeveloperRead on a topic = READ + DESCRIBE,
+# DeveloperWrite = WRITE + DESCRIBE; DeveloperRead on a group = READ + DESCRIBE; DeveloperWrite on a
+# transactional id = WRITE + DESCRIBE.
+OPERATIONS = {
+    "read": (AclOperation.READ, AclOperation.DESCRIBE),
+    "write": (AclOperation.WRITE, AclOperation.DESCRIBE),
+}
+RESOURCES = {
+    "topic": ResourceType.TOPIC,
+    "group": ResourceType.GROUP,
+    "transactional_id": ResourceType.TRANSACTIONAL_ID,
+}
+PATTERNS = {"literal": ResourcePatternType.LITERAL, "prefixed": ResourcePatternType.PREFIXED}
+
+
+def record_key(record: dict[str, Any]) -> bytes:
+    """The raw topic's key as the connector writes it locally: the primary key `{id}` through Kafka
+    Connect's JsonConverter with schemas disabled (compact JSON, Jackson's separators)."""
+    return json.dumps({"id": record["id"]}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def admin(config: dict[str, Any], spec: dict[str, Any]) -> None:
+    client = AdminClient(config)
+    if spec.get("delete"):
+        for future in client.delete_topics(spec["delete"], operation_timeout=TIMEOUT_S).values():
+            try:
+                future.result(timeout=TIMEOUT_S)
+            except KafkaException as error:  # never created (the run failed before): nothing to remove
+                if error.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    raise
+    if spec.get("create"):
+        topics = [NewTopic(name, num_partitions=count, replication_factor=1) for name, count in spec["create"].items()]
+        _wait(client.create_topics(topics, operation_timeout=TIMEOUT_S))
+    if spec.get("acls"):
+        bindings = [
+            AclBinding(
+                RESOURCES[acl["resource"]],
+                acl["name"],
+                PATTERNS[acl["pattern"]],
+                f"User:{acl['principal']}",
+                "*",
+                operation,
+                AclPermissionType.ALLOW,
+            )
+            for acl in spec["acls"]
+            for operation in OPERATIONS[acl["access"]]
+        ]
+        _wait(client.create_acls(bindings, request_timeout=TIMEOUT_S))
+
+
+def _wait(futures: dict[Any, Any]) -> None:
+    for future in futures.values():
+        future.result(timeout=TIMEOUT_S)
+
+
+def produce(config: dict[str, str], topic: str, records_file: str) -> None:
+    """Idempotent, acks=all, as Kafka Connect's producer: per-key order holds across retries."""
+    failures: list[str] = []
+
+    def delivered(error: Any, _message: Any) -> None:
+        if error is not None:
+            failures.append(str(error))
+
+    producer = Producer({**config, "enable.idempotence": "true", "acks": "all", "linger.ms": "5"})
+    with open(records_file, encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                record = json.loads(line)
+                producer.produce(topic, key=record_key(record), value=line.rstrip("\n").encode(), on_delivery=delivered)
+                producer.poll(0)
+    if producer.flush(TIMEOUT_S) or failures:
+        raise KafkaException(f"producing to {topic} failed: {failures[:1] or 'flush timed out'}")
+
+
+def consume(config: dict[str, str], topics: list[str], out_file: str) -> None:
+    """Read each topic's partitions from offset 0 to their end (no group offsets are committed)."""
+    # librdkafka wants a group id even for assigned partitions; nothing is committed to it.
+    consumer = Consumer({"group.id": "cdc-rehearsal-read-back", **config, "enable.auto.commit": "false"})
+    try:
+        with open(out_file, "w", encoding="utf-8") as out:
+            for topic in topics:
+                metadata = consumer.list_topics(topic, timeout=TIMEOUT_S).topics[topic]
+                if metadata.error is not None:
+                    raise KafkaException(metadata.error)
+                for partition in sorted(metadata.partitions):
+                    _read_partition(consumer, topic, partition, out)
+    finally:
+        consumer.close()
+
+
+def _read_partition(consumer: Consumer, topic: str, partition: int, out: Any) -> None:
+    _, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT_S)
+    if end == 0:
+        return
+    consumer.assign([TopicPartition(topic, partition, 0)])
+    offset: int = -1
+    while offset < end - 1:
+        message = consumer.poll(TIMEOUT_S)
+        if message is None:
+            raise KafkaException(f"timed out reading {topic}[{partition}] at offset {offset + 1} of {end}")
+        if message.error() is not None:
+            raise KafkaException(message.error())
+        offset = message.offset() or 0
+        key, value = message.key(), message.value()
+        entry = {
+            "topic": topic,
+            "partition": partition,
+            "offset": offset,
+            "key": key.decode() if key is not None else None,
+            "value": value.decode() if value is not None else None,
+        }
+        out.write(json.dumps(entry) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("admin", "produce", "consume"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as spec_file:
+        spec = json.load(spec_file)
+    if argv[0] == "admin":
+        admin(spec["config"], spec)
+    elif argv[0] == "produce":
+        produce(spec["config"], spec["topic"], spec["records"])
+    else:
+        consume(spec["config"], spec["topics"], spec["out"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
