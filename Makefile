@@ -108,8 +108,11 @@ bench-plan: $(VENV)/.installed
 bench-cli: $(VENV)/.installed
 	$(PY) scripts/bench_cli.py
 
-bench-routing: engine
+# In one JVM (datagen -> blackhole: statement set vs separate jobs), then end to end through the local
+# Kafka broker as `cdcctl rehearse` runs it (broker start, produce, Flink Kafka -> Kafka, read back).
+bench-routing: engine $(VENV)/.installed
 	PYTHONPATH=. $(ENGINE_VENV)/bin/python scripts/bench_routing.py
+	PYTHONPATH=. $(PY) scripts/bench_kafka.py
 
 bench-cdc: engine $(VENV)/.installed
 	PYTHONPATH=. $(PY) scripts/bench_cdc.py

@@ -204,8 +204,11 @@ def server_properties(work: Path, port: int, controller_port: int, passwords: di
 def local_kafka(users: Iterable[KafkaUser], layout: TopicLayout) -> Iterator[LocalKafka]:
     """Start the broker with one PLAIN user (random password) per principal and the principals' ACLs;
     stop it and remove its directory whatever happens."""
+    from rehearsal.routing import engine_python
+
     users = tuple(users)
     classpath = broker_classpath()
+    engine_python()  # its clients provision the broker: missing, fail before any JVM starts
     work = Path(tempfile.mkdtemp(prefix="cdc-rehearsal-kafka-"))  # 0700
     process: subprocess.Popen[bytes] | None = None
     try:
