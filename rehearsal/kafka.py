@@ -125,7 +125,7 @@ class LocalKafka:
         self.client("admin", {"create": partitions})
 
     def delete_topics(self, topics: Iterable[str]) -> None:
-        """Remove a run's topics (those that exist), so the broker serves the next run afresh."""
+        """Remove a run's topics, so the broker serves the next run afresh."""
         self.client("admin", {"delete": list(topics)})
 
     def produce_records(self, records: Iterable[dict[str, Any]], user: str = CDC_CONNECTOR) -> None:

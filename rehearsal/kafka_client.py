@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (
     AclBinding,
     AclOperation,
@@ -52,12 +52,7 @@ def record_key(record: dict[str, Any]) -> bytes:
 def admin(config: dict[str, Any], spec: dict[str, Any]) -> None:
     client = AdminClient(config)
     if spec.get("delete"):
-        for future in client.delete_topics(spec["delete"], operation_timeout=TIMEOUT_S).values():
-            try:
-                future.result(timeout=TIMEOUT_S)
-            except KafkaException as error:  # never created (the run failed before): nothing to remove
-                if error.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
-                    raise
+        _wait(client.delete_topics(spec["delete"], operation_timeout=TIMEOUT_S))
     if spec.get("create"):
         topics = [NewTopic(name, num_partitions=count, replication_factor=1) for name, count in spec["create"].items()]
         _wait(client.create_topics(topics, operation_timeout=TIMEOUT_S))

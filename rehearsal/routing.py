@@ -173,24 +173,23 @@ def rehearse(
     enabled = [r for r in routes if r.enabled]
     layout = kafka.layout
     routed = {r.output_topic: layout.routed_partitions for r in enabled}
-    try:
-        if records is not None:
-            kafka.create_topics({layout.raw_topic: layout.raw_partitions})
-            kafka.produce_records(records)
-        read: list[dict[str, Any]] = []
-        if enabled:
-            kafka.create_topics(routed)
-            compiled = compile_routes(
-                enabled,
-                RAW_TOPIC,
-                source_options=kafka_table_options(kafka, layout.raw_topic, source=True),
-                sink_options_for={topic: kafka_table_options(kafka, topic) for topic in routed},
-            )
-            run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, progress=progress)
-            report(progress, "reading the routed topics back")
-            read = kafka.read_back(routed)
-    finally:
-        kafka.delete_topics([layout.raw_topic, *routed])
+    if records is not None:
+        kafka.create_topics({layout.raw_topic: layout.raw_partitions})
+        kafka.produce_records(records)
+    read: list[dict[str, Any]] = []
+    if enabled:
+        kafka.create_topics(routed)
+        compiled = compile_routes(
+            enabled,
+            RAW_TOPIC,
+            source_options=kafka_table_options(kafka, layout.raw_topic, source=True),
+            sink_options_for={topic: kafka_table_options(kafka, topic) for topic in routed},
+        )
+        run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, progress=progress)
+        report(progress, "reading the routed topics back")
+        read = kafka.read_back(routed)
+    # The broker can serve another run (routes diff: the other side). After a failure it is stopped anyway.
+    kafka.delete_topics([layout.raw_topic, *routed])
     report(progress, f"writing {out_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
     return {topic: _write_topic(out_dir, topic, [e for e in read if e["topic"] == topic]) for topic in routed}
