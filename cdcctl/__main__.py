@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--outputs", help="the stack's outputs (`pulumi stack output --json`; - = stdin); default: the Pulumi CLI"
     )
     status.set_defaults(command_module="status")
+
+    local = commands.add_parser(
+        "local", help="a persistent local platform on loopback: Kafka, PostgreSQL, Debezium, the routes on Flink"
+    )
+    local.add_argument("action", choices=["up", "status", "down"])
+    local.add_argument("--stack", default="dev", help="whose settings, routes and principals (default dev)")
+    local.set_defaults(command_module="local")
     return parser
 
 

@@ -96,12 +96,7 @@ def capture_changes(cdc: CdcSettings, before: Path | None, changes: Path, kafka:
         _check_table(pg, cdc, str(before) if before else "db/migrations", "--before")
         table = f'"{cdc.schema}"."{cdc.table}"'
         snapshot_rows = int(pg.scalar(f"SELECT count(*) FROM {table}"))
-        managed = connector_config(
-            cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
-        )
-        properties = open_source_properties(
-            managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
-        )
+        properties = local_debezium_properties(cdc, pg, password, raw_topic)
         out = Path(work, "captured.jsonl")
         kafka.create_topics({raw_topic: kafka.layout.raw_partitions})
         with debezium_capture(properties, out, kafka.client_config(CDC_CONNECTOR)) as capture:
@@ -117,6 +112,16 @@ def capture_changes(cdc: CdcSettings, before: Path | None, changes: Path, kafka:
             time.sleep(0.5)  # anything beyond (a key update is a delete and a create) arrives too
         lines = [line for line in out.read_text(encoding="utf-8").split("\n") if line]
     return [_raw_record(number, line, raw_topic) for number, line in enumerate(lines, start=1)]
+
+
+def local_debezium_properties(cdc: CdcSettings, pg: LocalPostgres, password: str, raw_topic: str) -> dict[str, str]:
+    """The stack's connector config as open-source Debezium properties, pointed at the local server."""
+    managed = connector_config(
+        cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
+    )
+    return open_source_properties(
+        managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
+    )
 
 
 def _check_table(pg: LocalPostgres, cdc: CdcSettings, file: str, argument: str) -> None:

@@ -5,6 +5,7 @@ holds the credentials (0600, in the broker's private directory).
 
   admin    {"config", "acls": [...], "create": {topic: partitions}, "delete": [topic...]}
   produce  {"config", "topic", "records": FILE}: JSONL raw records, each keyed by its primary key
+  counts   {"config", "topics": [...], "out": FILE}: records per topic (end minus start offsets), as JSON
   consume  {"config", "topics": [...], "out": FILE}: every record of each topic, from the first offset to
            the end, as JSON lines {"topic", "partition", "offset", "key", "value"} (key and value as text)
 """
@@ -113,6 +114,20 @@ def consume(config: dict[str, str], topics: list[str], out_file: str) -> None:
         consumer.close()
 
 
+def counts(config: dict[str, str], topics: list[str], out_file: str) -> None:
+    consumer = Consumer({"group.id": "cdc-rehearsal-read-back", **config})
+    try:
+        result = {}
+        for topic in topics:
+            partitions = consumer.list_topics(topic, timeout=TIMEOUT_S).topics[topic].partitions
+            offsets = [consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT_S) for p in partitions]
+            result[topic] = sum(high - low for low, high in offsets)
+    finally:
+        consumer.close()
+    with open(out_file, "w", encoding="utf-8") as out:
+        json.dump(result, out)
+
+
 def _read_partition(consumer: Consumer, topic: str, partition: int, out: Any) -> None:
     _, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT_S)
     if end == 0:
@@ -138,7 +153,7 @@ def _read_partition(consumer: Consumer, topic: str, partition: int, out: Any) ->
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("admin", "produce", "consume"):
+    if len(argv) != 2 or argv[0] not in ("admin", "produce", "consume", "counts"):
         print(__doc__, file=sys.stderr)
         return 2
     with open(argv[1], encoding="utf-8") as spec_file:
@@ -147,6 +162,8 @@ def main(argv: list[str]) -> int:
         admin(spec["config"], spec)
     elif argv[0] == "produce":
         produce(spec["config"], spec["topic"], spec["records"])
+    elif argv[0] == "counts":
+        counts(spec["config"], spec["topics"], spec["out"])
     else:
         consume(spec["config"], spec["topics"], spec["out"])
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -195,15 +196,46 @@ def rehearse(
     return {topic: _write_topic(out_dir, topic, [e for e in read if e["topic"] == topic]) for topic in routed}
 
 
-def kafka_table_options(kafka: LocalKafka, topic: str, source: bool = False) -> dict[str, str]:
+def kafka_table_options(kafka: LocalKafka, topic: str, source: bool = False, bounded: bool = True) -> dict[str, str]:
     """The rehearsal's stand-in for the registry-backed Kafka tables: the same topic on the local broker,
     JSON values (the connector's local converter), as the statement principal. The raw topic is read
-    from its first offset to the end at start (bounded: the job finishes); a routed topic's key is the
-    record's id, as JSON, so the sink's partitioner hashes it as Kafka's producers do."""
+    from its first offset (`bounded`: to the end offsets at start, so the job finishes); a routed
+    topic's key is the record's id, as JSON, so the sink's partitioner hashes it as Kafka's producers do."""
     options = {"connector": "kafka", "topic": topic, **kafka.flink_options(FLINK_STATEMENTS), "value.format": "json"}
     if source:
-        return {**options, "scan.startup.mode": "earliest-offset", "scan.bounded.mode": "latest-offset"}
+        return {**options, "scan.startup.mode": "earliest-offset"} | (
+            {"scan.bounded.mode": "latest-offset"} if bounded else {}
+        )
     return {**options, "key.format": "json", "key.fields": "id"}
+
+
+@contextmanager
+def streaming_job(tables: list[str], statement: str, work: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A streaming job on Flink that runs until the context ends (`cdcctl local`): the engine and its
+    JVM in their own process group, stopped together (SIGTERM, SIGKILL after 30 s)."""
+    spec = work / "flink-job.json"
+    with os.fdopen(os.open(spec, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        json.dump({"tables": tables, "statement": statement, "batch": False}, out)
+    command, env = engine_command("run", str(spec))
+    with (work / "flink.log").open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        yield process
+    finally:
+        _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the group, SIGKILL to whatever of it is left once the engine exits (or after 30 s)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def local_table_options(path: Path) -> dict[str, str]:

@@ -5,7 +5,12 @@ And the broker itself: private, and gone after any exit of its context."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -165,3 +170,34 @@ def test_the_broker_leaves_no_process_and_no_directory_after_an_exception() -> N
         raise KeyboardInterrupt  # what Ctrl-C raises in cdcctl
     assert process.poll() is not None
     assert not work.exists()
+
+
+def test_no_broker_outlives_a_killed_cdcctl(tmp_path: Path) -> None:
+    """SIGKILL runs no clean-up code at all: the kernel still ends the broker (PR_SET_PDEATHSIG)."""
+    script = (
+        "import sys, time\n"
+        "from rehearsal.kafka import TopicLayout, local_kafka\n"
+        "with local_kafka([], TopicLayout()) as kafka:\n"
+        "    print(kafka.process.pid, kafka.work, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    pid, work = parent.stdout.readline().split()
+    broker = int(pid)
+    os.kill(broker, 0)  # running
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _alive(broker):
+        time.sleep(0.2)
+    shutil.rmtree(work)  # what SIGKILL left: the directory (no process)
+    assert not _alive(broker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited (its parent, now init, reaps it)
