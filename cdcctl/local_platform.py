@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from cdcctl.rehearsal_kafka import rehearsal_kafka
+from cdcctl.rehearsal_kafka import rehearsal_kafka, stack_layout
 from cdcctl.stack_config import stack_settings
 from core import naming
 from core.raw_record import RAW_TOPIC
@@ -32,7 +32,6 @@ from flink_sql.compiler import compile_routes
 from flink_sql.routes import consumers, load_routes
 from infra.settings import region_settings
 from rehearsal.cdc import debezium_capture, local_debezium_properties
-from rehearsal.kafka import TopicLayout
 from rehearsal.loopback import LOOPBACK
 from rehearsal.postgres import SUPERUSER, local_postgres
 from rehearsal.routing import kafka_table_options, streaming_job
@@ -64,9 +63,7 @@ def serve(stack: str, state_dir: Path) -> None:
     region = region_settings(settings)
     routes = load_routes(settings.routes_file)
     enabled = [r for r in routes if r.enabled]
-    layout = TopicLayout(
-        region.raw_topic, region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
-    )
+    layout = stack_layout(region)
     topics = [layout.raw_topic, *(r.output_topic for r in enabled)]
     cdc_password = secrets.token_hex(16)
     with rehearsal_kafka(routes, layout) as kafka, local_postgres(region.cdc.database) as pg:

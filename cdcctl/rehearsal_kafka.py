@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from core.raw_record import RAW_TOPIC
 from flink_sql.routes import Route
+from infra.settings import RegionSettings
 from rehearsal.kafka import KafkaUser, LocalKafka, TopicLayout, local_kafka
 from stacks.access_policy import access_policy
 
@@ -30,6 +31,11 @@ def kafka_users(routes: tuple[Route, ...], raw_topic: str = RAW_TOPIC) -> tuple[
         for name, grants in access_policy(routes, ONE_REGION, raw_topic).items()
         if grants.read_topics or grants.write_topics or grants.group_prefixes
     )
+
+
+def stack_layout(region: RegionSettings) -> TopicLayout:
+    """The stack's raw topic and its raw and routed partition counts."""
+    return TopicLayout(region.raw_topic, region.raw_topic_settings.partitions, region.routed_topic_settings.partitions)
 
 
 @contextmanager

@@ -12,12 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from cdcctl.rehearsal_kafka import rehearsal_kafka
+from cdcctl.rehearsal_kafka import rehearsal_kafka, stack_layout
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
 from infra.settings import region_settings
 from rehearsal.cdc import capture_changes
-from rehearsal.kafka import TopicLayout
 from rehearsal.routing import rehearse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,9 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     region = region_settings(stack_settings("dev", REPO))
     routes = load_routes(REPO / "flink_sql/routes.yaml")
-    layout = TopicLayout(
-        region.raw_topic, region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
-    )
+    layout = stack_layout(region)
     with tempfile.TemporaryDirectory() as tmp:
         changes = Path(tmp, "changes.sql")
         changes.write_text(insert_script(args.events))

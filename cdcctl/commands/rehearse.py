@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cdcctl.rehearsal_kafka import rehearsal_kafka
+from cdcctl.rehearsal_kafka import rehearsal_kafka, stack_layout
 from cdcctl.stack_config import stack_settings
 from core.progress import Progress
 from core.raw_record import added_columns
 from flink_sql.routes import load_routes
 from infra.settings import region_settings
-from rehearsal.kafka import TopicLayout
 from rehearsal.routing import check_out_dir, read_records, rehearse
 
 
@@ -25,9 +24,7 @@ def run(args: argparse.Namespace) -> int:
     check_out_dir(out)
     region = region_settings(stack_settings(args.stack))
     records = read_records(Path(args.records)) if args.records else None
-    layout = TopicLayout(
-        region.raw_topic, region.raw_topic_settings.partitions, region.routed_topic_settings.partitions
-    )
+    layout = stack_layout(region)
     progress = Progress("rehearse")
     progress.phase("starting the local Kafka broker")
     with rehearsal_kafka(routes, layout) as kafka:
