@@ -28,6 +28,7 @@ from confluent_kafka.admin import (
 )
 
 TIMEOUT_S = 60.0
+READ_BACK_GROUP = "cdc-rehearsal-read-back"  # the admin's: librdkafka wants one, nothing is committed to it
 # What each grant allows, as Confluent's role of the same meaning does on its resource
 # (CC security/access-control/rbac/predefined-rbac-roles): DeveloperRead on a topic = READ + DESCRIBE,
 # DeveloperWrite = WRITE + DESCRIBE; DeveloperRead on a group = READ + DESCRIBE; DeveloperWrite on a
@@ -99,23 +100,65 @@ def produce(config: dict[str, str], topic: str, records_file: str) -> None:
 
 
 def consume(config: dict[str, str], topics: list[str], out_file: str) -> None:
-    """Read each topic's partitions from offset 0 to their end (no group offsets are committed)."""
-    # librdkafka wants a group id even for assigned partitions; nothing is committed to it.
-    consumer = Consumer({"group.id": "cdc-rehearsal-read-back", **config, "enable.auto.commit": "false"})
+    """Read every partition of `topics` from its first offset to its end offset at start, all assigned at
+    once (one partition at a time costs a fetch round trip each); no group offsets are committed."""
+    consumer = Consumer(
+        {
+            "group.id": "cdc-rehearsal-read-back",
+            **config,
+            "enable.auto.commit": "false",
+            "auto.offset.reset": "earliest",
+        }
+    )
     try:
-        with open(out_file, "w", encoding="utf-8") as out:
-            for topic in topics:
-                metadata = consumer.list_topics(topic, timeout=TIMEOUT_S).topics[topic]
-                if metadata.error is not None:
-                    raise KafkaException(metadata.error)
-                for partition in sorted(metadata.partitions):
-                    _read_partition(consumer, topic, partition, out)
+        ends = _end_offsets(consumer, topics)
+        consumer.assign([TopicPartition(topic, partition, 0) for topic, partition in ends])
+        entries: list[dict[str, Any]] = []
+        remaining = set(ends)
+        while remaining:
+            messages = consumer.consume(num_messages=10_000, timeout=TIMEOUT_S)
+            if not messages:
+                raise KafkaException(f"timed out reading {sorted(remaining)}")
+            for message in messages:
+                if message.error() is not None:
+                    raise KafkaException(message.error())
+                position = (str(message.topic()), message.partition() or 0)
+                offset = message.offset() or 0
+                if offset >= ends[position] - 1:
+                    remaining.discard(position)
+                key, value = message.key(), message.value()
+                entries.append(
+                    {
+                        "topic": position[0],
+                        "partition": position[1],
+                        "offset": offset,
+                        "key": key.decode() if key is not None else None,
+                        "value": value.decode() if value is not None else None,
+                    }
+                )
     finally:
         consumer.close()
+    entries.sort(key=lambda e: (topics.index(e["topic"]), e["partition"], e["offset"]))
+    with open(out_file, "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(entry) + "\n" for entry in entries)
+
+
+def _end_offsets(consumer: Consumer, topics: list[str]) -> dict[tuple[str, int], int]:
+    """The end offset of every partition that holds records."""
+    ends = {}
+    for topic in topics:
+        metadata = consumer.list_topics(topic, timeout=TIMEOUT_S).topics[topic]
+        if metadata.error is not None:
+            raise KafkaException(metadata.error)
+        for partition in sorted(metadata.partitions):
+            _, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT_S)
+            if end > 0:
+                ends[(topic, partition)] = end
+    return ends
 
 
 def counts(config: dict[str, str], topics: list[str], out_file: str) -> None:
-    consumer = Consumer({"group.id": "cdc-rehearsal-read-back", **config})
+    consumer = Consumer({"group.id": READ_BACK_GROUP, **config})
     try:
         result = {}
         for topic in topics:
@@ -126,30 +169,6 @@ def counts(config: dict[str, str], topics: list[str], out_file: str) -> None:
         consumer.close()
     with open(out_file, "w", encoding="utf-8") as out:
         json.dump(result, out)
-
-
-def _read_partition(consumer: Consumer, topic: str, partition: int, out: Any) -> None:
-    _, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT_S)
-    if end == 0:
-        return
-    consumer.assign([TopicPartition(topic, partition, 0)])
-    offset: int = -1
-    while offset < end - 1:
-        message = consumer.poll(TIMEOUT_S)
-        if message is None:
-            raise KafkaException(f"timed out reading {topic}[{partition}] at offset {offset + 1} of {end}")
-        if message.error() is not None:
-            raise KafkaException(message.error())
-        offset = message.offset() or 0
-        key, value = message.key(), message.value()
-        entry = {
-            "topic": topic,
-            "partition": partition,
-            "offset": offset,
-            "key": key.decode() if key is not None else None,
-            "value": value.decode() if value is not None else None,
-        }
-        out.write(json.dumps(entry) + "\n")
 
 
 def main(argv: list[str]) -> int:
