@@ -23,7 +23,8 @@ from typing import Any
 from cdcctl.stack_config import stack_settings
 from infra.settings import region_settings
 from rehearsal.errors import EngineError
-from rehearsal.routing import PROJECT_ROOT
+from rehearsal.kafka import broker_classpath
+from rehearsal.routing import PROJECT_ROOT, engine_python
 
 STATE_ROOT = PROJECT_ROOT / ".cdc-local"
 START_TIMEOUT_S = 600.0
@@ -66,6 +67,7 @@ def up(stack: str, state_dir: Path) -> int:
         )
         return 0
     region_settings(stack_settings(stack))  # a bad stack fails here (exit 2), before anything starts
+    engine_python(), broker_classpath()  # so does a missing engine (the supervisor would fail in its log)
     shutil.rmtree(state_dir, ignore_errors=True)  # what a platform that is gone left behind
     STATE_ROOT.mkdir(mode=0o700, exist_ok=True)
     state_dir.mkdir(mode=0o700)
