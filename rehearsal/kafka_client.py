@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
@@ -115,10 +116,14 @@ def consume(config: dict[str, str], topics: list[str], out_file: str) -> None:
         consumer.assign([TopicPartition(topic, partition, 0) for topic, partition in ends])
         entries: list[dict[str, Any]] = []
         remaining = set(ends)
+        deadline = time.monotonic() + TIMEOUT_S
         while remaining:
-            messages = consumer.consume(num_messages=10_000, timeout=TIMEOUT_S)
-            if not messages:
-                raise KafkaException(f"timed out reading {sorted(remaining)}")
+            # consume() waits for its whole batch or its timeout: a short one, so the last batch returns.
+            messages = consumer.consume(num_messages=10_000, timeout=0.2)
+            if messages:
+                deadline = time.monotonic() + TIMEOUT_S  # a timeout of silence, not of the whole read
+            elif time.monotonic() > deadline:
+                raise KafkaException(f"nothing new for {TIMEOUT_S:.0f} s reading {sorted(remaining)}")
             for message in messages:
                 if message.error() is not None:
                     raise KafkaException(message.error())

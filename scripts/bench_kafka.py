@@ -79,6 +79,7 @@ def main() -> None:
     at = {message.split(";")[0]: moment for moment, message in timings.marks}
     flink_start, flink_up = at.get("starting the Flink engine", up), at.get("engine up", up)
     read_back = at.get("reading the routed topics back", done)
+    writing = next((moment for moment, message in timings.marks if message.startswith("writing")), done)
     m = args.records
     print(f"Routing through Kafka: {args.routes} routes over {m:,} raw records ({RAW_PARTITIONS} partitions each)")
     for label, seconds, count in (
@@ -86,7 +87,8 @@ def main() -> None:
         ("topics + produce keyed raw records", flink_start - up, m),
         ("Flink engine start", flink_up - flink_start, 0),
         ("Flink job (Kafka -> routes -> Kafka)", read_back - flink_up, m),
-        (f"read back {sum(counts.values()):,} routed records", done - read_back, 0),
+        (f"read back {sum(counts.values()):,} routed records", writing - read_back, 0),
+        ("delete the topics, write the files", done - writing, 0),
         ("end to end (broker up to files)", done - up, m),
     ):
         rate = f"{count / seconds:10,.0f} records/s" if count else ""
