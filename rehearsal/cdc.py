@@ -1,5 +1,6 @@
 """Real PostgreSQL + real Debezium (`cdcctl rehearse --changes`), configured from the stack's own
-connector settings, produce the raw records that the compiled routes then route on real Flink."""
+connector settings, capture the raw records into the local broker's raw topic (keyed by the primary key,
+as the connector's key converter writes it), which the compiled routes then route on real Flink."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from typing import Any
 
 from core.cdc_source import CdcSettings, connector_config, heartbeat_topic
 from core.config_node import ConfigError
+from core.naming import CDC_CONNECTOR
 from core.raw_record import record_problems, table_drift
 from rehearsal.children import child
 from rehearsal.debezium import open_source_properties
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
+from rehearsal.kafka import LocalKafka
 from rehearsal.postgres import LocalPostgres, local_postgres
 from rehearsal.routing import engine_command, engine_failure
 
@@ -59,9 +62,14 @@ class Capture:
 
 
 @contextmanager
-def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]:
+def debezium_capture(
+    properties: dict[str, str], out: Path, producer: dict[str, str] | None = None
+) -> Iterator[Capture]:
+    """Debezium in a child process, producing each record to Kafka with `producer` (librdkafka settings)
+    and appending it to `out` (what the parent counts and checks). Without `producer`, to `out` only
+    (what a slot's behaviour needs: no broker)."""
     spec = out.with_suffix(".spec.json")
-    spec.write_text(json.dumps({"properties": properties, "out": str(out)}))
+    spec.write_text(json.dumps({"properties": properties, "out": str(out), "producer": producer}))
     command, env = engine_command("capture", str(spec), work=str(out.parent))
     # Run in the work directory: the engine writes its logs/ (and the JVM its crash files) there, and they
     # go with it. On any error or interrupt `child` stops the engine's whole process group.
@@ -86,9 +94,11 @@ def debezium_capture(properties: dict[str, str], out: Path) -> Iterator[Capture]
             )
 
 
-def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, changes: Path) -> list[dict[str, Any]]:
-    """Rows of `before` arrive through the initial snapshot (`__op` r), then `changes` stream in."""
+def capture_changes(cdc: CdcSettings, before: Path | None, changes: Path, kafka: LocalKafka) -> list[dict[str, Any]]:
+    """Rows of `before` arrive through the initial snapshot (`__op` r), then `changes` stream in, into
+    the raw topic (created here with the stack's partition count) as the connector's principal."""
     password = secrets.token_hex(16)
+    raw_topic = kafka.layout.raw_topic
     with local_postgres(cdc.database) as pg, tempfile.TemporaryDirectory(prefix="cdc-capture-") as work:
         pg.apply_prerequisites(cdc, password)
         if before is not None:
@@ -96,16 +106,12 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
         _check_table(pg, cdc, str(before) if before else "db/migrations", "--before")
         table = f'"{cdc.schema}"."{cdc.table}"'
         snapshot_rows = int(pg.scalar(f"SELECT count(*) FROM {table}"))
-        managed = connector_config(
-            cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
-        )
-        properties = open_source_properties(
-            managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
-        )
+        properties = local_debezium_properties(cdc, pg, password, raw_topic)
         out = Path(work, "captured.jsonl")
         # Heartbeat records (cdc.heartbeatIntervalMs) go to their own topic: no consumer reads them here.
         beats = heartbeat_topic(raw_topic)
-        with debezium_capture(properties, out) as capture:
+        kafka.create_topics(kafka.layout.source_topics())
+        with debezium_capture(properties, out, kafka.client_config(CDC_CONNECTOR)) as capture:
             # Streaming has begun (slot active) and the snapshot is in: changes from now on stream.
             capture.wait_until(
                 lambda: _slot_active(pg, cdc.slot_name) and capture.count(beats) >= snapshot_rows,
@@ -119,6 +125,16 @@ def capture_changes(cdc: CdcSettings, raw_topic: str, before: Path | None, chang
             time.sleep(0.5)  # anything beyond (a key update is a delete and a create) arrives too
         entries = capture.entries(beats)
     return [_raw_record(number, entry, raw_topic) for number, entry in enumerate(entries, start=1)]
+
+
+def local_debezium_properties(cdc: CdcSettings, pg: LocalPostgres, password: str, raw_topic: str) -> dict[str, str]:
+    """The stack's connector config as open-source Debezium properties, pointed at the local server."""
+    managed = connector_config(
+        cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
+    )
+    return open_source_properties(
+        managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
+    )
 
 
 def _check_table(pg: LocalPostgres, cdc: CdcSettings, file: str, argument: str) -> None:

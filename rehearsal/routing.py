@@ -1,7 +1,9 @@
-"""The compiled routes on real Apache Flink, fed with raw records (`cdcctl rehearse`, `routes diff`).
+"""The compiled routes on real Apache Flink and a real Kafka broker, fed with raw records (`cdcctl
+rehearse`, `routes diff`).
 
 The WHERE clauses and the statement set are exactly the deployed ones (same compiler, same routes);
-only the tables' WITH clauses change, from the Confluent registry format to local JSON files.
+only the tables' WITH clauses change, from the Confluent registry format to the local broker's topics
+with JSON values and keys.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,13 +21,15 @@ from typing import IO, Any
 
 from core.config_node import ConfigError
 from core.input_file import parse_json, read_text
+from core.naming import FLINK_STATEMENTS
 from core.progress import Progress, report
-from core.raw_record import JSON_COLUMN, RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
-from flink_sql.compiler import compile_routes
+from core.raw_record import JSON_COLUMN, KEY_COLUMNS, RAW_COLUMN_NAMES, RAW_TOPIC, record_problems
+from flink_sql.compiler import KEY_PREFIX, compile_routes, key_column_name
 from flink_sql.routes import Route
 from rehearsal.children import child
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
+from rehearsal.kafka import LocalKafka
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,11 +42,13 @@ def engine_python() -> Path:
     return path
 
 
-def engine_command(*args: str, work: str | None = None) -> tuple[list[str], dict[str, str]]:
+def engine_command(
+    *args: str, work: str | None = None, module: str = "rehearsal.engine"
+) -> tuple[list[str], dict[str, str]]:
     """The engine child's command line and environment; with `work`, its temporary files go there (and
     are removed with it, even when the engine is killed)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **({"TMPDIR": work} if work else {})}
-    return [str(engine_python()), "-m", "rehearsal.engine", *args], env
+    return [str(engine_python()), "-m", module, *args], env
 
 
 def run_on_flink(tables: list[str], statement: str, batch: bool = True, progress: Progress | None = None) -> float:
@@ -217,40 +224,107 @@ def check_out_dir(out_dir: Path) -> None:
 
 
 def rehearse(
-    routes: Iterable[Route], records: list[dict[str, Any]], out_dir: Path, progress: Progress | None = None
+    routes: Iterable[Route],
+    records: list[dict[str, Any]] | None,
+    out_dir: Path,
+    kafka: LocalKafka,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Route `records` through the compiled statement set on Flink; writes out_dir/<topic>.jsonl."""
+    """Route through the local broker: `records` are produced to the raw topic first, keyed as the
+    connector keys them (None: Debezium captured into it already); the compiled statement set on Flink
+    reads it and writes each enabled route to its topic, keyed by id; a consumer reads every routed topic
+    back into out_dir/<topic>.jsonl (the raw records, in partition and offset order) and
+    out_dir/<topic>.meta.jsonl (line for line: the record's key as JSON, its partition and offset)."""
     enabled = [r for r in routes if r.enabled]
-    with tempfile.TemporaryDirectory(prefix="cdc-rehearsal-") as work:
-        source_dir, sinks = Path(work, "raw"), {r.output_topic: Path(work, "sinks", r.output_topic) for r in enabled}
-        source_dir.mkdir()
-        with (source_dir / "records.json").open("w", encoding="utf-8") as raw:
-            raw.writelines(json.dumps(record) + "\n" for record in records)
+    layout = kafka.layout
+    routed = {r.output_topic: layout.routed_partitions for r in enabled}
+    if records is not None:
+        kafka.create_topics({layout.raw_topic: layout.raw_partitions})
+        kafka.produce_records(records)
+    read: list[dict[str, Any]] = []
+    if enabled:
+        kafka.create_topics(routed)
         compiled = compile_routes(
             enabled,
             RAW_TOPIC,
-            source_options=local_table_options(source_dir),
-            sink_options_for={topic: local_table_options(path) for topic, path in sinks.items()},
+            source_options=kafka_table_options(kafka, layout.raw_topic, source=True),
+            sink_options_for={topic: kafka_table_options(kafka, topic) for topic in routed},
         )
-        if enabled:
-            run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, progress=progress)
-        report(progress, f"writing {out_dir}")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        return {topic: _collect(path, out_dir / f"{topic}.jsonl") for topic, path in sinks.items()}
+        run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, progress=progress)
+        report(progress, "reading the routed topics back")
+        read = kafka.read_back(routed)
+    # The broker can serve another run (routes diff: the other side). After a failure it is stopped anyway.
+    kafka.delete_topics([layout.raw_topic, *routed])
+    report(progress, f"writing {out_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {topic: _write_topic(out_dir, topic, [e for e in read if e["topic"] == topic]) for topic in routed}
+
+
+def kafka_table_options(kafka: LocalKafka, topic: str, source: bool = False, bounded: bool = True) -> dict[str, str]:
+    """The rehearsal's stand-in for the registry-backed Kafka tables: the same topic on the local broker,
+    JSON values (the connector's local converter), as the statement principal. The raw topic is read
+    from its first offset (`bounded`: to the end offsets at start, so the job finishes); a routed
+    topic's key is its table's key columns (`key_id`: flink_sql/compiler.py), written without the prefix as
+    JSON (`{"id": ...}`, the raw record's key), so the sink's partitioner hashes it as Kafka's producers do."""
+    options = {"connector": "kafka", "topic": topic, **kafka.flink_options(FLINK_STATEMENTS), "value.format": "json"}
+    if source:
+        return {**options, "scan.startup.mode": "earliest-offset"} | (
+            {"scan.bounded.mode": "latest-offset"} if bounded else {}
+        )
+    keys = [key_column_name(c) for c in KEY_COLUMNS]
+    return {
+        **options,
+        "key.format": "json",
+        "key.fields": ";".join(keys),
+        "key.fields-prefix": KEY_PREFIX,
+        "value.fields-include": "EXCEPT_KEY",
+    }
+
+
+@contextmanager
+def streaming_job(tables: list[str], statement: str, work: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A streaming job on Flink that runs until the context ends (`cdcctl local`): the engine and its
+    JVM in their own process group, stopped together (SIGTERM, SIGKILL after 30 s)."""
+    spec = work / "flink-job.json"
+    with os.fdopen(os.open(spec, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        json.dump({"tables": tables, "statement": statement, "batch": False}, out)
+    command, env = engine_command("run", str(spec))
+    with (work / "flink.log").open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        yield process
+    finally:
+        _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the group, SIGKILL to whatever of it is left once the engine exits (or after 30 s)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def local_table_options(path: Path) -> dict[str, str]:
-    """The rehearsal's stand-in for the registry-backed Kafka tables: JSON files."""
+    """Tables on local JSON files (planning checks that need no broker)."""
     return {"connector": "filesystem", "path": str(path), "format": "json"}
 
 
-def _collect(sink_dir: Path, target: Path) -> int:
-    """Gather a filesystem sink's part files into one JSONL file, every raw column in order."""
-    rows = []
-    if sink_dir.is_dir():
-        for part in sorted(p for p in sink_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
-            rows += [json.loads(line) for line in part.read_text(encoding="utf-8").split("\n") if line.strip()]
+def _write_topic(out_dir: Path, topic: str, entries: list[dict[str, Any]]) -> int:
+    """One routed topic as read back: every raw column in order, and beside it each record's key,
+    partition and offset."""
     # "x": a file (or symlink) placed there meanwhile is an error, never followed or overwritten.
-    with target.open("x", encoding="utf-8") as out:
-        out.writelines(json.dumps({c: row.get(c) for c in RAW_COLUMN_NAMES}) + "\n" for row in rows)
-    return len(rows)
+    with (out_dir / f"{topic}.jsonl").open("x", encoding="utf-8") as out:
+        for entry in entries:
+            row = json.loads(entry["value"])
+            out.write(json.dumps({c: row.get(c) for c in RAW_COLUMN_NAMES}) + "\n")
+    with (out_dir / f"{topic}.meta.jsonl").open("x", encoding="utf-8") as meta:
+        for entry in entries:
+            key = json.loads(entry["key"]) if entry["key"] is not None else None
+            meta.write(json.dumps({"key": key, "partition": entry["partition"], "offset": entry["offset"]}) + "\n")
+    return len(entries)

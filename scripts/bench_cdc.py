@@ -1,7 +1,8 @@
-"""CDC rehearsal benchmark: N inserted events through real PostgreSQL -> Debezium -> Flink routes.
+"""CDC rehearsal benchmark: N inserted events through real PostgreSQL -> Debezium -> Kafka -> Flink routes
+-> Kafka -> read back.
 
-Prints numbers (asserts nothing): end-to-end seconds and records/s, and the capture and routing
-phases on their own. Uses the dev stack's connector settings and the shipped routes.
+Prints numbers (asserts nothing): end-to-end seconds and records/s, and the broker start, capture and
+routing phases on their own. Uses the dev stack's connector settings, topics and shipped routes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cdcctl.rehearsal_kafka import rehearsal_kafka, stack_layout
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
 from rehearsal.cdc import capture_changes
@@ -38,19 +40,25 @@ def main() -> None:
     args = parser.parse_args()
     region = region_settings(stack_settings("dev", REPO))
     routes = load_routes(REPO / "flink_sql/routes.yaml")
+    layout = stack_layout(region)
     with tempfile.TemporaryDirectory() as tmp:
         changes = Path(tmp, "changes.sql")
         changes.write_text(insert_script(args.events))
         start = time.perf_counter()
-        records = capture_changes(region.cdc, region.raw_topic, None, changes)
-        captured = time.perf_counter()
-        counts = rehearse(routes, records, Path(tmp, "out"))
-        done = time.perf_counter()
+        with rehearsal_kafka(routes, layout) as kafka:
+            broker_up = time.perf_counter()
+            records = capture_changes(region.cdc, None, changes, kafka)
+            captured = time.perf_counter()
+            counts = rehearse(routes, None, Path(tmp, "out"), kafka)
+            done = time.perf_counter()
     total = done - start
-    print(f"CDC rehearsal: {args.events:,} inserted events, real PostgreSQL 15 + Debezium + Apache Flink")
+    print(
+        f"CDC rehearsal: {args.events:,} inserted events, real PostgreSQL 15 + Debezium + Apache Kafka + Apache Flink"
+    )
     print(f"  captured records:     {len(records):,}")
-    print(f"  capture (PG start, prerequisites, Debezium snapshot+stream): {captured - start:6.1f} s")
-    print(f"  routing on Flink:     {done - captured:6.1f} s")
+    print(f"  Kafka broker start (KRaft, SASL_SSL, ACLs): {broker_up - start:6.1f} s")
+    print(f"  capture (PG start, prerequisites, Debezium snapshot+stream into Kafka): {captured - broker_up:6.1f} s")
+    print(f"  routing on Flink through Kafka, read back: {done - captured:6.1f} s")
     print(f"  end to end:           {total:6.1f} s  ({len(records) / total:,.0f} records/s)")
     print(f"  routed: {', '.join(f'{topic} {count:,}' for topic, count in counts.items())}")
 

@@ -83,6 +83,24 @@ def test_delete_records_carry_the_whole_old_row(captured: Path) -> None:
     assert deleted["__table"] == "business_events"
 
 
+def meta(out: Path, topic: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (out / f"{topic}.meta.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("topic", sorted(t for t, expected in EXPECTED.items() if expected))
+def test_debeziums_key_reaches_every_routed_record(captured: Path, topic: str) -> None:
+    """The connector's key ({id}, from the primary key) is the routed record's key, line for line."""
+    assert [m["key"] for m in meta(captured, topic)] == [{"id": r["id"]} for r in rows(captured, topic)]
+
+
+def test_a_rows_snapshot_update_and_delete_stay_on_one_partition_in_commit_order(captured: Path) -> None:
+    routed = zip(rows(captured, "late-events"), meta(captured, "late-events"), strict=True)
+    positions = {(r["id"], r["__op"]): m for r, m in routed}
+    for rid, ops in (("snap-1", ("r", "u")), ("snap-2", ("r", "d"))):
+        first, then = positions[(rid, ops[0])], positions[(rid, ops[1])]
+        assert first["partition"] == then["partition"] and first["offset"] < then["offset"]
+
+
 def rehearse_changes(tmp_path: Path, before: str, changes: str) -> int:
     (tmp_path / "before.sql").write_text(before)
     (tmp_path / "changes.sql").write_text(changes)

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from cdcctl.rehearsal_kafka import rehearsal_kafka
 from flink_sql.compiler import string_literal
 from flink_sql.routes import Condition, Route, java_portable_problem
+from rehearsal.kafka import TopicLayout
 from rehearsal.routing import engine_command, rehearse
 from tests.test_rehearsal_input import raw_record
 
@@ -44,8 +46,9 @@ def route(index: int, pattern: str) -> Route:
 
 def routed_ids(patterns: list[str], tmp_path: Path) -> dict[str, set[str]]:
     records = [raw_record(f"s{i}", event_type=subject) for i, subject in enumerate(SUBJECTS)]
-    routes = [route(i, p) for i, p in enumerate(patterns)]
-    rehearse(routes, records, tmp_path / "out")
+    routes = tuple(route(i, p) for i, p in enumerate(patterns))
+    with rehearsal_kafka(routes, TopicLayout()) as kafka:
+        rehearse(routes, records, tmp_path / "out", kafka)
     return {
         p: {json.loads(line)["id"] for line in (tmp_path / f"out/t{i}.jsonl").read_text().split("\n") if line}
         for i, p in enumerate(patterns)

@@ -182,8 +182,14 @@ def test_progress_goes_to_stderr_phase_by_phase_and_stdout_is_the_report(diffed:
     lines = diffed["stderr"].splitlines()
     assert all(line.startswith("[") and " s] routes diff: " in line for line in lines), lines
     phases = [line.split(" s] routes diff: ", 1)[1] for line in lines]
-    engine_run = ["starting the Flink engine", "engine up; routing on Flink", "writing"]
+    engine_run = [
+        "starting the Flink engine",
+        "engine up; routing on Flink",
+        "reading the routed topics back",
+        "writing",
+    ]
     assert [p.split(" /")[0] for p in phases] == [
+        "starting the local Kafka broker",
         "base routes (HEAD) on the sample records",
         *engine_run,
         "working tree's routes on the sample records",

@@ -1,6 +1,7 @@
-"""`cdcctl rehearse`: the compiled routes on real Apache Flink, fed with raw records or with what
-real Debezium captures from a local PostgreSQL (the stack's own connector settings). Every input is
-checked before any engine starts; the engines are stopped however the run ends (rehearsal/children.py)."""
+"""`cdcctl rehearse`: the compiled routes on real Apache Flink through a real local Kafka broker (the
+stack's raw topic, partition counts, principals and ACLs), fed with raw records or with what real
+Debezium captures from a local PostgreSQL (the stack's own connector settings). Every input is checked
+before any engine starts; the engines are stopped however the run ends (rehearsal/children.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cdcctl.rehearsal_kafka import rehearsal_kafka, stack_layout
 from cdcctl.stack_config import stack_settings
 from core.config_node import ConfigError
 from core.input_file import read_text
 from core.progress import Progress
-from core.raw_record import added_columns, as_routed
-from flink_sql.routes import load_routes
+from core.raw_record import added_columns
+from flink_sql.routes import Route, load_routes
 from rehearsal.routing import absent_path_warnings, check_out_dir, read_records, rehearse
 from settings.model import region_settings
 
@@ -23,25 +25,29 @@ def run(args: argparse.Namespace) -> int:
     routes = load_routes(args.routes)
     out = Path(args.out)
     check_out_dir(out)
+    region = region_settings(stack_settings(args.stack))
+    records = read_records(Path(args.records)) if args.records else None
+    before = _sql_script(args.before, "--before") if records is None and args.before else None
+    changes = _sql_script(args.changes, "--changes") if records is None else None
+    layout = stack_layout(region)
     progress = Progress("rehearse")
-    if args.records:
-        records = read_records(Path(args.records))
-        source = "raw records"
-    else:
-        from rehearsal.cdc import capture_changes
+    progress.phase("starting the local Kafka broker")
+    with rehearsal_kafka(routes, layout) as kafka:
+        if records is not None:
+            source = "raw records"
+            _warn(args.routes, routes, records)
+            counts = rehearse(routes, records, out, kafka, progress)
+        else:
+            from rehearsal.cdc import capture_changes
 
-        region = region_settings(stack_settings(args.stack))
-        before = _sql_script(args.before, "--before") if args.before else None
-        changes = _sql_script(args.changes, "--changes")
-        progress.phase("capture: local PostgreSQL and Debezium")
-        records = capture_changes(region.cdc, region.raw_topic, before, changes)
-        source = f"records captured by Debezium (connector settings of stack {args.stack})"
-    records = _as_production_reads(records)
-    for warning in absent_path_warnings(args.routes, routes, records):
-        print(warning, file=sys.stderr)
-    counts = rehearse(routes, records, out, progress)
+            assert changes is not None
+            progress.phase("capture: local PostgreSQL and Debezium into the raw topic")
+            records = capture_changes(region.cdc, before, changes, kafka)
+            source = f"records captured by Debezium (connector settings of stack {args.stack})"
+            _warn(args.routes, routes, records)
+            counts = rehearse(routes, None, out, kafka, progress)
     progress.phase("done")
-    print(f"{len(records)} {source} routed on Apache Flink; output in {args.out}")
+    print(f"{len(records)} {source} routed on Apache Flink through Kafka; output in {args.out}")
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
     return 0
@@ -55,9 +61,10 @@ def _sql_script(path: str, argument: str) -> Path:
     return Path(path)
 
 
-def _as_production_reads(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A column added to the table reaches the raw topic (the connector registers the wider schema),
-    but a running statement reads the columns it was created with: route on those, and say so."""
+def _warn(routes_file: str, routes: tuple[Route, ...], records: list[dict[str, Any]]) -> None:
+    """What the records mean for the routes, on stderr: columns beyond the raw record (a running
+    statement reads the columns it was created with, and so does the rehearsal's: its JSON format skips
+    unknown fields) and condition paths no record contains."""
     added = sorted({column for record in records for column in added_columns(record)})
     if added:
         print(
@@ -65,4 +72,5 @@ def _as_production_reads(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "deployed statement does (to route on them, add them to core/raw_record.py and redeploy)",
             file=sys.stderr,
         )
-    return [as_routed(record) for record in records]
+    for warning in absent_path_warnings(routes_file, routes, records):
+        print(warning, file=sys.stderr)
