@@ -17,6 +17,7 @@ from typing import NoReturn
 import pytest
 
 import cdcctl.plan
+import rehearsal.kafka
 import rehearsal.postgres
 import rehearsal.routing
 from cdcctl.plan import Plan, plan
@@ -26,7 +27,11 @@ from tests.helpers import REPO, STACKS, copy_project
 # virtualenv's interpreter for Flink and Debezium, PostgreSQL's server binaries), and the program run of
 # an offline plan (every plan, by a test or a command, goes through it).
 TIERS: dict[str, tuple[tuple[ModuleType, str], ...]] = {
-    "engine": ((rehearsal.routing, "engine_python"), (rehearsal.postgres, "_bin_dir")),
+    "engine": (
+        (rehearsal.routing, "engine_python"),
+        (rehearsal.postgres, "_bin_dir"),
+        (rehearsal.kafka, "broker_classpath"),
+    ),
     "plans": ((cdcctl.plan, "_run_program"),),
 }
 

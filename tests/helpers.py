@@ -128,3 +128,29 @@ EXAMPLE_TARGETS = MonitoringTargets(
     connector=ConnectorWatch("lcc-1", "cdc-prod-us-east-1-postgres-cdc", "raw-business-events-heartbeat", 60_000),
     consumers=(ConsumerWatch("loan-consumer", "loan-consumer-"),),
 )
+
+
+def deployed_loan_consumer_outputs(directory: Path, group_prefix: str = "loan-consumer-") -> Path:
+    """prod-east's outputs as `pulumi stack output --json` prints them for loan-consumer, with real-looking
+    (non-mock) endpoints, written to `directory`/outputs.json."""
+    outputs = {
+        "bootstrapEndpoint": "SASL_SSL://lkc-real.us-east-1.aws.private.confluent.cloud:9092",
+        "schemaRegistryEndpoint": "https://psrc-real.us-east-1.aws.confluent.cloud",
+        "consumers": {
+            "loan-consumer": {
+                "topics": ["filtered-loan-created-events"],
+                "groupPrefix": group_prefix,
+                "secret": {
+                    "awsSecretName": "cdc-platform/prod-east/loan-consumer",
+                    "awsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:loan-AbCdEf",
+                    "region": "us-east-1",
+                    "keyGeneration": 1,
+                },
+            }
+        },
+        "monitoring": {"stack": "prod-east"},
+        "region": "us-east-1",
+    }
+    path = directory / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    return path

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rehearsal.loopback import self_signed_certificate
 
 
 @dataclass
@@ -63,34 +64,6 @@ def foreign_host() -> Iterator[Listener]:
         server.close()
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 (and its key), made with openssl."""
-    cert, key = directory / "server.crt", directory / "server.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 @dataclass
 class TlsServer:
     port: int
@@ -106,7 +79,8 @@ class TlsServer:
 def tls_server(directory: Path, answer: Callable[[socket.socket, bytes], None]) -> Iterator[TlsServer]:
     """A TLS server on loopback: each connection's request head is recorded, then `answer` writes
     whatever the test wants (a good answer, a redirect, garbage, a trickle)."""
-    cert, key = self_signed(directory)
+    cert, key = directory / "server.crt", directory / "server.key"
+    self_signed_certificate(key, cert)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = socket.create_server(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ from cdcctl.__main__ import main
 from cdcctl.plan import Plan
 from core import naming
 from flink_sql.routes import consumers, load_routes
-from tests.helpers import REPO, bindings_of, of_type, principal_ids, the_one_error_line
+from tests.helpers import REPO, bindings_of, deployed_loan_consumer_outputs, of_type, principal_ids, the_one_error_line
 
 ROUTES = load_routes(REPO / "flink_sql/routes.yaml")
 CONSUMERS = consumers(ROUTES)
@@ -111,29 +111,10 @@ def test_it_says_how_to_read_its_secret_keys(capsys: pytest.CaptureFixture[str])
 
 
 def test_deployed_outputs_replace_the_plans_placeholders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    outputs = {
-        "bootstrapEndpoint": "SASL_SSL://lkc-real.us-east-1.aws.private.confluent.cloud:9092",
-        "schemaRegistryEndpoint": "https://psrc-real.us-east-1.aws.confluent.cloud",
-        "consumers": {
-            "loan-consumer": {
-                "topics": ["filtered-loan-created-events"],
-                "groupPrefix": "loan-consumer-",
-                "secret": {
-                    "awsSecretName": "cdc-platform/prod-east/loan-consumer",
-                    "awsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:loan-AbCdEf",
-                    "region": "us-east-1",
-                    "keyGeneration": 1,
-                },
-            }
-        },
-        "monitoring": {"stack": "prod-east"},
-        "region": "us-east-1",
-    }
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs))
+    path = deployed_loan_consumer_outputs(tmp_path)
     config = consumer_json("loan-consumer", "prod-east", capsys, "--outputs", str(path))
     assert config["bootstrapServers"] == "lkc-real.us-east-1.aws.private.confluent.cloud:9092"
-    assert config["schemaRegistryUrl"] == outputs["schemaRegistryEndpoint"]
+    assert config["schemaRegistryUrl"] == "https://psrc-real.us-east-1.aws.confluent.cloud"
     assert config["source"] == f"{path} (deployed outputs)"
 
 

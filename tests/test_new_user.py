@@ -5,6 +5,7 @@ offline consumer endpoints say they are made up."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,15 @@ from cdcctl.commands import routes_diff as routes_diff_command
 from cdcctl.plan import plan
 from flink_sql.routes import load_routes, parse_routes
 from rehearsal.routing import absent_path_warnings, read_records
-from tests.helpers import REPO, bindings_of, edit_routes, edit_stack, of_type, principal_ids
+from tests.helpers import (
+    REPO,
+    bindings_of,
+    deployed_loan_consumer_outputs,
+    edit_routes,
+    edit_stack,
+    of_type,
+    principal_ids,
+)
 from tests.test_routes_diff import RISK_READER, committed
 
 SAMPLES = REPO / "flink_sql/samples/raw-records.jsonl"
@@ -61,6 +70,7 @@ def test_rehearse_warns_on_stderr_before_routing(
     routes = tmp_path / "routes.yaml"
     routes.write_text(json.dumps({"routes": [big_loans("event_data.loanAmount")]}))
     monkeypatch.setattr(rehearse_command, "rehearse", lambda *args: {"filtered-big-loans": 0})  # no Flink
+    monkeypatch.setattr(rehearse_command, "rehearsal_kafka", lambda *args: contextlib.nullcontext())  # no broker
     args = ["rehearse", "--routes", str(routes), "--records", str(SAMPLES), "--out", str(tmp_path / "out")]
     assert main(args) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
@@ -96,29 +106,7 @@ def test_offline_consumer_endpoints_are_marked_as_mock_and_deployed_ones_are_not
     assert main(["consumer", "loan-consumer", "--stack", "prod-east"]) == 0
     mock = [line for line in capsys.readouterr().out.splitlines() if line.startswith("# MOCK ENDPOINTS: ")]
     assert len(mock) == 1 and ".aws.confluent.cloud:9092 and https://" in mock[0]
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "bootstrapEndpoint": "SASL_SSL://lkc-real.us-east-1.aws.private.confluent.cloud:9092",
-                "schemaRegistryEndpoint": "https://psrc-real.us-east-1.aws.confluent.cloud",
-                "consumers": {
-                    "loan-consumer": {
-                        "topics": ["filtered-loan-created-events"],
-                        "groupPrefix": "x-",
-                        "secret": {
-                            "awsSecretName": "cdc-platform/prod-east/loan-consumer",
-                            "awsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:loan-AbCdEf",
-                            "region": "us-east-1",
-                            "keyGeneration": 1,
-                        },
-                    }
-                },
-                "monitoring": {"stack": "prod-east"},
-                "region": "us-east-1",
-            }
-        )
-    )
+    outputs = deployed_loan_consumer_outputs(tmp_path, group_prefix="x-")
     assert main(["consumer", "loan-consumer", "--stack", "prod-east", "--outputs", str(outputs)]) == 0
     assert "MOCK" not in capsys.readouterr().out
     assert main(["consumer", "loan-consumer", "--stack", "prod-east", "--outputs", str(outputs), "--json"]) == 0
