@@ -19,6 +19,8 @@ from flink_sql.routes import consumers, load_routes
 from rehearsal.kafka import LocalKafka, TopicLayout
 from tests.helpers import REPO
 
+pytestmark = [pytest.mark.engine, pytest.mark.plans]
+
 ROUTES = load_routes(REPO / "flink_sql/routes.yaml")
 OWN, OTHER = consumers(ROUTES)[:2]
 

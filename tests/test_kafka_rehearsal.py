@@ -21,9 +21,10 @@ from cdcctl.__main__ import main
 from cdcctl.rehearsal_kafka import kafka_users
 from flink_sql.routes import load_routes
 from rehearsal.kafka import TopicLayout, local_kafka
-from rehearsal.routing import engine_python
 from tests.helpers import REPO
 from tests.test_rehearsal_input import raw_record
+
+pytestmark = pytest.mark.engine
 
 IDS = 40
 VERSIONS = 5
@@ -175,7 +176,6 @@ def test_the_broker_leaves_no_process_and_no_directory_after_an_exception() -> N
 
 def test_no_broker_outlives_a_killed_cdcctl(tmp_path: Path) -> None:
     """SIGKILL runs no clean-up code at all: the kernel still ends the broker (PR_SET_PDEATHSIG)."""
-    engine_python()  # the broker is provisioned from the engine (and the fast tier skips here)
     script = (
         "import sys, time\n"
         "from rehearsal.kafka import TopicLayout, local_kafka\n"

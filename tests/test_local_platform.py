@@ -19,6 +19,8 @@ from cdcctl.commands import local
 from cdcctl.commands.local import process_alive
 from rehearsal.postgres import _bin_dir
 
+pytestmark = pytest.mark.engine
+
 TOPIC = "filtered-loan-created-events"
 ROW = (
     "INSERT INTO business_events (id, event_name, event_type, created_date, saved_date, event_data) "
