@@ -78,13 +78,13 @@ def display_name(environment: str, *parts: str) -> str:
     return "-".join((environment, *parts))
 
 
-def statement_name(prefix: str, *identity: str) -> str:
+def statement_name(prefix: str, *identity: str, kind: str = "routes") -> str:
     """Flink statement name: lowercase [a-z0-9-], alphanumeric ends, <= 72 chars, ending in a short hash
     of everything that identifies the statement (its SQL and the inputs Confluent cannot change in
     place), so any such change gets a new name and takes the carry-over path."""
     digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:10]
-    stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len("-routes-") - len(digest)]
-    return f"{stem.rstrip('-') or 'cdc'}-routes-{digest}"
+    stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len(f"-{kind}-") - len(digest)]
+    return f"{stem.rstrip('-') or 'cdc'}-{kind}-{digest}"
 
 
 def replication_slot(stack: str) -> str:

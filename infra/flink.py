@@ -11,7 +11,15 @@ import pulumi_confluentcloud as confluent
 
 from core import naming
 from core.naming import COMPONENT
-from flink_sql.statement import StatementSpec, statement_generations
+from flink_sql.routes import Route
+from flink_sql.statement import (
+    StatementSpec,
+    added_routes,
+    backfill_sql,
+    backfill_statement,
+    bound_millis,
+    statement_generations,
+)
 from infra.access import ApiKeyArgs, KeyRing, PrincipalRef, api_key
 
 
@@ -154,9 +162,11 @@ class RoutingStatement(pulumi.ComponentResource):
                 pulumi.log.warn(f"routing statement {current.name} not deployed: {held_back}", resource=self)
                 return None
             specs = statement_generations(previous, current)
-            declared: list[pulumi.Resource] = []
+            declared: list[confluent.FlinkStatement] = []
             for spec in specs:
                 declared.append(self._statement(name, spec, args, list(declared)))
+            for route in added_routes(previous, current):
+                self._backfill(name, current, route, declared[0], args)
             return next(s for s in specs if not s.stopped).export()
 
         # Which generations exist depends on the last deployment's export, so they are declared once
@@ -170,14 +180,36 @@ class RoutingStatement(pulumi.ComponentResource):
         )
         self.register_outputs({"current": self.current})
 
+    def _backfill(
+        self,
+        name: str,
+        successor: StatementSpec,
+        route: Route,
+        stopped: confluent.FlinkStatement,
+        args: RoutingStatementArgs,
+    ) -> None:
+        """The added route's history: a bounded statement declared with its successor, bounded where the
+        predecessor stopped. The provider's stop (an update) reads the statement back, and its read sets
+        `latest_offsets_timestamp` from the status (resource_flink_statement.go), so the bound is known
+        once the predecessor is STOPPED, within the same `up`. The next `up` no longer declares it: Pulumi
+        deletes the completed statement."""
+        sql = stopped.latest_offsets_timestamp.apply(lambda at: backfill_sql(successor, route, bound_millis(at or "")))
+        self._statement(name, backfill_statement(successor, route), args, [stopped], sql)
+
     def _statement(
-        self, name: str, spec: StatementSpec, args: RoutingStatementArgs, predecessors: list[pulumi.Resource]
+        self,
+        name: str,
+        spec: StatementSpec,
+        args: RoutingStatementArgs,
+        predecessors: Sequence[pulumi.Resource],
+        sql: pulumi.Input[str] | None = None,
     ) -> confluent.FlinkStatement:
+        """`spec`'s statement; a backfill's SQL (`sql`) waits for its bound, its name and key do not."""
         key = args.flink.deployer_key(spec.key_generation)
         return confluent.FlinkStatement(
             f"{name}-{spec.name}",
             statement_name=spec.name,
-            statement=spec.sql,
+            statement=spec.sql if sql is None else sql,
             properties=spec.properties,
             stopped=spec.stopped,
             organization=confluent.FlinkStatementOrganizationArgs(id=args.organization_id),

@@ -10,7 +10,7 @@ import argparse
 
 from cdcctl.stack_config import environment_name, stack_settings
 from flink_sql.routes import load_routes
-from flink_sql.statement import StatementSpec, region_statement
+from flink_sql.statement import StatementSpec, backfill_sql, backfill_statement, region_statement
 from settings.model import GlobalStackSettings, Settings
 from stacks.routes_fit import check_routes_fit_settings
 
@@ -22,6 +22,11 @@ def run(args: argparse.Namespace) -> int:
         for key, value in sorted(spec.properties.items()):
             print(f"-- {key} = {value}")
         print(f"{spec.sql};\n")
+        for route in spec.history.routes if spec.history else ():
+            print(f"-- when route {route.id} is added to a deployed statement set (backfill: true), its history:")
+            print(f"-- statement: {backfill_statement(spec, route).name}")
+            sql = backfill_sql(spec, route, "<stopped predecessor's latest_offsets_timestamp, epoch ms>")
+            print("\n".join(f"--   {line}" for line in sql.splitlines()) + "\n")
     print(
         f"-- {len(statements)} statement(s). Tables are not created by statements: Flink infers them from "
         "the topics and key and value schemas the stack declares (cdcctl plan)."
