@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdcctl.plan import Plan, PlannedResource
+from core import naming
 from core.config_node import Node
 from core.yaml_file import load_yaml
 
@@ -336,7 +337,12 @@ def _flink(plan: Plan, table: PriceTable, enabled_routes: int, assume: Callable[
     if not pools:
         return None
     # A first deployment's plan holds no backfill: what one costs is priced apart, never in the month.
-    running = [s for s in _of(plan, _STATEMENT) if not s.inputs.get("stopped", False)]
+    # Statements that complete (the raw table's settings, a backfill) bill only while they run.
+    running = [
+        s
+        for s in _of(plan, _STATEMENT)
+        if not s.inputs.get("stopped", False) and naming.is_routing_statement(s.inputs["statementName"])
+    ]
     return FlinkCost(
         running_statements=len(running),
         max_cfu=sum(int(p.inputs["maxCfu"]) for p in pools),

@@ -69,6 +69,11 @@ def mirror_topic(source_region: str, topic: str) -> str:
     return f"{link_prefix(source_region)}{topic}"
 
 
+def dead_letter_topic(raw_topic: str) -> str:
+    """The region's dead-letter topic: raw records Flink cannot deserialize (README "Bad records")."""
+    return f"{raw_topic}-dlq"
+
+
 def subject(topic: str, part: str = "value") -> str:
     """Schema Registry subject of a topic's key or value (TopicNameStrategy)."""
     return f"{topic}-{part}"
@@ -85,6 +90,12 @@ def statement_name(prefix: str, *identity: str, kind: str = "routes") -> str:
     digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:10]
     stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len(f"-{kind}-") - len(digest)]
     return f"{stem.rstrip('-') or 'cdc'}-{kind}-{digest}"
+
+
+def is_routing_statement(name: str) -> bool:
+    """Whether a statement name is a routing statement set's (runs until replaced), not a statement that
+    completes (the raw table's settings, a backfill): see statement_name's kinds."""
+    return re.search(r"-routes-[0-9a-f]{10}$", name) is not None
 
 
 def replication_slot(stack: str) -> str:

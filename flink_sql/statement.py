@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core import naming
-from flink_sql.compiler import compile_routes, insert_statement, registry_options
+from flink_sql.compiler import compile_routes, identifier, insert_statement, registry_options, string_literal
 from flink_sql.routes import Route
 
 if TYPE_CHECKING:  # types only: the settings model sits below flink_sql and imports no Pulumi
@@ -46,6 +46,8 @@ class StatementSpec:
     stopped: bool = False
     rest_endpoint: str | None = None
     history: History | None = None  # this deployment's statement set only (a predecessor needs none)
+    # The raw table's settings statement this generation starts after (this deployment's only).
+    table_settings: StatementSpec | None = None
 
     def export(self) -> dict[str, Any]:
         return {"name": self.name, "sql": self.sql, "properties": self.properties, "keyGeneration": self.key_generation}
@@ -165,14 +167,37 @@ def routing_statement(
         "sql.current-catalog": environment_name,
         "sql.current-database": naming.display_name(environment_name, region),
     }
+    settings = raw_table_settings(stack, raw_topic, properties, key_generation)
     identity = (
         sql,
         json.dumps(properties, sort_keys=True),
         "endpoint=private" if private_endpoint else "endpoint=public",
         f"deployer-key={key_generation}",
+        # A running statement keeps the table options it started with (CC documents it for table options
+        # such as late-handling.mode): a changed setting starts a generation that reads with it.
+        settings.sql,
     )
     history = History(stack, raw_topic, tuple(r for r in routes if r.enabled and r.backfill))
-    return StatementSpec(naming.statement_name(stack, *identity), sql, properties, key_generation, history=history)
+    return StatementSpec(
+        naming.statement_name(stack, *identity),
+        sql,
+        properties,
+        key_generation,
+        history=history,
+        table_settings=settings,
+    )
+
+
+def raw_table_settings(stack: str, raw_topic: str, properties: Mapping[str, str], key_generation: int) -> StatementSpec:
+    """The ALTER TABLE that sets the raw table's error handling: a record the source cannot deserialize goes
+    to the dead-letter table instead of failing the statement (CC flink/how-to-guides/configure-dlq: table
+    level only, source deserialization errors only; the default `fail` stops every route). It completes;
+    its name hashes its SQL, properties and deployer key like the routing statement's."""
+    options = {"error-handling.mode": "log", "error-handling.log.target": naming.dead_letter_topic(raw_topic)}
+    pairs = ", ".join(f"{string_literal(k)} = {string_literal(v)}" for k, v in options.items())
+    sql = f"ALTER TABLE {identifier(raw_topic)} SET ({pairs})"
+    identity = (sql, json.dumps(dict(properties), sort_keys=True), f"deployer-key={key_generation}")
+    return StatementSpec(naming.statement_name(stack, *identity, kind="table"), sql, dict(properties), key_generation)
 
 
 def region_statement(

@@ -161,10 +161,11 @@ class RoutingStatement(pulumi.ComponentResource):
             if held_back and not previous:
                 pulumi.log.warn(f"routing statement {current.name} not deployed: {held_back}", resource=self)
                 return None
+            settings = [self._statement(name, current.table_settings, args, [])] if current.table_settings else []
             specs = statement_generations(previous, current)
             declared: list[confluent.FlinkStatement] = []
             for spec in specs:
-                declared.append(self._statement(name, spec, args, list(declared)))
+                declared.append(self._statement(name, spec, args, [*settings, *declared]))
             for route in added_routes(previous, current):
                 self._backfill(name, current, route, declared[0], args)
             return next(s for s in specs if not s.stopped).export()

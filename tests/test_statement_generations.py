@@ -30,8 +30,9 @@ def add_route(project: Path, route: dict[str, object]) -> None:
 
 
 def statements(p: Plan) -> dict[str, PlannedResource]:
-    """The routing statement's generations (an added route's backfill apart: tests/test_backfill.py)."""
-    return {r.inputs["statementName"]: r for r in of_type(p, "FlinkStatement") if "-backfill-" not in r.name}
+    """The routing statement's generations (an added route's backfill apart: tests/test_backfill.py, and
+    the raw table's settings: tests/test_bad_records.py)."""
+    return {r.inputs["statementName"]: r for r in of_type(p, "FlinkStatement") if "-routes-" in r.name}
 
 
 def backfills(p: Plan) -> list[PlannedResource]:
@@ -87,7 +88,7 @@ def test_older_generations_are_removed_and_the_running_one_keeps_its_inputs(
     add_route(project, NEW_ROUTE)
     second = plan("prod-east", project, previous=first.raw_outputs)
     third = plan("prod-east", project, previous=second.raw_outputs)
-    (running,) = of_type(third, "FlinkStatement")
+    (running,) = statements(third).values()
     successor = statements(second)[running.inputs["statementName"]]
     assert running.as_json() == successor.as_json()
 

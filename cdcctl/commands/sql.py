@@ -35,10 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def stack_statements(settings: Settings) -> list[StatementSpec]:
-    """What a first deployment of the stack declares (a later one may also keep a stopped predecessor)."""
+    """What a first deployment of the stack declares, in the order it runs (a later one may also keep a
+    stopped predecessor, and backfill added routes)."""
     if isinstance(settings, GlobalStackSettings):
         return []
     environment = environment_name(settings)
     routes = load_routes(settings.routes_file)
     check_routes_fit_settings(settings, routes)  # what the plan refuses, sql refuses too
-    return [region_statement(settings.stack, environment, settings.region, routes)]
+    statement = region_statement(settings.stack, environment, settings.region, routes)
+    # The raw table's settings run (and complete) before the statement set starts.
+    return [*([statement.table_settings] if statement.table_settings else []), statement]
