@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cdcctl.__main__ import main
-from cdcctl.plan import plan
+from cdcctl.plan import Plan, plan
 from flink_sql.statement import bound_millis
 from tests.helpers import edit_routes, of_type
 
@@ -62,6 +62,15 @@ def test_an_added_route_is_backfilled_up_to_where_the_predecessor_stopped(
     name = backfill.inputs["statementName"]
     assert len(name) <= 72 and name.startswith("dev-backfill-")
     capsys.readouterr()
+
+
+@pytest.mark.plans
+def test_a_prod_backfill_is_not_protected_so_the_next_up_can_delete_it(plans: dict[str, Plan], project: Path) -> None:
+    edit_routes(project, lambda routes: routes.append(NEW_ROUTE))
+    second = plan("prod-east", project, previous=plans["prod-east"].raw_outputs)
+    (backfill,) = [s for s in of_type(second, "FlinkStatement") if "-backfill-" in s.inputs["statementName"]]
+    (running,) = [s for s in of_type(second, "FlinkStatement") if not s.inputs["stopped"] and "-routes-" in s.name]
+    assert running.protect and not backfill.protect
 
 
 @pytest.mark.plans

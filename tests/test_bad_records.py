@@ -34,6 +34,9 @@ def test_the_raw_table_logs_what_it_cannot_deserialize_to_the_regions_dead_lette
         assert settings.inputs[key] == statement.inputs[key], key
     assert settings.urn in statement.dependencies
     assert settings.inputs["stopped"] is False
+    # It completes, and a key rotation re-submits it under a new name: never protected (prod protects
+    # the running statement set only), or that `up` could not delete the old one.
+    assert not settings.protect and statement.protect == (stack != "dev")
     # The dead-letter topic is declared on the region's cluster, like every topic the statements write.
     (topic,) = [t for t in of_type(p, "KafkaTopic") if t.inputs["topicName"] == DLQ]
     raw = one(p, "KafkaTopic", lambda t: t.inputs["topicName"] == "raw-business-events")
