@@ -341,7 +341,8 @@ def _flink(plan: Plan, table: PriceTable, enabled_routes: int, assume: Callable[
     running = [
         s
         for s in _of(plan, _STATEMENT)
-        if not s.inputs.get("stopped", False) and naming.is_routing_statement(s.inputs["statementName"])
+        if not s.inputs.get("stopped", False)
+        and naming.statement_kind(s.inputs["statementName"]) not in naming.COMPLETING_STATEMENTS
     ]
     return FlinkCost(
         running_statements=len(running),

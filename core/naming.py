@@ -92,10 +92,15 @@ def statement_name(prefix: str, *identity: str, kind: str = "routes") -> str:
     return f"{stem.rstrip('-') or 'cdc'}-{kind}-{digest}"
 
 
-def is_routing_statement(name: str) -> bool:
-    """Whether a statement name is a routing statement set's (runs until replaced), not a statement that
-    completes (the raw table's settings, a backfill): see statement_name's kinds."""
-    return re.search(r"-routes-[0-9a-f]{10}$", name) is not None
+# Kinds of statements (statement_name's `kind`) that complete: the raw table's settings, a backfill. A
+# `routes` statement set runs until it is replaced.
+COMPLETING_STATEMENTS = ("table", "backfill")
+
+
+def statement_kind(name: str) -> str | None:
+    """The kind a statement name was made with (statement_name), None for any other name."""
+    found = re.search(r"-([a-z]+)-[0-9a-f]{10}$", name)
+    return found.group(1) if found else None
 
 
 def replication_slot(stack: str) -> str:
