@@ -106,7 +106,7 @@ def backfill_name(successor: StatementSpec, route: Route) -> str:
 def bound_millis(stopped_at: str) -> str:
     """A backfill's bound: the stopped predecessor's `latest_offsets_timestamp` (RFC 3339 UTC, provider
     resource_flink_statement.go setFlinkStatementAttributes) in epoch milliseconds."""
-    moment = datetime.fromisoformat(stopped_at.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(stopped_at.replace("Z", "+00:00")) if stopped_at else datetime.min
     if moment.year < 2000:  # the provider formats an absent status timestamp as Go's zero time, year 1
         raise ValueError(f"the stopped statement reports no offsets timestamp ({stopped_at!r}): no backfill bound")
     return str(round(moment.timestamp() * 1000))

@@ -108,6 +108,7 @@ def test_no_backfill_without_an_added_backfilled_topic(
 def test_a_missing_offsets_timestamp_is_no_bound() -> None:
     """The provider formats an absent status timestamp as Go's zero time: a backfill bounded there would
     route nothing and say nothing."""
-    with pytest.raises(ValueError, match="no offsets timestamp"):
-        bound_millis("0001-01-01T00:00:00Z")
+    for absent in ("0001-01-01T00:00:00Z", ""):
+        with pytest.raises(ValueError, match="no offsets timestamp"):
+            bound_millis(absent)
     assert bound_millis("2026-12-01T00:00:00Z") == "1796083200000"

@@ -105,3 +105,9 @@ def test_a_bad_outputs_file_is_refused_naming_its_argument(
     assert main(["plan", "--stack", "prod-east", argument, str(recording)]) == 2
     line = the_one_error_line(capsys)
     assert str(recording) in line and (argument in line or "mapping of outputs" in line)
+
+
+def test_write_outputs_refuses_a_file_in_a_missing_directory(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = project / "no-such-directory" / "outputs.json"
+    assert main(["plan", "--stack", "dev", "--write-outputs", str(target)]) == 2
+    assert "--write-outputs" in the_one_error_line(capsys) and not target.parent.exists()
