@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print what a stack would register (offline, mock runtime)")
     plan.add_argument("--stack", required=True, type=stack_name, help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", action="store_true", help="JSON array of {type,name,parent,inputs,protect}")
+    plan.add_argument(
+        "--outputs", help="the stack's last deployed outputs (`pulumi stack output --json --show-secrets`; - = stdin)"
+    )
+    plan.add_argument("--peer-outputs", help="the link peer's deployed outputs, in the same shape")
+    plan.add_argument("--write-outputs", help="write this plan's exports (mock ids) in that shape to this file")
     plan.set_defaults(command_module="plan")
 
     sql = commands.add_parser("sql", help="print the Flink statements a stack would deploy, in order")

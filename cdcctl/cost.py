@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdcctl.plan import Plan, PlannedResource
+from core import naming
 from core.config_node import Node
 from core.yaml_file import load_yaml
 
@@ -26,7 +27,13 @@ PRICE_IDS = (
     "clusterLinkHour",
     "rdsProxyVcpuHour",
 )
-ASSUMPTION_IDS = ("standardEckus", "connectorThroughputGbPerMonth", "privateLinkGbPerMonth", "rdsProxyVcpus")
+ASSUMPTION_IDS = (
+    "standardEckus",
+    "connectorThroughputGbPerMonth",
+    "privateLinkGbPerMonth",
+    "rdsProxyVcpus",
+    "backfillCfuMinutes",
+)
 DEDICATED_CKU_PRICE = {"SINGLE_ZONE": "kafkaDedicatedCkuHourSingleZone", "MULTI_ZONE": "kafkaDedicatedCkuHourMultiZone"}
 # What the estimate leaves out (usage the plan cannot see, or resources the program does not declare).
 NOT_PRICED = (
@@ -175,6 +182,12 @@ class FlinkCost:
     enabled_routes: int
     hourly_cfu_price: float
     hours: int
+    backfill_cfu_minutes: float  # one added route's backfill (README "Adding a route"), an assumption
+
+    @property
+    def backfill(self) -> float:
+        """One backfill's one-off cost: billed per CFU-minute (flink-billing), not monthly."""
+        return self.backfill_cfu_minutes / 60 * self.hourly_cfu_price
 
     def monthly(self, cfus: int) -> float:
         return cfus * self.hours * self.hourly_cfu_price
@@ -278,7 +291,7 @@ def estimate(plan: Plan, table: PriceTable, enabled_routes: int) -> Estimate:
         # Billed per link per hour (CLUSTER_LINKING_PER_LINK): each region stack declares its half.
         name = link.inputs.get("link", link.name)
         lines.append(Line(f"Cluster link {name} (this half)", hours, f"1 link x {hours} h", prices["clusterLinkHour"]))
-    flink = _flink(plan, table, enabled_routes)
+    flink = _flink(plan, table, enabled_routes, assume)
     if flink is not None:
         lines.append(
             Line(
@@ -319,17 +332,25 @@ def _kafka_line(cluster: PlannedResource, table: PriceTable, assume: Callable[[s
     )
 
 
-def _flink(plan: Plan, table: PriceTable, enabled_routes: int) -> FlinkCost | None:
+def _flink(plan: Plan, table: PriceTable, enabled_routes: int, assume: Callable[[str], float]) -> FlinkCost | None:
     pools = _of(plan, _POOL)
     if not pools:
         return None
-    running = [s for s in _of(plan, _STATEMENT) if not s.inputs.get("stopped", False)]
+    # A first deployment's plan holds no backfill: what one costs is priced apart, never in the month.
+    # Statements that complete (the raw table's settings, a backfill) bill only while they run.
+    running = [
+        s
+        for s in _of(plan, _STATEMENT)
+        if not s.inputs.get("stopped", False)
+        and naming.statement_kind(s.inputs["statementName"]) not in naming.COMPLETING_STATEMENTS
+    ]
     return FlinkCost(
         running_statements=len(running),
         max_cfu=sum(int(p.inputs["maxCfu"]) for p in pools),
         enabled_routes=enabled_routes,
         hourly_cfu_price=table.prices["flinkCfuHour"].usd,
         hours=table.hours_per_month,
+        backfill_cfu_minutes=assume("backfillCfuMinutes"),
     )
 
 

@@ -4,6 +4,7 @@ the program uses, one table row per type (Pulumi's mock runtime asks; no network
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -74,10 +75,28 @@ def _arn(service: str, kind: str) -> Callable[[str, Inputs], Inputs]:
     return lambda resource_id, inputs: {"arn": f"arn:aws:{service}::111122223333:{kind}/{resource_id}"}
 
 
+# A stopped statement's offsets, as the provider reads them from its status: per table it reads, one
+# "partition:P,offset:N" per partition joined by ";" (provider test data), and when they were recorded.
+MOCK_STOPPED_AT = "2026-12-01T00:00:00Z"
+_READ_TABLE = re.compile(r"FROM `([^`]+)`")
+
+
+def _flink_statement(resource_id: str, inputs: Inputs) -> Inputs:
+    if not inputs.get("stopped"):
+        return {}
+    tables = sorted(set(_READ_TABLE.findall(str(inputs.get("statement", "")))))
+    offset = int(short_hash(resource_id, length=4), 16)
+    return {
+        "latestOffsets": {t: ";".join(f"partition:{p},offset:{offset + p}" for p in range(3)) for t in tables},
+        "latestOffsetsTimestamp": MOCK_STOPPED_AT,
+    }
+
+
 RESOURCE_TYPES: dict[str, MockType] = {
     "Environment": MockType("env", lambda rid, i: {"resourceName": f"{ORG_CRN}/environment={rid}"}),
     "ServiceAccount": MockType("sa", lambda rid, i: {"apiVersion": "iam/v2", "kind": "ServiceAccount"}),
     "KafkaCluster": MockType("lkc", _kafka_cluster),
+    "FlinkStatement": MockType(outputs=_flink_statement),
     "KafkaTopic": MockType(
         id_of=lambda a: f"{a.inputs.get('kafkaCluster', {}).get('id', 'lkc-unknown')}/{a.inputs.get('topicName')}"
     ),

@@ -19,9 +19,9 @@ from core.region_exports import REGION_EXPORTS
 OUTPUTS_ARGUMENT = "--outputs"
 
 
-def recorded_outputs(path: str) -> dict[str, Any]:
+def recorded_outputs(path: str, argument: str = OUTPUTS_ARGUMENT) -> dict[str, Any]:
     """The outputs in a `pulumi stack output --json` recording (`-`: read stdin), read bounded."""
-    return _outputs_document(read_json(path, OUTPUTS_ARGUMENT), "stdin" if path == STDIN else path)
+    return _outputs_document(read_json(path, argument), "stdin" if path == STDIN else path)
 
 
 def belonging_to(outputs: dict[str, Any], stack: str, region: str, source: str) -> dict[str, Any]:

@@ -42,6 +42,10 @@ class Grants:
     # subjects; one writing under schemas declared elsewhere only reads them (Flink statements: CC
     # flink/operate-and-deploy/flink-rbac, "DeveloperRead on the Schema Registry subject, to validate").
     registers_schemas: bool = True
+    # Written topics whose value subject this principal registers although it otherwise only reads its
+    # subjects: the dead-letter topic, whose fixed schema Flink registers when the ALTER TABLE naming it
+    # runs (CC flink/how-to-guides/configure-dlq).
+    registers_subjects_of: tuple[str, ...] = ()
     # A cluster link's credential on its source cluster (CC multi-cloud/cluster-linking/security-cloud):
     # DeveloperRead + DeveloperManage on the topics it mirrors (no subjects: mirrors copy bytes),
     # DeveloperRead on the groups whose offsets it syncs (group_prefixes), and Operator on the cluster,
@@ -81,8 +85,9 @@ class Grants:
             ("read", "DeveloperRead", self.read_topics),
             ("write", "DeveloperWrite", self.write_topics),
         ):
-            schema_verb, schema_role = (verb, role) if self.registers_schemas else ("read", "DeveloperRead")
             for topic in topics:
+                registers = self.registers_schemas or topic in self.registers_subjects_of
+                schema_verb, schema_role = (verb, role) if registers else ("read", "DeveloperRead")
                 yield Binding(f"{verb}-topic-{topic}", role, "topic", topic)
                 for part in ("key", "value") if topic in self.keyed_topics else ("value",):
                     subject = naming.subject(topic, part)

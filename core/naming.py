@@ -75,6 +75,11 @@ def mirror_topic(source_region: str, topic: str) -> str:
     return f"{link_prefix(source_region)}{topic}"
 
 
+def dead_letter_topic(raw_topic: str) -> str:
+    """The region's dead-letter topic: raw records Flink cannot deserialize (README "Bad records")."""
+    return f"{raw_topic}-dlq"
+
+
 def subject(topic: str, part: str = "value") -> str:
     """Schema Registry subject of a topic's key or value (TopicNameStrategy)."""
     return f"{topic}-{part}"
@@ -84,13 +89,24 @@ def display_name(environment: str, *parts: str) -> str:
     return "-".join((environment, *parts))
 
 
-def statement_name(prefix: str, *identity: str) -> str:
+def statement_name(prefix: str, *identity: str, kind: str = "routes") -> str:
     """Flink statement name: lowercase [a-z0-9-], alphanumeric ends, <= 72 chars, ending in a short hash
     of everything that identifies the statement (its SQL and the inputs Confluent cannot change in
     place), so any such change gets a new name and takes the carry-over path."""
     digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:10]
-    stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len("-routes-") - len(digest)]
-    return f"{stem.rstrip('-') or 'cdc'}-routes-{digest}"
+    stem = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-")[: 72 - len(f"-{kind}-") - len(digest)]
+    return f"{stem.rstrip('-') or 'cdc'}-{kind}-{digest}"
+
+
+# Kinds of statements (statement_name's `kind`) that complete: the raw table's settings, a backfill. A
+# `routes` statement set runs until it is replaced.
+COMPLETING_STATEMENTS = ("table", "backfill")
+
+
+def statement_kind(name: str) -> str | None:
+    """The kind a statement name was made with (statement_name), None for any other name."""
+    found = re.search(r"-([a-z]+)-[0-9a-f]{10}$", name)
+    return found.group(1) if found else None
 
 
 def replication_slot(stack: str) -> str:

@@ -113,9 +113,10 @@ def statement_set(inserts: Sequence[str]) -> str:
     return f"EXECUTE STATEMENT SET\nBEGIN\n{body}END"
 
 
-def insert_statement(route: Route, raw_topic: str) -> str:
+def insert_statement(route: Route, raw_topic: str, source_hints: Mapping[str, str] | None = None) -> str:
     """INSERT with explicit columns on both sides: the raw record's key fields into the routed key
-    columns, then the raw columns unchanged."""
+    columns, then the raw columns unchanged. `source_hints`: dynamic options of the raw table for this
+    INSERT alone (`/*+ OPTIONS(...) */`, e.g. a backfill's bounded scan)."""
     keys = [key_column_name(c) for c in KEY_COLUMNS]
     targets = ", ".join(identifier(name) for name in (*keys, *(c.name for c in RAW_COLUMNS)))
     selected = ", ".join(
@@ -126,8 +127,15 @@ def insert_statement(route: Route, raw_topic: str) -> str:
     )
     return (
         f"INSERT INTO {identifier(route.output_topic)} ({targets})\n"
-        f"  SELECT {selected}\n  FROM {identifier(raw_topic)}\n  WHERE {where_clause(route)}"
+        f"  SELECT {selected}\n  FROM {identifier(raw_topic)}{_hints(source_hints)}\n  WHERE {where_clause(route)}"
     )
+
+
+def _hints(options: Mapping[str, str] | None) -> str:
+    if not options:
+        return ""
+    pairs = ", ".join(f"{string_literal(k)} = {string_literal(v)}" for k, v in options.items())
+    return f" /*+ OPTIONS({pairs}) */"
 
 
 def where_clause(route: Route) -> str:

@@ -66,6 +66,9 @@ class Route:
     enabled: bool = True
     consumer: str | None = None
     description: str = ""
+    # When the route is added to a deployed statement set: a bounded statement routes the raw topic's
+    # retained history into its topic too (README "Adding a route").
+    backfill: bool = True
 
 
 def consumers(routes: tuple[Route, ...]) -> tuple[str, ...]:
@@ -143,7 +146,7 @@ def _no_overlapping_group_prefixes(root: Node, routes: tuple[Route, ...]) -> Non
 def _route(node: Node) -> Route:
     f = node.fields(
         required=["id", "outputTopic"],
-        optional=["description", "consumer", "enabled", "operations", "match", "conditions"],
+        optional=["description", "consumer", "enabled", "backfill", "operations", "match", "conditions"],
     )
     operations = (
         tuple(OPERATIONS[op.choice(OPERATIONS)] for op in f["operations"].items(min_items=1))
@@ -158,6 +161,7 @@ def _route(node: Node) -> Route:
         output_topic=f["outputTopic"].string(KAFKA_TOPIC, "a Kafka topic name ([A-Za-z0-9._-], <= 249)"),
         consumer=f["consumer"].string(CONSUMER_NAME, "lowercase [a-z0-9-], <= 40 chars", default=None),
         enabled=f["enabled"].boolean(default=True),
+        backfill=f["backfill"].boolean(default=True),
         operations=operations,
         match=f["match"].choice(("all", "any"), default="all"),
         conditions=tuple(_condition(c) for c in f["conditions"].items()) if f["conditions"].present else (),

@@ -11,7 +11,15 @@ import pulumi_confluentcloud as confluent
 
 from core import naming
 from core.naming import COMPONENT
-from flink_sql.statement import StatementSpec, statement_generations
+from flink_sql.routes import Route
+from flink_sql.statement import (
+    StatementSpec,
+    added_routes,
+    backfill_sql,
+    backfill_statement,
+    bound_millis,
+    statement_generations,
+)
 from infra.access import ApiKeyArgs, KeyRing, PrincipalRef, api_key
 
 
@@ -143,7 +151,11 @@ class RoutingStatement(pulumi.ComponentResource):
     Key rotation (flink.deployerKeyGeneration + 1) is a statement generation like a SQL change: the new
     statement is submitted with the new key, the predecessor is stopped with ITS key (a `stopped`-only
     update, which the provider allows; changed credentials it may not), and the next deployment deletes
-    the predecessor and then its key, which nothing else uses."""
+    the predecessor and then its key, which nothing else uses.
+
+    Beside the generations: the raw table's settings statement, which every generation starts after
+    (README "Bad records"), and per route added to the set a backfill of its history (README "Adding a
+    route"). Both complete; neither is protected, so a later `up` can delete or re-submit them."""
 
     def __init__(self, name: str, args: RoutingStatementArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{COMPONENT}:RoutingStatement", name, None, opts)
@@ -153,10 +165,19 @@ class RoutingStatement(pulumi.ComponentResource):
             if held_back and not previous:
                 pulumi.log.warn(f"routing statement {current.name} not deployed: {held_back}", resource=self)
                 return None
+            settings = (
+                [self._statement(name, current.table_settings, args, [], protect=False)]
+                if current.table_settings
+                else []
+            )
             specs = statement_generations(previous, current)
-            declared: list[pulumi.Resource] = []
+            declared: list[confluent.FlinkStatement] = []
             for spec in specs:
-                declared.append(self._statement(name, spec, args, list(declared)))
+                declared.append(
+                    self._statement(name, spec, args, [*settings, *declared], args.protect and not spec.stopped)
+                )
+            for route in added_routes(previous, current):
+                self._backfill(name, current, route, declared[0], args)
             return next(s for s in specs if not s.stopped).export()
 
         # Which generations exist depends on the last deployment's export, so they are declared once
@@ -170,14 +191,37 @@ class RoutingStatement(pulumi.ComponentResource):
         )
         self.register_outputs({"current": self.current})
 
+    def _backfill(
+        self,
+        name: str,
+        successor: StatementSpec,
+        route: Route,
+        stopped: confluent.FlinkStatement,
+        args: RoutingStatementArgs,
+    ) -> None:
+        """The added route's history: a bounded statement declared with its successor, bounded where the
+        predecessor stopped. The provider's stop (an update) reads the statement back, and its read sets
+        `latest_offsets_timestamp` from the status (resource_flink_statement.go), so the bound is known
+        once the predecessor is STOPPED, within the same `up`. The next `up` no longer declares it: Pulumi
+        deletes the completed statement."""
+        sql = stopped.latest_offsets_timestamp.apply(lambda at: backfill_sql(successor, route, bound_millis(at or "")))
+        self._statement(name, backfill_statement(successor, route), args, [stopped], protect=False, sql=sql)
+
     def _statement(
-        self, name: str, spec: StatementSpec, args: RoutingStatementArgs, predecessors: list[pulumi.Resource]
+        self,
+        name: str,
+        spec: StatementSpec,
+        args: RoutingStatementArgs,
+        predecessors: Sequence[pulumi.Resource],
+        protect: bool,
+        sql: pulumi.Input[str] | None = None,
     ) -> confluent.FlinkStatement:
+        """`spec`'s statement; a backfill's SQL (`sql`) waits for its bound, its name and key do not."""
         key = args.flink.deployer_key(spec.key_generation)
         return confluent.FlinkStatement(
             f"{name}-{spec.name}",
             statement_name=spec.name,
-            statement=spec.sql,
+            statement=spec.sql if sql is None else sql,
             properties=spec.properties,
             stopped=spec.stopped,
             organization=confluent.FlinkStatementOrganizationArgs(id=args.organization_id),
@@ -188,7 +232,7 @@ class RoutingStatement(pulumi.ComponentResource):
             credentials=confluent.FlinkStatementCredentialsArgs(key=key.id, secret=key.secret),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                protect=args.protect and not spec.stopped,
+                protect=protect,
                 # Every input the provider cannot change in place is in the statement's name, so a
                 # replacement under the same name is left only for changes outside the program (e.g. a
                 # re-created environment); the old statement must go first, the name is the same.

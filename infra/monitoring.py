@@ -37,6 +37,7 @@ class WatchedIds:
     heartbeat_interval_ms: int
     consumers: Sequence[str]
     link: pulumi.Input[Any] | None = None  # this half's export (None while it is skipped)
+    dead_letter_topic: str | None = None  # the raw table's error-handling target
 
     def targets(self) -> pulumi.Output[MonitoringTargets]:
         connector = self.connector
@@ -72,6 +73,7 @@ class WatchedIds:
                 link=LinkWatch(v["link"][LINK_EXPORT.name], tuple(v["link"][LINK_EXPORT.mirrors]))
                 if v["link"]
                 else None,
+                dead_letter_topic=self.dead_letter_topic,
             )
         )
 

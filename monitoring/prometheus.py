@@ -81,6 +81,7 @@ def alert_rules(targets: MonitoringTargets | None, thresholds: Thresholds) -> di
         *_scrape_rules(t),
         *_cluster_rules(t, th),
         *_flink_rules(t, th),
+        *_dead_letter_rules(t),
         *_connector_rules(t, th),
         *_consumer_rules(t, th),
         *_link_rules(t, th),
@@ -201,6 +202,26 @@ def _connector_rules(t: MonitoringTargets, th: Thresholds) -> list[Rule]:
         ),
         *_cdc_stall_rules(connector, th),
         *_heartbeat_rules(t, th),
+    ]
+
+
+def _dead_letter_rules(t: MonitoringTargets) -> list[Rule]:
+    """A record in the dead-letter topic is a raw record the routing statement could not deserialize: it
+    kept routing (error-handling.mode log) but that change reached no consumer. Any record alerts; the
+    alert holds while the topic received one in the last 15 minutes."""
+    if t.dead_letter_topic is None:
+        return []
+    received = f'{TOPIC_RECEIVED}{{kafka_id="{t.cluster_id}", topic="{t.dead_letter_topic}"}}'
+    return [
+        _alert(
+            "RoutingDeadLetterRecords",
+            f"sum by (kafka_id, topic) (sum_over_time({received}[15m])) > 0",
+            "warning",
+            "Raw records Flink could not deserialize went to {{ $labels.topic }} instead of any route",
+            "Read them (`confluent kafka topic consume <topic> --from-beginning` with an operator key: the "
+            "DLQ record names the error and carries the raw bytes), fix what wrote them (the connector's "
+            'schema or format), and replay what consumers need; README "Bad records".',
+        ),
     ]
 
 

@@ -81,6 +81,8 @@ class MonitoringTargets:
     connector: ConnectorWatch | None
     consumers: tuple[ConsumerWatch, ...]
     link: LinkWatch | None = None
+    # Where the raw table's error handling writes records it cannot deserialize (None: older exports).
+    dead_letter_topic: str | None = None
 
     def to_export(self) -> dict[str, Any]:
         return {
@@ -103,6 +105,7 @@ class MonitoringTargets:
             else None,
             "consumers": [{"name": c.name, "groupPrefix": c.group_prefix} for c in self.consumers],
             "link": {"name": self.link.name, "mirrorTopics": list(self.link.mirror_topics)} if self.link else None,
+            "deadLetterTopic": self.dead_letter_topic,
         }
 
     @classmethod
@@ -131,6 +134,7 @@ class MonitoringTargets:
             else None,
             consumers=tuple(ConsumerWatch(c.name("name"), c.name("groupPrefix")) for c in reader.mappings("consumers")),
             link=LinkWatch(link.name("name"), tuple(link.names("mirrorTopics"))) if link else None,
+            dead_letter_topic=reader.optional_name("deadLetterTopic"),
         )
 
 

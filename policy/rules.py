@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core import naming
 from core.limits import MAX_CFU_VALUES
 from core.region_exports import CONSUMER_CREDENTIALS
 
@@ -165,7 +166,9 @@ def check_stack(resources: Iterable[Resource]) -> list[str]:
     """Cross-resource rules: no principal is both a deployer and a workload; one writer per topic (the
     connector on the raw topic, the statement principal on the routed ones); no output holds more than
     one consumer's credentials; in a stack that protects anything (prod), everything of PROTECTED_IN_PROD
-    is protected (a stopped statement generation is the exception: the next deployment deletes it)."""
+    is protected (a stopped statement generation is the exception: the next deployment deletes it; so are
+    statements that complete, the raw table's settings and a backfill, which a later one deletes or
+    re-submits)."""
     resources = list(resources)
     roles: dict[str, set[str]] = defaultdict(set)
     unprotected: list[str] = []
@@ -174,8 +177,11 @@ def check_stack(resources: Iterable[Resource]) -> list[str]:
         any_protected |= protect
         if resource_type == ROLE_BINDING:
             roles[str(props.get("principal"))].add(str(props.get("roleName")))
-        stopped = resource_type == FLINK_STATEMENT and props.get("stopped") is True
-        if resource_type in PROTECTED_IN_PROD and not protect and not stopped:
+        transient = resource_type == FLINK_STATEMENT and (
+            props.get("stopped") is True
+            or naming.statement_kind(str(props.get("statementName", ""))) in naming.COMPLETING_STATEMENTS
+        )
+        if resource_type in PROTECTED_IN_PROD and not protect and not transient:
             unprotected.append(f"{resource_type.rsplit(':', 1)[-1]} {name}")
     problems = [
         f"{principal} holds deployer and workload roles: {', '.join(sorted(held))}"

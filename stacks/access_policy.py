@@ -46,9 +46,11 @@ def _platform(enabled: tuple[Route, ...], raw_topic: str, heartbeat_topics: tupl
             keyed_topics=(raw_topic, *heartbeat_topics),
         ),
         naming.FLINK_STATEMENTS: Grants(
-            "Identity the routing Flink statements run as: reads raw, writes routed topics",
+            "Identity the routing Flink statements run as: reads raw, writes routed topics and the dead-letter "
+            "topic (and registers its schema: the raw table's error handling)",
             read_topics=(raw_topic,),
-            write_topics=tuple(r.output_topic for r in enabled),
+            write_topics=(*(r.output_topic for r in enabled), naming.dead_letter_topic(raw_topic)),
+            registers_subjects_of=(naming.dead_letter_topic(raw_topic),),
             # Every topic it touches is keyed: the routed ones carry the raw key (key subjects to read).
             keyed_topics=(raw_topic, *(r.output_topic for r in enabled)),
             # Exactly what CC flink/operate-and-deploy/flink-rbac lists for a statement's principal:

@@ -194,6 +194,8 @@ class RegionLayer:
         topics = [TopicSpec(rs.raw_topic, raw.partitions, raw.retention_ms)]
         topics += [TopicSpec(r.output_topic, routed.partitions, routed.retention_ms) for r in self.routes if r.enabled]
         topics += [TopicSpec(topic, 1, HEARTBEAT_RETENTION_MS) for topic in self.heartbeat_topics]
+        # Raw records the routing statement could not deserialize, kept as long as the raw topic keeps them.
+        topics += [TopicSpec(naming.dead_letter_topic(rs.raw_topic), 1, raw.retention_ms)]
         return KafkaCluster(
             f"{self.region}-kafka",
             KafkaClusterArgs(
@@ -433,6 +435,7 @@ class RegionLayer:
                     heartbeat_interval_ms=self.settings.cdc.heartbeat_interval_ms if self.heartbeat_topics else 0,
                     consumers=self.consumers,
                     link=self.cluster_link.exported if self.cluster_link else None,
+                    dead_letter_topic=naming.dead_letter_topic(self.settings.raw_topic),
                 ),
                 thresholds=self.settings.monitoring,
                 key_generations=self._live_keys(rotation.METRICS, self.settings.credentials.metrics_key_generation),

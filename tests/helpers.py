@@ -89,6 +89,11 @@ def one(p: Plan, kind: str, where: Callable[[PlannedResource], bool] = lambda r:
     return found[0]
 
 
+def routing(p: Plan) -> PlannedResource:
+    """The plan's one running routing statement set (not the raw table's settings, not a backfill)."""
+    return one(p, "FlinkStatement", lambda r: "-routes-" in r.inputs["statementName"])
+
+
 def dumped(p: Plan) -> str:
     return json.dumps([r.as_json() for r in p.resources]) + json.dumps(p.outputs)
 
@@ -127,6 +132,7 @@ EXAMPLE_TARGETS = MonitoringTargets(
     statements=("prod-east-routes-1",),
     connector=ConnectorWatch("lcc-1", "cdc-prod-us-east-1-postgres-cdc", "raw-business-events-heartbeat", 60_000),
     consumers=(ConsumerWatch("loan-consumer", "loan-consumer-"),),
+    dead_letter_topic="raw-business-events-dlq",
 )
 
 

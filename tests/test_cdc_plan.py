@@ -11,7 +11,7 @@ from cdcctl.plan import Plan
 from core.cdc_source import connector_config
 from rehearsal.debezium import DEBEZIUM_POSTGRES, MANAGED_ONLY, open_source_properties
 from settings.parse import parse_settings
-from tests.helpers import of_type, one, principal_ids
+from tests.helpers import of_type, one, principal_ids, routing
 
 REGION_STACKS = [("prod-east", "us-east-1"), ("prod-west", "us-west-2"), ("dev", "us-east-1")]
 
@@ -126,7 +126,7 @@ def test_dev_has_no_proxy(plans: dict[str, Plan]) -> None:
 def test_routing_statement_waits_for_the_connector(plans: dict[str, Plan]) -> None:
     east = plans["prod-east"]
     connector = one(east, "Connector")
-    statement = one(east, "FlinkStatement")
+    statement = routing(east)
     assert connector.urn in statement.dependencies
 
 

@@ -19,6 +19,7 @@ from infra.cluster_link import LINK_CONFIG_KEYS, link_config
 from tests.helpers import REPO, bindings_of, edit_routes, edit_stack, of_type, one, principal_ids
 
 PAIRS = [("prod-east", "prod-west"), ("prod-west", "prod-east")]
+REGIONAL_TOPICS = {"raw-business-events-heartbeat", "raw-business-events-dlq"}
 ROUTES = load_routes(str(REPO / "flink_sql/routes.yaml"))
 CONSUMER_PREFIXES = sorted({f"{r.consumer}-" for r in ROUTES if r.consumer})
 
@@ -61,8 +62,9 @@ def test_every_peer_topic_is_mirrored_once_under_the_peers_prefix(
     p, q = plans[stack], plans[peer]
     prefix = region_of(peer) + "."
     assert link_of(p).inputs["config"]["cluster.link.prefix"] == prefix
-    # The connector's heartbeat topic only shows that region's connector is alive: never mirrored.
-    peer_topics = {t.inputs["topicName"] for t in of_type(q, "KafkaTopic")} - {"raw-business-events-heartbeat"}
+    # The connector's heartbeat topic only shows that region's connector is alive, the dead-letter topic
+    # holds that region's undeserializable records: never mirrored.
+    peer_topics = {t.inputs["topicName"] for t in of_type(q, "KafkaTopic")} - REGIONAL_TOPICS
     mirrors = mirrors_of(p)
     assert set(mirrors) == {prefix + t for t in peer_topics}
     for name, mirror in mirrors.items():
@@ -85,7 +87,7 @@ def test_the_link_principal_holds_only_what_confluents_security_table_lists(
     p = plans[stack]
     principal = principal_ids(plans["prod"])[f"cluster-link-{region_of(stack)}"]
     held = {(role, crn.rsplit("/", 1)[-1]) for role, crn in bindings_of(p, principal)}
-    topics = {t.inputs["topicName"] for t in of_type(p, "KafkaTopic")} - {"raw-business-events-heartbeat"}
+    topics = {t.inputs["topicName"] for t in of_type(p, "KafkaTopic")} - REGIONAL_TOPICS
     expected = {(role, f"topic={t}") for t in topics for role in ("DeveloperRead", "DeveloperManage")}
     expected |= {("DeveloperRead", f"group={prefix}*") for prefix in CONSUMER_PREFIXES}
     expected |= {("Operator", f"cloud-cluster={p.outputs['clusterId']}")}

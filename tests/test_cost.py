@@ -89,6 +89,10 @@ def test_flink_floor_ceiling_and_what_the_statement_set_saves(
     assert flink["ceilingMonthly"] == pytest.approx(pool.inputs["maxCfu"] * H * P["flinkCfuHour"], abs=0.01)
     assert flink["enabledRoutes"] == ROUTES
     assert flink["statementSetSaves"] == pytest.approx((ROUTES - 1) * H * P["flinkCfuHour"], abs=0.01)
+    # A backfill is billed once, per CFU-minute, and is not part of the month.
+    minutes = assumed("backfillCfuMinutes", stack)
+    assert flink["backfillCfuMinutes"] == minutes
+    assert flink["backfillOneOff"] == pytest.approx(minutes / 60 * P["flinkCfuHour"], abs=0.01)
 
 
 @pytest.mark.plans

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cdcctl.plan import Plan, plan
+from cdcctl.plan import Plan, PlannedResource, plan
+from core import naming
 from core.naming import aws_name
 from tests.helpers import edit_stack, of_type, one, principal_ids
 from tests.test_statement_generations import NEW_ROUTE, add_route, statements
@@ -44,9 +45,21 @@ def test_connector_leaves_unwrapping_to_our_transform(plans: dict[str, Plan], st
 @pytest.mark.parametrize(("stack", "kinds"), PROTECTED_IN_PROD.items())
 def test_prod_protects_what_a_deletion_would_break(plans: dict[str, Plan], stack: str, kinds: tuple[str, ...]) -> None:
     for kind in kinds:
-        found = of_type(plans[stack], kind)
+        found = [r for r in of_type(plans[stack], kind) if not completes(r)]
         assert found, kind
         assert all(r.protect for r in found), [r.name for r in found if not r.protect]
+
+
+def completes(resource: PlannedResource) -> bool:
+    """A statement that completes (a table setting, a backfill) is deleted by Confluent after 30 days
+    and by the next `up`: it is never protected."""
+    name = str(resource.inputs.get("statementName", ""))
+    return resource.type.endswith("FlinkStatement") and naming.statement_kind(name) in naming.COMPLETING_STATEMENTS
+
+
+def test_prod_never_protects_a_statement_that_completes(plans: dict[str, Plan]) -> None:
+    completing = [r for r in of_type(plans["prod-east"], "FlinkStatement") if completes(r)]
+    assert completing and not any(r.protect for r in completing)
 
 
 def test_role_bindings_stay_unprotected_so_routes_can_be_removed(plans: dict[str, Plan]) -> None:

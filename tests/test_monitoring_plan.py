@@ -15,7 +15,7 @@ from cdcctl.mocks import ORG_CRN
 from cdcctl.plan import Plan
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import LinkWatch, MonitoringTargets, Thresholds
-from tests.helpers import REPO, bindings_of, of_type, one, principal_ids
+from tests.helpers import REPO, bindings_of, of_type, one, principal_ids, routing
 
 REGION_STACKS = ("dev", "prod-east", "prod-west")
 
@@ -61,7 +61,7 @@ def test_monitoring_export_names_the_stacks_own_resources(plans: dict[str, Plan]
         connector.inputs["configNonsensitive"]["name"],
     )
     assert targets.statements == (p.outputs["routingStatement"]["name"],)
-    assert targets.flink_rest_endpoint == one(p, "FlinkStatement").inputs["restEndpoint"]
+    assert targets.flink_rest_endpoint == routing(p).inputs["restEndpoint"]
     assert {(c.name, c.group_prefix) for c in targets.consumers} == {
         (name, consumer["groupPrefix"]) for name, consumer in p.outputs["consumers"].items()
     }

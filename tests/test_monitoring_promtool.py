@@ -103,7 +103,11 @@ def _cases(t: MonitoringTargets) -> list[Case]:
     sent = "confluent_kafka_connect_sent_records"
     received = "confluent_kafka_server_received_records"
     beats = {**cluster, "topic": t.connector.heartbeat_topic or ""}
+    dead = {**cluster, "topic": t.dead_letter_topic or ""}
     return [
+        # One record Flink could not deserialize lands in the dead-letter topic; then none.
+        Case("a dead letter", "RoutingDeadLetterRecords", [(received, dead, "0x10 1 0x20")], "15m", [dead]),
+        Case("no dead letters", "RoutingDeadLetterRecords", [(received, dead, "0x40")], "30m"),
         Case("scrape down", "ConfluentMetricsScrapeFailing", [("up", {}, "1x10 0x20")], "25m", [{}]),
         Case("scrape up", "ConfluentMetricsScrapeFailing", [("up", {}, "1x30")], "25m"),
         Case(

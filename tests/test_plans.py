@@ -11,7 +11,7 @@ from cdcctl.__main__ import main
 from cdcctl.plan import Plan
 from core.raw_record import RAW_COLUMN_NAMES
 from flink_sql.routes import load_routes
-from tests.helpers import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids
+from tests.helpers import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids, routing
 
 ROUTES = load_routes(REPO / "flink_sql/routes.yaml")
 ROUTED_TOPICS = {r.output_topic for r in ROUTES if r.enabled}
@@ -50,7 +50,9 @@ def test_the_statement_principal_holds_exactly_what_confluents_flink_rbac_page_l
 ) -> None:
     """CC flink/operate-and-deploy/flink-rbac: DeveloperRead + DeveloperWrite on transactional ids
     `_confluent-flink_*`, DeveloperRead on topics read, DeveloperWrite on topics written, DeveloperRead
-    on the subjects of both (key and value: every one of them is keyed); no consumer group."""
+    on the subjects of both (key and value: every one of them is keyed); no consumer group. And the raw
+    table's dead-letter topic (configure-dlq): DeveloperWrite on it and on its value subject, whose fixed
+    schema Flink registers when the ALTER TABLE naming it runs."""
     p = plans[stack]
     ids = principal_ids(plans["prod"] if stack == "prod-east" else p)
     held = {(role, crn.rsplit("/", 1)[-1]) for role, crn in bindings_of(p, ids["flink-statements"])}
@@ -61,6 +63,10 @@ def test_the_statement_principal_holds_exactly_what_confluents_flink_rbac_page_l
     expected |= {("DeveloperRead", f"subject=raw-business-events-{part}") for part in ("key", "value")}
     expected |= {("DeveloperWrite", f"topic={topic}") for topic in routed}
     expected |= {("DeveloperRead", f"subject={topic}-{part}") for topic in routed for part in ("key", "value")}
+    expected |= {
+        ("DeveloperWrite", "topic=raw-business-events-dlq"),
+        ("DeveloperWrite", "subject=raw-business-events-dlq-value"),
+    }
     assert held == expected
 
 
@@ -84,7 +90,7 @@ def test_every_topic_is_declared_on_its_stacks_cluster(plans: dict[str, Plan], s
     p = plans[stack]
     cluster = one(p, "KafkaCluster")
     topics = of_type(p, "KafkaTopic")
-    declared = {"raw-business-events", "raw-business-events-heartbeat"} | ROUTED_TOPICS
+    declared = {"raw-business-events", "raw-business-events-heartbeat", "raw-business-events-dlq"} | ROUTED_TOPICS
     assert {t.inputs["topicName"] for t in topics} == declared
     for topic in topics:
         assert topic.inputs["kafkaCluster"]["id"] == cluster.id
@@ -97,6 +103,7 @@ def test_prod_east_topic_sizes_come_from_settings(plans: dict[str, Plan]) -> Non
     sizes = {t.inputs["topicName"]: t.inputs["partitionsCount"] for t in of_type(plans["prod-east"], "KafkaTopic")}
     assert sizes.pop("raw-business-events") == 12
     assert sizes.pop("raw-business-events-heartbeat") == 1
+    assert sizes.pop("raw-business-events-dlq") == 1
     assert set(sizes.values()) == {6}
 
 
@@ -220,7 +227,12 @@ def test_connector_only_writes_the_raw_topic_and_flink_reads_raw_writes_routed(p
     flink = bindings_of(east, ids["flink-statements"])
     reads = {crn.rsplit("/topic=", 1)[1] for role, crn in flink if role == "DeveloperRead" and "/topic=" in crn}
     writes = {crn.rsplit("/topic=", 1)[1] for role, crn in flink if role == "DeveloperWrite" and "/topic=" in crn}
-    assert reads == {"raw-business-events"} and writes == ROUTED_TOPICS
+    assert reads == {"raw-business-events"} and writes == {*ROUTED_TOPICS, "raw-business-events-dlq"}
+    # It registers no subject but the dead-letter topic's value (Flink registers the DLQ's fixed schema).
+    registers = {
+        crn.rsplit("/subject=", 1)[1] for role, crn in flink if role == "DeveloperWrite" and "/subject=" in crn
+    }
+    assert registers == {"raw-business-events-dlq-value"}
     assert any("/transactional-id=_confluent-flink_*" in crn for _, crn in flink)
 
 
@@ -283,7 +295,7 @@ def test_routed_topic_schemas_live_in_the_global_layer_owned_by_the_schema_manag
         )
         assert owning.urn in schema.dependencies
     if stack == "dev":  # one stack: the routing statement waits for the schemas Flink infers tables from
-        statement = one(p, "FlinkStatement")
+        statement = routing(p)
         assert {s.urn for s in schemas.values()} <= set(statement.dependencies)
 
 
@@ -316,9 +328,7 @@ def test_every_routed_topic_has_a_key_subject_holding_the_raw_key_schema(plans: 
 
 @pytest.mark.parametrize("stack", ["prod-east", "dev"])
 def test_the_deployed_statement_writes_the_raw_key_into_every_routed_topic(plans: dict[str, Plan], stack: str) -> None:
-    statements = [s for s in of_type(plans[stack], "FlinkStatement") if not s.inputs.get("stopped")]
-    (statement,) = statements
-    sql = statement.inputs["statement"]
+    sql = routing(plans[stack]).inputs["statement"]
     for topic in ROUTED_TOPICS:
         assert f"INSERT INTO `{topic}` (`key_id`, `id`, " in sql
     assert sql.count("SELECT `id` AS `key_id`, `id`, ") == len(ROUTED_TOPICS)

@@ -152,6 +152,13 @@ def test_an_unprotected_stack_and_a_stopped_statement_generation_need_no_protect
     assert violations(analyze_stack([(kind, {}, False) for kind in PROTECTED_IN_PROD])) == []
     anchor = ("confluentcloud:index/environment:Environment", {}, True)
     assert violations(analyze_stack([anchor, (statement, {"stopped": True}, False)])) == []
+    # Statements that complete (the raw table's settings, a backfill): a later `up` deletes or re-submits them.
+    for name in ("prod-east-table-0123456789", "prod-east-backfill-0123456789"):
+        assert violations(analyze_stack([anchor, (statement, {"statementName": name}, False)])) == []
+    running = (statement, {"statementName": "prod-east-routes-0123456789"}, False)
+    assert violations(analyze_stack([anchor, running])) == [
+        "FlinkStatement r1 is not protected in a protected (prod) stack"
+    ]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -138,7 +138,10 @@ def test_a_route_change_starts_a_new_statement_generation_and_stops_the_old_one(
     code, report = preview(capsys, "--stack", "dev", "--fail-on-replace")
     statements = by_kind(report, "FlinkStatement")
     changes = sorted((s["change"], s["changedInputs"]) for s in statements.values())
-    assert changes == [("create", []), ("update", ["stopped"])]  # stopped in place, not replaced
+    # The successor and the added route's backfill are created; the predecessor is stopped in place; the
+    # raw table's settings statement is unchanged.
+    assert changes == [("create", []), ("create", []), ("unchanged", []), ("update", ["stopped"])]
+    assert len([name for name in statements if "-backfill-" in name]) == 1
     assert not [s for s in statements.values() if s["refusedInPlace"]]
     assert by_kind(report, "KafkaTopic")["us-east-1-kafka-topic-filtered-big-loans"]["change"] == "create"
     assert code == 0  # nothing stateful is replaced or deleted
@@ -263,13 +266,15 @@ def test_the_deployed_outputs_stand_for_the_stacks_last_deployment_on_both_sides
 ) -> None:
     # Deployed: an older statement generation still running (outputs as `pulumi stack output --json`).
     outputs = plan("dev", project).raw_outputs
-    outputs["routingStatement"] = {**outputs["routingStatement"], "name": "dev-routes-deadbeef00", "sql": "SELECT 1"}
+    # (its SQL routes the same topics: no route is added, so nothing is backfilled)
+    outputs["routingStatement"] = {**outputs["routingStatement"], "name": "dev-routes-deadbeef00"}
     (project / "outputs.json").write_text(json.dumps(outputs))
     code, report = preview(capsys, "--stack", "dev", "--outputs", "outputs.json")
     statements = by_kind(report, "FlinkStatement")
     assert code == 0 and report["outputs"] == "outputs.json"
     # Both sides carry over from the deployed generation: it is declared (stopped) and nothing differs.
-    assert len(statements) == 2 and any("deadbeef00" in name for name in statements)
+    generations = [name for name in statements if "-routes-" in name]
+    assert len(generations) == 2 and any("deadbeef00" in name for name in generations)
     assert {s["change"] for s in statements.values()} == {"unchanged"}
     _, without = preview(capsys, "--stack", "dev")
-    assert len(by_kind(without, "FlinkStatement")) == 1
+    assert len([name for name in by_kind(without, "FlinkStatement") if "-routes-" in name]) == 1

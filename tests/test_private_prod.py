@@ -17,7 +17,7 @@ import yaml
 from cdcctl import mocks
 from cdcctl.plan import Plan, plan
 from core.config_node import ConfigError
-from tests.helpers import edit_stack, load_function, of_type, one
+from tests.helpers import edit_stack, load_function, of_type, one, routing
 
 handler = load_function("writer_follower")
 
@@ -54,7 +54,7 @@ def test_nothing_in_a_prod_region_uses_a_public_flink_or_registry_endpoint(
     registry_key = one(p, "ApiKey", lambda r: "raw-schema-check" in r.inputs["displayName"])
     registry_id = registry_key.inputs["managedResource"]["id"]
     assert p.outputs["schemaRegistryEndpoint"] == f"https://{registry_id}{suffix}"
-    (statement,) = of_type(p, "FlinkStatement")
+    statement = routing(p)
     assert statement.inputs["restEndpoint"] == "https://flink" + suffix
 
 
@@ -233,7 +233,7 @@ def test_with_the_raw_schema_the_statement_is_planned(
 ) -> None:
     with caplog.at_level(logging.WARNING):
         p = plan(stack, project)
-    (statement,) = of_type(p, "FlinkStatement")
+    statement = routing(p)
     assert not gate_warnings(caplog)
     check = one(p, "ApiKey", lambda r: "raw-schema-check" in r.inputs["displayName"])
     assert check.inputs["owner"]["id"] == statement.inputs["principal"]["id"]

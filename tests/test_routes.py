@@ -435,12 +435,14 @@ BAD_ROUTES: list[tuple[str, Any, str, str]] = [
     ("bad-match", routes(route(match="some")), "routes[0].match", "'some' is not one of all, any"),
     ("boolean-match", routes(route(match=True)), "routes[0].match", "true/false is not one of all, any"),
     ("enabled-not-boolean", routes(route(enabled="yes")), "routes[0].enabled", "must be true or false, not a string"),
+    ("backfill-not-boolean", routes(route(backfill="no")), "routes[0].backfill", "must be true or false, not a string"),
     ("empty-description", routes(route(description="")), "routes[0].description", "must be a non-empty string"),
     (
         "misspelt-key",
         routes(route(outputtopic="x")),
         "routes[0].outputtopic",
-        "unknown key (allowed: conditions, consumer, description, enabled, id, match, operations, outputTopic)",
+        "unknown key (allowed: backfill, conditions, consumer, description, enabled, id, match, operations, "
+        "outputTopic)",
     ),
     (
         "bad-consumer-name",
@@ -464,7 +466,8 @@ BAD_ROUTES: list[tuple[str, Any, str, str]] = [
         "route-not-a-mapping",
         {"routes": ["r0"]},
         "routes[0]",
-        "must be a mapping with keys id, outputTopic, description, consumer, enabled, operations, match, conditions",
+        "must be a mapping with keys id, outputTopic, description, consumer, enabled, backfill, operations, match, "
+        "conditions",
     ),
     ("routes-not-a-list", {"routes": {"id": "r0"}}, "routes", "must be a list, not a mapping"),
     ("no-routes-key", {"rules": []}, "rules", "unknown key (allowed: routes)"),
@@ -563,7 +566,9 @@ def test_sql_prints_each_deployed_statement_under_its_name(capsys: pytest.Captur
     assert len(re.findall(r"^-- statement: prod-east-routes-[0-9a-f]{10}$", out, flags=re.MULTILINE)) == 1
     assert "-- sql.current-catalog = cdc-prod" in out and "-- sql.current-database = cdc-prod-us-east-1" in out
     assert out.count("EXECUTE STATEMENT SET") == 1 and "CREATE TABLE" not in out
-    assert out.count("INSERT INTO") == len([r for r in load_routes(REPO / "flink_sql/routes.yaml") if r.enabled])
+    enabled = len([r for r in load_routes(REPO / "flink_sql/routes.yaml") if r.enabled])
+    # Each route's INSERT in the set, and commented out below it, the backfill it would get if added later.
+    assert out.count("\n  INSERT INTO") == enabled and out.count("\n--   INSERT INTO") == enabled
 
 
 # --- valid but unusual: accepted, and parsed to exactly what the file says -------------------------
@@ -590,8 +595,10 @@ def test_a_route_with_only_id_and_topic_gets_the_documented_defaults() -> None:
             enabled=True,
             consumer=None,
             description="",
+            backfill=True,
         ),
     )
+    assert parsed(route(backfill=False))[0].backfill is False
 
 
 def test_every_route_key_is_read() -> None:

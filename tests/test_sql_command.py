@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cdcctl.__main__ import main
@@ -9,7 +11,7 @@ from cdcctl.commands.sql import stack_statements
 from cdcctl.plan import Plan
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
-from tests.helpers import REPO, STACKS, of_type
+from tests.helpers import REPO, STACKS, edit_routes, of_type
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -19,8 +21,10 @@ def test_sql_statements_are_the_plans_flink_statements(plans: dict[str, Plan], s
         (r.inputs["statementName"], r.inputs["statement"], r.inputs["properties"])
         for r in of_type(plans[stack], "FlinkStatement")
     ]
-    assert printed == planned
+    assert sorted(printed) == sorted(planned)
     assert (stack == "prod") == (printed == [])
+    if printed:  # the raw table's error handling is set before the statement set runs
+        assert printed[0][1].startswith("ALTER TABLE `raw-business-events` SET ('error-handling.mode' = 'log'")
 
 
 def test_prod_east_prints_keyed_inserts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -31,4 +35,17 @@ def test_prod_east_prints_keyed_inserts(capsys: pytest.CaptureFixture[str]) -> N
     assert routed
     for topic in routed:
         assert f"INSERT INTO `{topic}` (`key_id`, `id`, `event_name`, " in printed
-    assert printed.count("  SELECT `id` AS `key_id`, `id`, `event_name`, ") == len(routed)
+    assert printed.count("\n  SELECT `id` AS `key_id`, `id`, `event_name`, ") == len(routed)
+
+
+def test_sql_shows_each_routes_backfill_and_omits_it_where_backfill_is_false(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit_routes(project, lambda routes: routes[0].update(backfill=False))
+    assert main(["sql", "--stack", "dev"]) == 0
+    printed = capsys.readouterr().out
+    enabled = [r for r in load_routes(project / "flink_sql/routes.yaml") if r.enabled]
+    for route in enabled:
+        shown = f"-- when route {route.id} is added to a deployed statement set (backfill: true)" in printed
+        assert shown == route.backfill, route.id
+    assert printed.count("'scan.bounded.mode' = 'timestamp'") == len(enabled) - 1

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from cdcctl.plan import Plan
-from tests.helpers import of_type, one, principal_ids
+from tests.helpers import of_type, one, principal_ids, routing
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod-east"])
 def test_statement_waits_for_topics_grants_and_connector(plans: dict[str, Plan], stack: str) -> None:
     p = plans[stack]
-    statement = one(p, "FlinkStatement")
+    statement = routing(p)
     waits_for = set(statement.dependencies)
     assert {t.urn for t in of_type(p, "KafkaTopic")} <= waits_for
     flink = principal_ids(plans["dev" if stack == "dev" else "prod"])["flink-statements"]

@@ -30,7 +30,13 @@ def add_route(project: Path, route: dict[str, object]) -> None:
 
 
 def statements(p: Plan) -> dict[str, PlannedResource]:
-    return {r.inputs["statementName"]: r for r in of_type(p, "FlinkStatement")}
+    """The routing statement's generations (an added route's backfill apart: tests/test_backfill.py, and
+    the raw table's settings: tests/test_bad_records.py)."""
+    return {r.inputs["statementName"]: r for r in of_type(p, "FlinkStatement") if "-routes-" in r.name}
+
+
+def backfills(p: Plan) -> list[PlannedResource]:
+    return [r for r in of_type(p, "FlinkStatement") if "-backfill-" in r.name]
 
 
 @pytest.mark.parametrize("stack", ["prod-east", "dev"])
@@ -71,6 +77,8 @@ def test_changed_routes_start_a_successor_from_the_stopped_predecessor(project: 
     assert "`filtered-big-loans`" in successor.inputs["statement"]
     assert stopped.urn in successor.dependencies
     assert second.outputs["routingStatement"]["name"] == successor.inputs["statementName"]
+    (backfill,) = backfills(second)  # the added route's history
+    assert backfill.inputs["statement"].startswith("INSERT INTO `filtered-big-loans`")
 
 
 def test_older_generations_are_removed_and_the_running_one_keeps_its_inputs(
@@ -80,7 +88,7 @@ def test_older_generations_are_removed_and_the_running_one_keeps_its_inputs(
     add_route(project, NEW_ROUTE)
     second = plan("prod-east", project, previous=first.raw_outputs)
     third = plan("prod-east", project, previous=second.raw_outputs)
-    (running,) = of_type(third, "FlinkStatement")
+    (running,) = statements(third).values()
     successor = statements(second)[running.inputs["statementName"]]
     assert running.as_json() == successor.as_json()
 

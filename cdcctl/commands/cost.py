@@ -67,6 +67,8 @@ def as_json(e: Estimate) -> dict[str, Any]:
             "enabledRoutes": flink.enabled_routes,
             "oneStatementPerRouteMonthly": _cents(flink.one_statement_per_route),
             "statementSetSaves": _cents(flink.statement_set_saves),
+            "backfillCfuMinutes": flink.backfill_cfu_minutes,
+            "backfillOneOff": _cents(flink.backfill),
         },
         "assumptions": {key: {"value": a.for_stack(e.stack), "why": a.why} for key, a in e.assumptions_used.items()},
         "notPriced": list(NOT_PRICED),
@@ -97,6 +99,8 @@ def as_text(e: Estimate) -> str:
             f"The statement set runs {flink.enabled_routes} route(s) as {flink.running_statements} statement(s): one "
             f"statement per route would floor at {flink.one_statement_per_route:,.2f}/month, "
             f"{flink.statement_set_saves:,.2f} more.",
+            f"Adding a route with backfill: true runs one bounded statement once: {flink.backfill_cfu_minutes:g} "
+            f"CFU-minutes [A], {flink.backfill:,.2f} one-off (not in the total).",
         ]
     if any(not line.price.verified for line in e.lines):
         lines.append("[U] price not confirmed in its source when the table was dated: replace it with your price list")

@@ -13,9 +13,7 @@ the Metrics API reports per stack: its files hold no scrape job and no rule grou
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -23,6 +21,7 @@ import yaml
 from cdcctl.stack_config import stack_settings
 from cdcctl.stack_outputs import belonging_to, planned_outputs, recorded_outputs
 from core.config_node import ConfigError, Node
+from core.output_file import replace_file
 from core.region_exports import REGION_EXPORTS
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import MonitoringTargets, Thresholds
@@ -60,26 +59,14 @@ def run(args: argparse.Namespace) -> int:
     scrape_file, rules_file = out / f"{stack}-scrape.yml", out / f"{stack}-rules.yml"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        _replace(scrape_file, scrape)
-        _replace(rules_file, rules)
+        # Prometheus reads them; no secret is in them (the key's secret is a file).
+        replace_file(scrape_file, scrape, 0o644)
+        replace_file(rules_file, rules, 0o644)
     except OSError as error:
         raise ConfigError("--out", "", f"cannot write to {out}: {error.strerror}") from None
     print(f"{scrape_file}: {_jobs(scrape)}")
     print(f"{rules_file}: {_rules(rules)}")
     return 0
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write a new file (created exclusively, never through a link) and rename it over `path`."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)  # Prometheus reads it; no secret is in it (the key's secret is a file)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _jobs(scrape: str) -> str:

@@ -10,7 +10,7 @@ import argparse
 
 from cdcctl.stack_config import environment_name, stack_settings
 from flink_sql.routes import load_routes
-from flink_sql.statement import StatementSpec, region_statement
+from flink_sql.statement import StatementSpec, backfill_sql, backfill_statement, region_statement
 from settings.model import GlobalStackSettings, Settings
 from stacks.routes_fit import check_routes_fit_settings
 
@@ -22,6 +22,11 @@ def run(args: argparse.Namespace) -> int:
         for key, value in sorted(spec.properties.items()):
             print(f"-- {key} = {value}")
         print(f"{spec.sql};\n")
+        for route in spec.history.routes if spec.history else ():
+            print(f"-- when route {route.id} is added to a deployed statement set (backfill: true), its history:")
+            print(f"-- statement: {backfill_statement(spec, route).name}")
+            sql = backfill_sql(spec, route, "<stopped predecessor's latest_offsets_timestamp, epoch ms>")
+            print("\n".join(f"--   {line}" for line in sql.splitlines()) + "\n")
     print(
         f"-- {len(statements)} statement(s). Tables are not created by statements: Flink infers them from "
         "the topics and key and value schemas the stack declares (cdcctl plan)."
@@ -30,10 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def stack_statements(settings: Settings) -> list[StatementSpec]:
-    """What a first deployment of the stack declares (a later one may also keep a stopped predecessor)."""
+    """What a first deployment of the stack declares, in the order it runs (a later one may also keep a
+    stopped predecessor, and backfill added routes)."""
     if isinstance(settings, GlobalStackSettings):
         return []
     environment = environment_name(settings)
     routes = load_routes(settings.routes_file)
     check_routes_fit_settings(settings, routes)  # what the plan refuses, sql refuses too
-    return [region_statement(settings.stack, environment, settings.region, routes)]
+    statement = region_statement(settings.stack, environment, settings.region, routes)
+    # The raw table's settings run (and complete) before the statement set starts.
+    return [*([statement.table_settings] if statement.table_settings else []), statement]
