@@ -19,7 +19,7 @@ from cdcctl.__main__ import main
 from cdcctl.commands.sql import stack_statements
 from cdcctl.route_diff import route_changes
 from cdcctl.stack_config import stack_settings
-from core.naming import SAMPLE_RECORDS_FILE
+from core.naming import SAMPLE_RECORDS_FILE, statement_kind
 from flink_sql.routes import load_routes
 from tests.helpers import REPO, copy_project, edit_routes, edit_stack, the_one_error_line
 
@@ -70,7 +70,10 @@ def the_change(routes: list[dict[str, Any]]) -> None:
 def statement_names(project: Path) -> dict[str, str]:
     """What `cdcctl sql` (the region layer's own function) declares for the project's routes now."""
     with contextlib.chdir(project):
-        return {stack: stack_statements(stack_settings(stack))[0].name for stack in REGION_STACKS}
+        return {
+            stack: next(s.name for s in stack_statements(stack_settings(stack)) if statement_kind(s.name) == "routes")
+            for stack in REGION_STACKS
+        }
 
 
 RISK_READER = "arn:aws:iam::111122223333:role/risk-consumer-app"
