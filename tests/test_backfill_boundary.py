@@ -1,4 +1,4 @@
-"""The backfill's boundary on real Flink and a real Kafka broker (the Kafka rehearsal, branch `kafka`):
+"""The backfill's boundary on real Flink and a real Kafka broker (the Kafka rehearsal, rehearsal/kafka.py):
 the successor starts at the predecessor's stop offsets (what `sql.tables.initial-offset-from` carries
 over), the backfill reads the raw topic from its earliest record bounded at the predecessor's
 `latest_offsets_timestamp`, both into the added route's topic. Every record before the stop offsets
@@ -19,11 +19,10 @@ from core.naming import CDC_CONNECTOR, FLINK_STATEMENTS
 from flink_sql.compiler import compile_routes, insert_statement
 from flink_sql.routes import parse_routes
 from flink_sql.statement import History, StatementSpec, backfill_sql, bound_millis
+from rehearsal import kafka as kafka_rehearsal
+from rehearsal import routing
 from stacks.access_policy import access_policy
 from tests.test_rehearsal_input import raw_record
-
-kafka_rehearsal = pytest.importorskip("rehearsal.kafka", reason="the Kafka rehearsal (branch kafka) is not merged")
-routing = pytest.importorskip("rehearsal.routing")
 
 pytestmark = pytest.mark.engine
 
