@@ -169,27 +169,21 @@ class ClusterAccess(pulumi.ComponentResource):
     def kafka_keys(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> KeyRing:
         """The principal's API keys for this Kafka cluster, by generation. `waits_for`: what must exist
         before a key can reach the cluster (over PrivateLink: the endpoint and its DNS records)."""
-        args = self._args
-        return KeyRing(
-            f"{self._name}-key",
-            display_name,
-            lambda name, display: api_key(
-                name,
-                ApiKeyArgs(display, args.principal, args.cluster, args.environment_id),
-                self._after_grants(waits_for),
-            ),
-        )
+        return self._key_ring("key", self._args.cluster, display_name, waits_for)
 
     def registry_keys(self, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource] = ()) -> KeyRing:
         """The principal's Schema Registry keys: registry formats need one to read its topics' schemas."""
+        return self._key_ring("registry-key", self._args.schema_registry, display_name, waits_for)
+
+    def _key_ring(
+        self, suffix: str, opens: KeyTarget, display_name: pulumi.Input[str], waits_for: Sequence[pulumi.Resource]
+    ) -> KeyRing:
         args = self._args
         return KeyRing(
-            f"{self._name}-registry-key",
+            f"{self._name}-{suffix}",
             display_name,
             lambda name, display: api_key(
-                name,
-                ApiKeyArgs(display, args.principal, args.schema_registry, args.environment_id),
-                self._after_grants(waits_for),
+                name, ApiKeyArgs(display, args.principal, opens, args.environment_id), self._after_grants(waits_for)
             ),
         )
 

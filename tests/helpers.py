@@ -160,3 +160,15 @@ def deployed_loan_consumer_outputs(directory: Path, group_prefix: str = "loan-co
     path = directory / "outputs.json"
     path.write_text(json.dumps(outputs))
     return path
+
+
+# The raw topic's key as the connector writes it for business_events' primary key (Debezium: one
+# non-optional field per primary-key column), written out by hand: what the routed key subjects must hold.
+RAW_KEY_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "business_events.Key",
+    "type": "object",
+    "properties": {"id": {"type": "string"}},
+    "required": ["id"],
+    "additionalProperties": False,
+}

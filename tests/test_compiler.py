@@ -16,6 +16,7 @@ import pytest
 from core.raw_record import RAW_COLUMN_NAMES, key_json_schema, record_problems, value_json_schema
 from flink_sql.compiler import compile_routes, identifier, number_literal, registry_options, string_literal
 from flink_sql.routes import Condition, Route, parse_routes
+from tests.helpers import RAW_KEY_SCHEMA
 
 AMOUNT = "event_data.eventBody.entities[0].updatedAttributes.loan.loanAmount"
 AMOUNT_SQL = "TRY_CAST(JSON_VALUE(`event_data`, '$.eventBody.entities[0].updatedAttributes.loan.loanAmount') AS DOUBLE)"
@@ -434,14 +435,7 @@ def test_deployed_tables_use_the_registry_format_of_the_cdc_value_format(
 def test_the_routed_key_schema_is_the_raw_primary_key_not_null_and_required() -> None:
     # What the connector's key converter writes for business_events' primary key: one non-optional
     # string field (Debezium: one key field per primary-key column).
-    assert key_json_schema() == {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "business_events.Key",
-        "type": "object",
-        "properties": {"id": {"type": "string"}},
-        "required": ["id"],
-        "additionalProperties": False,
-    }
+    assert key_json_schema() == RAW_KEY_SCHEMA
 
 
 def test_the_key_id_is_not_contained_in_the_value_because_the_values_id_is_nullable() -> None:

@@ -19,19 +19,11 @@ from infra.cluster_link import OFFSET_SYNC_MS
 from monitoring.targets import Thresholds
 from tests.helpers import REPO, the_one_error_line
 from tests.listeners import tls_server
+from tests.test_status import CAR, KAFKA, LINK, LINK_URL, LOAN, MIRRORS_URL, RAW  # the same recordings
 
 STATUS = Path(__file__).parent / "data" / "status"
 DATA = Path(__file__).parent / "data" / "link"
 OUTPUTS = STATUS / "outputs-prod-east.json"
-LINK = "cdc-prod-us-east-1-us-west-2"
-LINK_URL = f"https://lkc-7x9q2m.dom4e1xk2.us-east-1.aws.confluent.cloud:443/kafka/v3/clusters/lkc-7x9q2m/links/{LINK}"
-MIRRORS_URL = f"{LINK_URL}/mirrors"
-CAR, LOAN, RAW = (
-    "us-west-2.filtered-car-created-events",
-    "us-west-2.filtered-loan-created-events",
-    "us-west-2.raw-business-events",
-)
-KAFKA = Credentials("KAFKAKEY", "kafka-secret")
 
 
 class RecordedApi:

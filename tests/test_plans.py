@@ -11,7 +11,7 @@ from cdcctl.__main__ import main
 from cdcctl.plan import Plan
 from core.raw_record import RAW_COLUMN_NAMES
 from flink_sql.routes import load_routes
-from tests.helpers import REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids, routing
+from tests.helpers import RAW_KEY_SCHEMA, REPO, STACKS, bindings_of, dumped, of_type, one, principal_ids, routing
 
 ROUTES = load_routes(REPO / "flink_sql/routes.yaml")
 ROUTED_TOPICS = {r.output_topic for r in ROUTES if r.enabled}
@@ -310,14 +310,7 @@ def test_every_routed_topic_has_a_key_subject_holding_the_raw_key_schema(plans: 
     """The routed records keep the raw record's key: each routed topic's key subject holds the raw
     topic's key schema, the primary key `id` as a required, NOT NULL string (the connector's key)."""
     schemas = {s.inputs["subjectName"]: s.inputs for s in of_type(plans[stack], "Schema")}
-    raw_key = {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "business_events.Key",
-        "type": "object",
-        "properties": {"id": {"type": "string"}},
-        "required": ["id"],
-        "additionalProperties": False,
-    }
+    raw_key = RAW_KEY_SCHEMA
     for topic in ROUTED_TOPICS:
         key = schemas[f"{topic}-key"]
         assert key["format"] == "JSON"
