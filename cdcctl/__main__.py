@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     link.set_defaults(command_module="link")
 
     local = commands.add_parser(
-        "local", help="a persistent local platform on loopback: Kafka, PostgreSQL, Debezium, the routes on Flink"
+        "local",
+        help="a persistent local platform on loopback: Kafka, PostgreSQL, Debezium, Flink + SQL Gateway",
     )
     local.add_argument("action", choices=["up", "status", "down"])
     local.add_argument(

@@ -6,7 +6,8 @@ their own context managers (the same clean-up as a rehearsal's) and removes its 
 
 Runs: the local Kafka broker (the stack's principals, ACLs and topics), PostgreSQL with the database
 prerequisites, Debezium capturing into the raw topic with the stack's connector settings, and the stack's
-compiled routes as one streaming Flink job (Kafka to Kafka, keyed by id). STATE_DIR/state.json (0600)
+compiled routes on a Flink session cluster (JobManager, TaskManager, SQL Gateway: rehearsal/flink_cluster.py),
+submitted through the Gateway as one persistent streaming job (Kafka to Kafka, keyed by id). STATE_DIR/state.json (0600)
 tells `cdcctl local` how to reach them; STATE_DIR/counts.json holds the topics' record counts (every 5 s).
 The engines' own directories go with them; `cdcctl local down` removes STATE_DIR once this has exited.
 """
@@ -31,9 +32,10 @@ from core.raw_record import RAW_TOPIC
 from flink_sql.compiler import compile_routes
 from flink_sql.routes import consumers, load_routes
 from rehearsal.cdc import debezium_capture, local_debezium_properties
+from rehearsal.flink_cluster import flink_home, flink_session_cluster
 from rehearsal.loopback import LOOPBACK
 from rehearsal.postgres import SUPERUSER, local_postgres
-from rehearsal.routing import kafka_table_options, streaming_job
+from rehearsal.routing import engine_python, kafka_table_options
 from settings.model import region_settings
 
 COUNT_INTERVAL_S = 5.0
@@ -80,8 +82,9 @@ def serve(stack: str, state_dir: Path) -> None:
         captured = state_dir / "captured.jsonl"
         with (
             debezium_capture(properties, captured, kafka.client_config(naming.CDC_CONNECTOR)) as capture,
-            streaming_job([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, state_dir) as job,
+            flink_session_cluster(flink_home(engine_python()), state_dir / "flink") as flink,
         ):
+            job = flink.submit([compiled.source_ddl, *compiled.sink_ddl, compiled.statement_set])
             _write_counts(state_dir, kafka.topic_counts(topics))  # before state.json: `up` is then complete
             write_json(
                 state_dir / "state.json",
@@ -110,8 +113,9 @@ def serve(stack: str, state_dir: Path) -> None:
                     "components": {
                         "kafka": kafka.process.pid,
                         "debezium": capture.process.pid,
-                        "flink": job.pid,
+                        **{name: process.pid for name, process in flink.processes.items()},
                     },
+                    "flink": {"rest": flink.rest, "sqlGateway": flink.gateway, "routingJob": job},
                     "topics": topics,
                 },
             )

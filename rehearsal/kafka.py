@@ -10,14 +10,11 @@ ports, and `local_kafka` always stops the JVM: on success, failure, exception or
 from __future__ import annotations
 
 import base64
-import ctypes
 import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,6 +26,7 @@ from typing import Any
 
 from core.naming import CDC_CONNECTOR
 from core.raw_record import RAW_TOPIC
+from rehearsal.children import die_with_parent, stop_process
 from rehearsal.errors import EngineError
 from rehearsal.loopback import LOOPBACK, free_port, self_signed_certificate
 
@@ -251,7 +249,7 @@ def local_kafka(users: Iterable[KafkaUser], layout: TopicLayout) -> Iterator[Loc
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         _wait_until_started(process, log)
         kafka = LocalKafka(f"{LOOPBACK}:{port}", work / "ca.pem", passwords, work, process, layout)
@@ -261,17 +259,8 @@ def local_kafka(users: Iterable[KafkaUser], layout: TopicLayout) -> Iterator[Loc
         yield kafka
     finally:
         if process is not None:
-            _stop(process)
+            stop_process(process, STOP_TIMEOUT_S)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _die_with_parent() -> None:
-    """In the broker's process before it runs Java: on Linux the kernel sends it SIGTERM when the process
-    that started it dies, even by SIGKILL (prctl PR_SET_PDEATHSIG, man 2 prctl), so no broker outlives
-    cdcctl; its clean shutdown runs as for any SIGTERM."""
-    if sys.platform == "linux":
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -294,14 +283,3 @@ def _tail(log: Path) -> str:
     """The first error the broker logged (its shutdown follows it), else the log's end."""
     text = log.read_text(encoding="utf-8", errors="replace")
     return text[text.find(" ERROR ") :][:4000] if " ERROR " in text else text[-4000:]
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (the broker's clean shutdown), SIGKILL if it does not exit in time."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

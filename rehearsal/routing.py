@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -279,35 +278,6 @@ def kafka_table_options(kafka: LocalKafka, topic: str, source: bool = False, bou
         "key.fields-prefix": KEY_PREFIX,
         "value.fields-include": "EXCEPT_KEY",
     }
-
-
-@contextmanager
-def streaming_job(tables: list[str], statement: str, work: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A streaming job on Flink that runs until the context ends (`cdcctl local`): the engine and its
-    JVM in their own process group, stopped together (SIGTERM, SIGKILL after 30 s)."""
-    spec = work / "flink-job.json"
-    with os.fdopen(os.open(spec, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
-        json.dump({"tables": tables, "statement": statement, "batch": False}, out)
-    command, env = engine_command("run", str(spec))
-    with (work / "flink.log").open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
-    try:
-        yield process
-    finally:
-        _stop_group(process)
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the group, SIGKILL to whatever of it is left once the engine exits (or after 30 s)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def local_table_options(path: Path) -> dict[str, str]:

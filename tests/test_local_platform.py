@@ -58,8 +58,16 @@ def test_up_status_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
             time.sleep(2)
         assert main(["local", "status", "--stack", "dev"]) == 0
         status = capsys.readouterr().out
-        for component in ("kafka", "debezium", "flink", "postgres"):
-            assert f"  {component:10} running" in status
+        for component in (
+            "kafka",
+            "debezium",
+            "flink-jobmanager",
+            "flink-taskmanager",
+            "flink-sql-gateway",
+            "postgres",
+        ):
+            assert f"  {component:18} running" in status
+        assert f"  {'routing job':18} RUNNING ({state['flink']['routingJob']};" in status
         assert f"    {TOPIC}: 1\n" in status
 
         consumer = state["consumers"]["loan-consumer"]

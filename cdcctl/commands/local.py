@@ -1,7 +1,8 @@
 """`cdcctl local up|status|down [--stack dev]`: a persistent local platform for consumer-app developers,
 on loopback only: the Kafka broker (the stack's topics, principals and ACLs, SASL_SSL), PostgreSQL with
 the database prerequisites, Debezium capturing into the raw topic with the stack's connector settings,
-and the stack's routes as a streaming Flink job. `up` starts a detached supervisor
+and the stack's routes as a persistent streaming job on a Flink session cluster, submitted through its SQL
+Gateway. `up` starts a detached supervisor
 (cdcctl/local_platform.py) and prints how to connect; `status` shows each component and per-topic
 record counts (exit 1 when not running or a component is down); `down` stops everything and removes
 the state. A second `up` says it is already running."""
@@ -22,6 +23,7 @@ from typing import Any
 
 from cdcctl.stack_config import stack_settings
 from rehearsal.errors import EngineError
+from rehearsal.flink_cluster import gateway_jar, job_state
 from rehearsal.kafka import broker_classpath
 from rehearsal.routing import PROJECT_ROOT, engine_python
 from settings.model import region_settings
@@ -67,7 +69,11 @@ def up(stack: str, state_dir: Path) -> int:
         )
         return 0
     region_settings(stack_settings(stack))  # a bad stack fails here (exit 2), before anything starts
-    engine_python(), broker_classpath()  # so does a missing engine (the supervisor would fail in its log)
+    (
+        engine_python(),
+        broker_classpath(),
+        gateway_jar(),
+    )  # so does a missing engine (the supervisor would fail in its log)
     shutil.rmtree(state_dir, ignore_errors=True)  # what a platform that is gone left behind
     STATE_ROOT.mkdir(mode=0o700, exist_ok=True)
     state_dir.mkdir(mode=0o700)
@@ -104,6 +110,8 @@ def describe(state: dict[str, Any]) -> str:
         f"sasl.mechanisms={state['saslMechanism']}  ssl.ca.location={state['caFile']}",
         f"  PostgreSQL: PGPASSWORD={pg['password']} psql -h {pg['host']} -p {pg['port']} -U {pg['user']} "
         f"{pg['database']}   (changes are captured into the raw topic and routed)",
+        f"  Flink: web UI {state['flink']['rest']}  SQL Gateway {state['flink']['sqlGateway']}  routing job "
+        f"{state['flink']['routingJob']}",
         "  Consumers (librdkafka sasl.username / sasl.password, topics, group.id prefix):",
     ]
     for name, consumer in state["consumers"].items():
@@ -125,9 +133,12 @@ def status(stack: str, state_dir: Path) -> int:
         return 1
     components = {name: process_alive(pid) for name, pid in state["components"].items()}
     components["postgres"] = _listening(state["postgres"]["port"])
+    flink = state["flink"]
+    routing = job_state(flink["rest"], flink["routingJob"])
     print(f"Local platform of stack {stack}: {state['bootstrap']}")
     for name, running in components.items():
-        print(f"  {name:10} {'running' if running else 'DOWN'}")
+        print(f"  {name:18} {'running' if running else 'DOWN'}")
+    print(f"  {'routing job':18} {routing} ({flink['routingJob']}; web UI {flink['rest']})")
     try:
         counts = json.loads((state_dir / "counts.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -135,7 +146,7 @@ def status(stack: str, state_dir: Path) -> int:
     print(f"  records per topic ({time.time() - counts['at']:.0f} s ago):")
     for topic in state["topics"]:
         print(f"    {topic}: {counts['counts'].get(topic, '?')}")
-    return 0 if all(components.values()) else 1
+    return 0 if all(components.values()) and routing == "RUNNING" else 1
 
 
 def down(stack: str, state_dir: Path) -> int:
