@@ -81,17 +81,21 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Every core runs tests (pytest-xdist): whole files per worker, so a file's module-scoped servers start
+# once; tests/conftest.py starts the engine tier first, its long files then run beside the short ones.
+PARALLEL := -n auto --dist loadfile
+
 test: lint engine promtool workflow-tools
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 # Everything but the `engine` tier (tests that start Flink, Debezium, PostgreSQL or Kafka; markers in
 # pyproject.toml): unit tests, settings, the stacks' offline plans, the policy pack, the workflows.
 test-fast: $(VENV)/.dev-installed workflow-tools
-	$(PY) -m pytest -q -m "not engine"
+	$(PY) -m pytest -q $(PARALLEL) -m "not engine"
 
 # Wall and CPU time of each test tier (fast, plans, engine, whole suite) with the machine's load: prints.
 bench-tests: $(VENV)/.dev-installed engine promtool workflow-tools
-	$(PY) scripts/bench_tests.py
+	$(PY) scripts/bench_tests.py --pytest "$(PARALLEL)"
 
 # After changing a pin in requirements*.txt: re-resolve the locks (hashes of every file PyPI has for
 # each version, so they install on any platform). PyPI only: the machine's pip config is ignored.

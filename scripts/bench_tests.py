@@ -7,6 +7,7 @@ tier costs on a shared machine, where wall time also measures the neighbours.
     scripts/bench_tests.py                 # every tier, then the whole suite
     scripts/bench_tests.py fast unit       # only these tiers
     scripts/bench_tests.py --fresh full    # the suite in a fresh clone of HEAD (no bytecode, no caches)
+    scripts/bench_tests.py --pytest "-n auto --dist loadfile"   # as `make test` runs it (`make bench-tests`)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -40,9 +42,9 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_tier(name: str, root: Path) -> None:
+def run_tier(name: str, root: Path, pytest_options: list[str]) -> None:
     expression = TIERS[name]
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_options]
     command += ["-m", expression] if expression else []
     before_load, cpu, start = load(), children_cpu(), time.perf_counter()
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
@@ -69,21 +71,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tiers", nargs="*", help=f"any of {', '.join(TIERS)} (default: all)")
     parser.add_argument("--fresh", action="store_true", help="run in a fresh clone of HEAD")
+    parser.add_argument("--pytest", default="", help="pytest options, e.g. '-n auto --dist loadfile'")
     args = parser.parse_args()
+    pytest_options = shlex.split(args.pytest)
     tiers = args.tiers or list(TIERS)
     if unknown := set(tiers) - set(TIERS):
         parser.error(f"unknown tier {sorted(unknown)[0]!r}")
-    print(f"test tiers on {os.cpu_count()} cores (load: 1, 5, 15 min averages)", flush=True)
+    print(
+        f"test tiers on {os.cpu_count()} cores, pytest {' '.join(pytest_options) or '(one process)'} "
+        "(load: 1, 5, 15 min averages)",
+        flush=True,
+    )
     if not args.fresh:
         for name in tiers:
-            run_tier(name, REPO)
+            run_tier(name, REPO, pytest_options)
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = fresh_clone(Path(tmp) / "clone")
         head = subprocess.check_output(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], text=True).strip()
         print(f"  in a fresh clone of {head}", flush=True)
         for name in tiers:
-            run_tier(name, root)
+            run_tier(name, root, pytest_options)
 
 
 if __name__ == "__main__":

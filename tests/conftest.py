@@ -61,10 +61,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Reading the session's plans is planning: such tests need no marker of their own."""
+    """Reading the session's plans is planning: such tests need no marker of their own. The engine tier
+    runs first (file order kept within each tier): pytest-xdist hands out whole files (`--dist loadfile`)
+    as workers free up, so the long files start early instead of finishing last on one worker."""
     for item in items:
         if "plans" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.plans)
+    items.sort(key=lambda item: item.get_closest_marker("engine") is None)
 
 
 def _refuse(marker: str) -> Callable[..., NoReturn]:
@@ -74,12 +77,26 @@ def _refuse(marker: str) -> Callable[..., NoReturn]:
     return refused
 
 
-@pytest.fixture(autouse=True)
-def _tiers_are_declared(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keeps the tiers honest: a test that starts an engine or plans a stack without its marker fails."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Keeps the tiers honest: a test that starts an engine or plans a stack without its marker fails.
+    Applied before any fixture of the test is set up (a module-scoped server fixture included); a child
+    process (`python -m cdcctl rehearse`) finds no engine interpreter outside the engine tier."""
+    guard = pytest.MonkeyPatch()
+    item.stash[_GUARD] = guard
     for marker, entry_points in TIERS.items():
-        if request.node.get_closest_marker(marker) is None:
+        if item.get_closest_marker(marker) is None:
             for module, name in entry_points:
                 if not callable(getattr(module, name, None)):
                     raise pytest.UsageError(f"{module.__name__}.{name} is no longer the `{marker}` tier's entry")
-                monkeypatch.setattr(module, name, _refuse(marker))
+                guard.setattr(module, name, _refuse(marker))
+    if item.get_closest_marker("engine") is None:
+        guard.setenv("CDC_ENGINE_PYTHON", "/refused-outside-the-engine-tier/python")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    item.stash[_GUARD].undo()
+
+
+_GUARD = pytest.StashKey[pytest.MonkeyPatch]()

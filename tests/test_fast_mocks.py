@@ -27,7 +27,9 @@ def test_shortcuts_were_reviewed_for_this_pulumi_version() -> None:
     assert version("pulumi") == "3.272.0"
 
 
-@pytest.mark.parametrize(("module", "name", "shortcut"), fast_mocks.SDK_SHORTCUTS, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    ("module", "name", "shortcut"), fast_mocks.SDK_SHORTCUTS, ids=[name for _, name, _ in fast_mocks.SDK_SHORTCUTS]
+)
 def test_the_sdk_still_calls_what_the_plan_replaces(module: Any, name: str, shortcut: Any) -> None:
     assert hasattr(module, name), f"pulumi no longer has {module.__name__}.{name}"
     for caller in CALLERS[name]:

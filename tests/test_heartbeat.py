@@ -46,8 +46,9 @@ def write_elsewhere(pg: LocalPostgres) -> None:
     pg.psql("-c", "CHECKPOINT")
 
 
-def run(cdc: CdcSettings, tmp_path: Path) -> tuple[list[tuple[int, int]], int]:
-    """Per round, the slot's (confirmed, retained) once settled; and the heartbeat records captured."""
+def run(cdc: CdcSettings, tmp_path: Path, settle_s: float) -> tuple[list[tuple[int, int]], int, float]:
+    """Per round, the slot's (confirmed, retained) once settled (retained under 1 MiB) or after `settle_s`;
+    the heartbeat records captured; and the longest a round took to settle."""
     password = secrets.token_hex(16)
     with local_postgres(cdc.database) as pg:
         pg.apply_prerequisites(cdc, password)
@@ -56,32 +57,36 @@ def run(cdc: CdcSettings, tmp_path: Path) -> tuple[list[tuple[int, int]], int]:
         properties = open_source_properties(
             managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
         )
-        positions = []
+        positions, longest = [], 0.0
         with debezium_capture(properties, tmp_path / f"captured-{cdc.heartbeat_interval_ms}.jsonl") as capture:
             capture.wait_until(lambda: _slot_active(pg, cdc.slot_name), "streaming")
             for _ in range(ROUNDS):
                 write_elsewhere(pg)
-                deadline = time.monotonic() + SETTLE_S
+                start = time.monotonic()
                 # With a heartbeat the slot catches up within seconds; without one, wait it out.
-                while time.monotonic() < deadline and slot_position(pg, cdc.slot_name)[1] > 2**20:
+                while time.monotonic() < start + settle_s and slot_position(pg, cdc.slot_name)[1] > 2**20:
                     pg.psql("-c", "CHECKPOINT")
                     time.sleep(1)
                 positions.append(slot_position(pg, cdc.slot_name))
+                longest = max(longest, time.monotonic() - start)
             beats = len(capture.entries()) - len(capture.entries(heartbeat_topic(RAW)))
             captured = capture.entries(heartbeat_topic(RAW))
         assert captured == []  # neither the heartbeat table nor the other table reaches the raw topic
-    return positions, beats
+    return positions, beats, longest
 
 
 def test_the_heartbeat_keeps_the_slot_moving_while_only_another_table_writes(tmp_path: Path) -> None:
     cdc = dataclasses.replace(region_settings(stack_settings("dev", REPO)).cdc, heartbeat_interval_ms=1000)
-    with_heartbeat, beats = run(cdc, tmp_path)
-    without_heartbeat, no_beats = run(dataclasses.replace(cdc, heartbeat_interval_ms=0), tmp_path)
+    with_heartbeat, beats, settled_in = run(cdc, tmp_path, SETTLE_S)
+    # Without: each round waits twice as long as the slowest round with the heartbeat needed to settle.
+    wait = max(3.0, 2 * settled_in)
+    without_heartbeat, no_beats, _ = run(dataclasses.replace(cdc, heartbeat_interval_ms=0), tmp_path, wait)
     print(f"\nwith heartbeat (confirmed_flush_lsn, retained bytes) per round: {with_heartbeat}; {beats} heartbeats")
-    print(f"without heartbeat: {without_heartbeat}")
+    print(f"without heartbeat, {wait:.0f} s per round: {without_heartbeat}")
     written = ROWS_PER_ROUND * 1000
     # With: the confirmed position moves every round and the retained WAL stays under one segment.
     confirmed = [c for c, _ in with_heartbeat]
+    assert settled_in < SETTLE_S, with_heartbeat
     assert confirmed == sorted(set(confirmed)), with_heartbeat
     assert all(retained < 16 * 2**20 for _, retained in with_heartbeat), with_heartbeat
     assert beats > 0

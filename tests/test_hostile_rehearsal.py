@@ -182,6 +182,7 @@ def wait_for(
         time.sleep(0.2)
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stopped_capture_stops_postgresql_and_removes_its_directory(
     tmp_path: Path, private_tmp: Path, signum: int
@@ -200,6 +201,7 @@ def test_a_stopped_capture_stops_postgresql_and_removes_its_directory(
     assert list(private_tmp.iterdir()) == []
 
 
+@pytest.mark.engine
 def test_a_stopped_flink_run_stops_the_engine_and_its_jvm(tmp_path: Path, private_tmp: Path) -> None:
     records = tmp_path / "records.jsonl"
     records.write_text(json.dumps(raw_record("loan-1")) + "\n")
@@ -218,6 +220,7 @@ def test_a_stopped_flink_run_stops_the_engine_and_its_jvm(tmp_path: Path, privat
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.engine
 def test_a_jvm_that_cannot_start_is_one_line_and_leaves_no_crash_file_in_the_checkout(
     tmp_path: Path, private_tmp: Path
 ) -> None:

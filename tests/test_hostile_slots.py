@@ -13,6 +13,8 @@ import pytest
 from rehearsal.postgres import LocalPostgres, local_postgres
 from tests.test_slots import cdcctl, create_slots, slot_names
 
+pytestmark = pytest.mark.engine
+
 SLOTS = {"cdc_dev", "cdc_pr_1", "cdc_pr_7", "cdc_prod_east"}
 
 

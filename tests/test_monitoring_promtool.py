@@ -50,12 +50,14 @@ def _promtool(promtool: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([promtool, *args], capture_output=True, text=True, check=False, timeout=120)
 
 
+@pytest.mark.plans  # `written` plans every stack
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stacks_scrape_config_passes_promtool(promtool: str, written: Path, stack: str) -> None:
     result = _promtool(promtool, "check", "config", str(written / f"{stack}-scrape.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.plans  # `written` plans every stack
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stacks_rules_pass_promtool(promtool: str, written: Path, stack: str) -> None:
     result = _promtool(promtool, "check", "rules", str(written / f"{stack}-rules.yml"))
