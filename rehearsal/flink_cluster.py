@@ -32,7 +32,7 @@ from rehearsal.kafka import FLINK_JARS, JARS
 from rehearsal.loopback import LOOPBACK, free_port
 
 GATEWAY_JARS = JARS / "flink-gateway"
-START_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 300.0  # three JVMs starting on a busy laptop
 STATEMENT_TIMEOUT_S = 120.0
 # Small enough for a laptop beside Kafka, PostgreSQL and Debezium; the routes' one job needs one slot.
 MEMORY = {"jobmanager.memory.process.size": "1024m", "taskmanager.memory.process.size": "1280m"}

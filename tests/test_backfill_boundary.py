@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from core.naming import CDC_CONNECTOR, FLINK_STATEMENTS
-from flink_sql.compiler import compile_routes, insert_statement
+from flink_sql.compiler import compile_routes, insert_statement, statement_set
 from flink_sql.routes import parse_routes
 from flink_sql.statement import History, StatementSpec, backfill_sql, bound_millis
 from rehearsal import kafka as kafka_rehearsal
@@ -107,14 +107,14 @@ def test_history_before_the_boundary_and_the_stream_after_it_arrive_once() -> No
         spec = StatementSpec("s", "", {}, history=History("dev", RAW, (route,)))
         iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stopped_at // 1000)) + f".{stopped_at % 1000:03d}Z"
         assert bound_millis(iso) == str(stopped_at)
-        routing.run_on_flink([source(), *sinks], backfill_sql(spec, route, bound_millis(iso)))
-        # The open-source connector's exact bound, for comparison.
+        # Beside it in one job (each INSERT carries its own hints), the open-source connector's exact bound.
         exact_hints = {
             "scan.startup.mode": "earliest-offset",
             "scan.bounded.mode": "specific-offsets",
             "scan.bounded.specific-offsets": offsets,
         }
-        routing.run_on_flink([source(), *sinks], insert_statement(exact, RAW, exact_hints))
+        backfill_and_exact = [backfill_sql(spec, route, bound_millis(iso)), insert_statement(exact, RAW, exact_hints)]
+        routing.run_on_flink([source(), *sinks], statement_set(backfill_and_exact))
         routed = kafka.read_back([route.output_topic, exact.output_topic])
 
     before = {f"before-{i}" for i in range(30)}
