@@ -1,15 +1,21 @@
 """The local platform's Flink session cluster (rehearsal/flink_cluster.py): its listeners stay on loopback;
-on the real cluster, a statement set submitted through the SQL Gateway runs on after the Gateway session
-that submitted it is closed, a statement Flink rejects fails with Flink's reason, and leaving the block
-stops every process."""
+`cdcctl local status` reports the routing job's state as the JobManager does; on the real cluster, a
+statement set submitted through the SQL Gateway runs on after the Gateway session that submitted it is
+closed, a statement Flink rejects fails with Flink's reason, and leaving the block stops every process."""
 
 from __future__ import annotations
 
+import json
+import os
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from cdcctl.__main__ import main
+from cdcctl.commands import local
 from rehearsal.errors import EngineError
 from rehearsal.flink_cluster import cluster_config, flink_home, flink_session_cluster, job_state
 from rehearsal.loopback import LOOPBACK
@@ -41,3 +47,55 @@ def test_a_job_submitted_through_the_gateway_outlives_its_session(tmp_path: Path
         assert job_state(cluster.rest, job) == "RUNNING"
     assert all(process.poll() is not None for process in processes) and not (tmp_path / "flink").exists()
     assert job_state(cluster.rest, job) == "UNREACHABLE"
+
+
+class _JobManager(BaseHTTPRequestHandler):
+    """A JobManager's REST API that knows one job, in the state the test sets."""
+
+    state = "FAILED"
+
+    def do_GET(self) -> None:
+        known = self.path == "/jobs/routing-job"
+        body = json.dumps({"jid": "routing-job", "state": self.state} if known else {"errors": ["Job not found"]})
+        self.send_response(200 if known else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("state", "code"), [("RUNNING", 0), ("FAILED", 1), ("RESTARTING", 1)])
+def test_status_shows_the_routing_jobs_state_and_fails_unless_running(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    state: str,
+    code: int,
+) -> None:
+    """The bad day of a local platform whose processes are all up but whose routing job failed (a bad
+    route, a broker it cannot reach): status names the job's state and exits 1."""
+    monkeypatch.setattr(_JobManager, "state", state)
+    server = ThreadingHTTPServer((LOOPBACK, 0), _JobManager)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(local, "STATE_ROOT", tmp_path)
+    monkeypatch.setattr(local, "_listening", lambda port: True)
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev/supervisor.pid").write_text(str(os.getpid()))
+    rest = f"http://{LOOPBACK}:{server.server_port}"
+    state_file = {
+        "bootstrap": "127.0.0.1:9092",
+        "postgres": {"port": 5432},
+        "components": {"kafka": os.getpid(), "flink-jobmanager": os.getpid()},
+        "flink": {"rest": rest, "sqlGateway": "http://127.0.0.1:1", "routingJob": "routing-job"},
+        "topics": ["raw-business-events"],
+    }
+    (tmp_path / "dev/state.json").write_text(json.dumps(state_file))
+    try:
+        assert main(["local", "status", "--stack", "dev"]) == code
+    finally:
+        server.shutdown()
+    printed = capsys.readouterr().out
+    assert f"  {'routing job':18} {state} (routing-job; web UI {rest})" in printed
+    assert f"  {'flink-jobmanager':18} running" in printed
