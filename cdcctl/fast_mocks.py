@@ -20,6 +20,7 @@ import pulumi
 from pulumi.runtime import _depends_on as sdk_depends_on
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import resource_cycle_breaker as sdk_cycle_breaker
+from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime import sync_await as sdk_sync_await
 from pulumi.runtime.proto import source_pb2
 
@@ -52,6 +53,25 @@ async def _resolve_depends_on_in_place(depends_on: Any) -> set[pulumi.Resource]:
     return all_deps
 
 
+_sdk_create_urn = sdk_resource.create_urn
+
+
+def _create_urn_at_once(
+    name: Any, type_: Any, parent: Any = None, project: str | None = None, stack: str | None = None
+) -> pulumi.Output[str]:
+    """resource.create_urn without its four Outputs when every part is a plain string, as in the
+    SDK's call for each registration: the same URN, known, not secret, from no resource."""
+    if not (isinstance(name, str) and isinstance(type_, str) and (parent is None or isinstance(parent, str))):
+        return _sdk_create_urn(name, type_, parent, project, stack)
+    if parent is not None:
+        prefix = parent[0 : parent.rfind("::")] + "$"
+    else:
+        stack = sdk_settings.get_stack() if stack is None else stack
+        project = sdk_settings.get_project() if project is None else project
+        prefix = "urn:pulumi:" + stack + "::" + project + "::"
+    return pulumi.Output.from_input(prefix + type_ + "::" + name)
+
+
 # (module, function, replacement) in pulumi 3.272.
 SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource.py register_resource/read_resource capture each registration's Python stack
@@ -62,6 +82,10 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource's dependency count (upstream fix offered: an in-place add/union, same result).
     (sdk_cycle_breaker, "_add_dep", _add_dep_in_place),
     (sdk_depends_on, "_resolve_depends_on", _resolve_depends_on_in_place),
+    # resource.py register_resource/read_resource compute a URN for a monitor-less run through
+    # Output.all(...).apply(...) (four Outputs, three tasks) and await it before the monitor call even
+    # when the monitor answers.
+    (sdk_resource, "create_urn", _create_urn_at_once),
 )
 
 
