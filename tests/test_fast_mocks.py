@@ -4,8 +4,13 @@ when a pulumi upgrade moves what they replace."""
 from __future__ import annotations
 
 import gc
+import importlib.util
+import json
+import subprocess
+import sys
+from importlib.machinery import PathFinder
 from importlib.metadata import version
-from types import CodeType
+from types import CodeType, ModuleType
 from typing import Any
 
 import pytest
@@ -60,3 +65,56 @@ def test_plans_are_the_same_with_and_without_the_shortcuts(
 
 def test_the_collector_runs_again_after_a_plan(plans: dict[str, Plan]) -> None:
     assert gc.isenabled()
+
+
+# A fresh interpreter: each stack planned with the provider SDKs imported in full beforehand (the lean
+# import then has nothing to do) or not, printing what the in-session comparison above compares.
+_PLAN_IN_A_FRESH_PROCESS = """
+import importlib, json, sys
+from cdcctl.plan import plan
+if sys.argv[1] == "full":
+    import pulumi_aws, pulumi_confluentcloud, pulumi_vault
+    for sub in ("cloudwatch", "ec2", "iam", "lambda_", "lb", "rds", "route53", "secretsmanager", "sns", "vpc"):
+        dir(getattr(pulumi_aws, sub))
+summary = {}
+for stack in sys.argv[2:]:
+    p = plan(stack)
+    resources = [[r.urn, r.inputs, r.parent, r.protect, sorted(r.dependencies), r.outputs] for r in p.resources]
+    summary[stack] = resources, p.outputs
+loaded = sorted(m for m in sys.modules if m.startswith("pulumi_confluentcloud."))
+print(json.dumps({"plans": summary, "loaded": loaded}))
+"""
+
+
+def _plan_in_a_fresh_process(imports: str) -> dict[str, Any]:
+    command = [sys.executable, "-c", _PLAN_IN_A_FRESH_PROCESS, imports, *STACKS]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_plans_are_the_same_with_the_provider_sdks_imported_in_full_or_lean() -> None:
+    full, lean = _plan_in_a_fresh_process("full"), _plan_in_a_fresh_process("lean")
+    assert lean["plans"] == full["plans"]
+    # The lean import loaded only what the program uses, not the ~150 modules of the package.
+    assert "pulumi_confluentcloud.ksql_cluster" in full["loaded"]
+    assert "pulumi_confluentcloud.ksql_cluster" not in lean["loaded"]
+
+
+def _package(name: str, finder: Any) -> ModuleType:
+    """A fresh module object of a package, executed as `finder` finds it (its submodules are shared)."""
+    parent, _, _ = name.rpartition(".")
+    spec = finder.find_spec(name, importlib.import_module(parent).__path__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_lean_package_has_every_name_of_the_full_one() -> None:
+    full, lean = _package("pulumi_vault.kv", PathFinder), _package("pulumi_vault.kv", fast_mocks._LeanPackages())
+    assert "SecretV2" not in vars(lean)  # nothing star-imported yet
+    assert lean.SecretV2 is full.SecretV2  # found by its file name, secret_v2.py
+    assert lean.AwaitableGetSecretV2Result is full.AwaitableGetSecretV2Result  # not found so: every star import
+    names = {
+        name for name, value in vars(full).items() if not name.startswith("__") and not isinstance(value, ModuleType)
+    }
+    assert {name: getattr(lean, name) for name in names} == {name: getattr(full, name) for name in names}
