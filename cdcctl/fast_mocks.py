@@ -10,8 +10,10 @@ not replaced: the plan gets slower, never wrong.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import gc
 import importlib
 import importlib.abc
@@ -24,9 +26,11 @@ from types import ModuleType
 from typing import Any
 
 import pulumi
+from pulumi.output import _OutputData
 from pulumi.runtime import _depends_on as sdk_depends_on
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import resource_cycle_breaker as sdk_cycle_breaker
+from pulumi.runtime import rpc as sdk_rpc
 from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime import sync_await as sdk_sync_await
 from pulumi.runtime.proto import source_pb2
@@ -79,6 +83,38 @@ def _create_urn_at_once(
     return pulumi.Output.from_input(prefix + type_ + "::" + name)
 
 
+def _resolve_output_data(
+    res: pulumi.Resource,
+    data: asyncio.Future[_OutputData[Any]],
+    value: Any,
+    is_known: bool,
+    is_secret: bool,
+    deps: set[pulumi.Resource] | None,
+    failed: Exception | None,
+) -> None:
+    """One property's resolver, called as rpc.resolve_outputs calls the SDK's."""
+    if failed is not None:
+        data.set_exception(failed)
+        return
+    resources = set(deps) if deps else set()  # the property's dependencies and the resource, as the SDK's
+    resources.add(res)
+    data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
+
+
+def _transfer_properties_at_once(res: pulumi.Resource, props: Any, custom: bool) -> dict[str, Any]:
+    """rpc.transfer_properties with one future of the Output's data per property instead of four futures
+    and a task that gathers them: the same resolver arguments, the same values, known and secret flags and
+    dependencies (the resource and the property's own), the same error."""
+    resolvers: dict[str, Any] = {}
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # the SDK resolves these itself
+        data: asyncio.Future[_OutputData[Any]] = asyncio.Future()
+        resolvers[name] = functools.partial(_resolve_output_data, res, data)
+        res.__dict__[name] = pulumi.Output._from_data(data)
+    return resolvers
+
+
 # (module, function, replacement) in pulumi 3.272.
 SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource.py register_resource/read_resource capture each registration's Python stack
@@ -93,6 +129,9 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # Output.all(...).apply(...) (four Outputs, three tasks) and await it before the monitor call even
     # when the monitor answers.
     (sdk_resource, "create_urn", _create_urn_at_once),
+    # rpc.py transfer_properties gives every output property of every resource four futures and an
+    # Output whose task awaits them.
+    (sdk_rpc, "transfer_properties", _transfer_properties_at_once),
 )
 
 

@@ -26,6 +26,7 @@ CALLERS: dict[str, tuple[Any, ...]] = {
     "_add_dep": (resource_cycle_breaker.declare_dependency,),
     "_resolve_depends_on": (_depends_on._resolve_depends_on_urns,),
     "create_urn": (resource.register_resource, resource.read_resource),
+    "transfer_properties": (resource.register_resource, resource.read_resource),
 }
 
 
