@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import functools
 import gc
 import importlib
@@ -20,7 +21,7 @@ import importlib.abc
 import importlib.machinery
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 import pulumi
 from pulumi.output import _OutputData
 from pulumi.runtime import _depends_on as sdk_depends_on
+from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import resource_cycle_breaker as sdk_cycle_breaker
 from pulumi.runtime import rpc as sdk_rpc
@@ -115,6 +117,38 @@ def _transfer_properties_at_once(res: pulumi.Resource, props: Any, custom: bool)
     return resolvers
 
 
+_sdk_sync_await = sdk_sync_await._sync_await
+
+
+def _sync_await_at_once(awaitable: Awaitable[Any]) -> Any:
+    """sync_await._sync_await that steps a serialize_properties coroutine by hand, in a context copy as a
+    task would: serializing a mock's plain answer never waits, so it ends without a task and a loop run on
+    the monitor's thread. One that does wait is finished on the loop as before."""
+    if getattr(awaitable, "cr_code", None) is not sdk_rpc.serialize_properties.__code__:
+        return _sdk_sync_await(awaitable)
+    coroutine: Coroutine[Any, Any, Any] = awaitable  # type: ignore[assignment]  # checked just above
+    context = contextvars.copy_context()
+    try:
+        waiting = context.run(coroutine.send, None)
+    except StopIteration as done:
+        return done.value
+    return _sdk_sync_await(_step_on(coroutine, context, waiting))
+
+
+async def _step_on(coroutine: Coroutine[Any, Any, Any], context: contextvars.Context, waiting: Any) -> Any:
+    """Go on stepping a started coroutine as its task would: resume it when what it waits for is done."""
+    while True:
+        if waiting is None:
+            await asyncio.sleep(0)  # a bare yield: one loop turn
+        else:
+            waiting._asyncio_future_blocking = False
+            await asyncio.wait([waiting])
+        try:
+            waiting = context.run(coroutine.send, None)
+        except StopIteration as done:
+            return done.value
+
+
 # (module, function, replacement) in pulumi 3.272.
 SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource.py register_resource/read_resource capture each registration's Python stack
@@ -132,6 +166,9 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # rpc.py transfer_properties gives every output property of every resource four futures and an
     # Output whose task awaits them.
     (sdk_rpc, "transfer_properties", _transfer_properties_at_once),
+    # mocks.py MockMonitor serializes every answer through _sync_await: a task and a run of an event loop
+    # on the monitor's thread per registration, for a coroutine that never waits.
+    (sdk_mocks, "_sync_await", _sync_await_at_once),
 )
 
 

@@ -13,8 +13,9 @@ from importlib.metadata import version
 from types import CodeType, ModuleType
 from typing import Any
 
+import pulumi
 import pytest
-from pulumi.runtime import _depends_on, resource, resource_cycle_breaker
+from pulumi.runtime import _depends_on, mocks, resource, resource_cycle_breaker, rpc, sync_await
 
 from cdcctl import fast_mocks
 from cdcctl.plan import Plan, plan
@@ -27,6 +28,7 @@ CALLERS: dict[str, tuple[Any, ...]] = {
     "_resolve_depends_on": (_depends_on._resolve_depends_on_urns,),
     "create_urn": (resource.register_resource, resource.read_resource),
     "transfer_properties": (resource.register_resource, resource.read_resource),
+    "_sync_await": (mocks.MockMonitor.RegisterResource, mocks.MockMonitor.ReadResource, mocks.MockMonitor.Invoke),
 }
 
 
@@ -119,3 +121,17 @@ def test_a_lean_package_has_every_name_of_the_full_one() -> None:
         name for name, value in vars(full).items() if not name.startswith("__") and not isinstance(value, ModuleType)
     }
     assert {name: getattr(lean, name) for name in names} == {name: getattr(full, name) for name in names}
+
+
+def test_a_serialization_that_waits_is_finished_on_the_loop_as_before() -> None:
+    loop = sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]
+
+    def waiting_properties() -> dict[str, Any]:
+        later = loop.create_future()
+        loop.call_soon(later.set_result, "value")
+        return {"plain": 1, "later": pulumi.Output.from_input(later)}
+
+    fast = fast_mocks._sync_await_at_once(rpc.serialize_properties(waiting_properties(), {}))
+    sdk = sync_await._sync_await(rpc.serialize_properties(waiting_properties(), {}))
+    assert fast == sdk
+    assert dict(fast) == {"plain": 1, "later": "value"}
