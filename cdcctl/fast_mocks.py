@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 import pulumi
+import pulumi.log as sdk_log
 from pulumi.output import _OutputData
 from pulumi.runtime import _depends_on as sdk_depends_on
 from pulumi.runtime import mocks as sdk_mocks
@@ -149,6 +150,21 @@ async def _step_on(coroutine: Coroutine[Any, Any, Any], context: contextvars.Con
             return done.value
 
 
+_sdk_debug = sdk_log.debug
+
+
+def _debug_at_once(
+    msg: str, resource: pulumi.Resource | None = None, stream_id: int | None = None, ephemeral: bool | None = None
+) -> None:
+    """log.debug handed straight to the mock engine's logger, as MockEngine.Log hands it a DEBUG
+    LogRequest's message, without building the request."""
+    engine = sdk_settings.get_engine()
+    if resource is None and isinstance(engine, sdk_mocks.MockEngine):
+        engine.logger.debug(msg)
+    else:
+        _sdk_debug(msg, resource, stream_id, ephemeral)
+
+
 # (module, function, replacement) in pulumi 3.272.
 SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource.py register_resource/read_resource capture each registration's Python stack
@@ -169,6 +185,9 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # mocks.py MockMonitor serializes every answer through _sync_await: a task and a run of an event loop
     # on the monitor's thread per registration, for a coroutine that never waits.
     (sdk_mocks, "_sync_await", _sync_await_at_once),
+    # The SDK logs a few debug lines per registration; log.py builds an engine LogRequest for each, which
+    # the mock engine unpacks for its logger.
+    (sdk_log, "debug", _debug_at_once),
 )
 
 

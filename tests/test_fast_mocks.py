@@ -3,9 +3,11 @@ when a pulumi upgrade moves what they replace."""
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import importlib.util
 import json
+import logging
 import subprocess
 import sys
 from importlib.machinery import PathFinder
@@ -18,6 +20,7 @@ import pytest
 from pulumi.runtime import _depends_on, mocks, resource, resource_cycle_breaker, rpc, sync_await
 
 from cdcctl import fast_mocks
+from cdcctl.mocks import PlanMocks
 from cdcctl.plan import Plan, plan
 from tests.helpers import REPO, STACKS
 
@@ -28,6 +31,7 @@ CALLERS: dict[str, tuple[Any, ...]] = {
     "_resolve_depends_on": (_depends_on._resolve_depends_on_urns,),
     "create_urn": (resource.register_resource, resource.read_resource),
     "transfer_properties": (resource.register_resource, resource.read_resource),
+    "debug": (resource.register_resource, resource.read_resource),
     "_sync_await": (mocks.MockMonitor.RegisterResource, mocks.MockMonitor.ReadResource, mocks.MockMonitor.Invoke),
 }
 
@@ -135,3 +139,14 @@ def test_a_serialization_that_waits_is_finished_on_the_loop_as_before() -> None:
     sdk = sync_await._sync_await(rpc.serialize_properties(waiting_properties(), {}))
     assert fast == sdk
     assert dict(fast) == {"plain": 1, "later": "value"}
+
+
+def test_the_sdks_debug_lines_still_reach_the_mock_engines_logger(caplog: pytest.LogCaptureFixture) -> None:
+    def log_under_mocks() -> None:
+        pulumi.runtime.set_mocks(PlanMocks("dev", {}, {}), preview=False)
+        caplog.clear()  # the SDK's own lines about the stack resource
+        fast_mocks._debug_at_once("resource registration prepared")
+
+    with caplog.at_level(logging.DEBUG):
+        contextvars.Context().run(log_under_mocks)
+    assert caplog.messages == ["resource registration prepared"]
