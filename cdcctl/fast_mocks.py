@@ -1,11 +1,12 @@
-"""What makes the offline plan of thousands of routes fast: under the mock runtime only, three pulumi
-SDK internals are replaced by exact equivalents that skip work mocks never use, and cyclic garbage
-collection pauses while the program runs. A real `pulumi up` never imports this module.
+"""What makes the offline plan fast: under the mock runtime only, pulumi SDK internals (SDK_SHORTCUTS)
+are replaced by exact equivalents that skip work mocks never use, the provider SDK packages are imported
+lean (LEAN_PACKAGES), and cyclic garbage collection pauses while the program runs. A real `pulumi up`
+never imports this module.
 
 Surviving an SDK upgrade: tests/test_fast_mocks.py fails if pulumi's version changes (re-diff the
-replaced functions, then bump it), if the SDK stops calling a replaced function, or if any plan's
-resources, dependencies or outputs differ with the shortcuts off. A function that disappears is simply
-not replaced: the plan gets slower, never wrong.
+replaced functions, then bump it), if the SDK stops calling a replaced function, if any plan's
+resources, dependencies or outputs differ with the shortcuts off, or with the provider SDKs imported in
+full. A function that disappears is simply not replaced: the plan gets slower, never wrong.
 """
 
 from __future__ import annotations
