@@ -193,18 +193,24 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
 
 
 # The SDK sends every registration and lookup to the monitor through the event loop's default executor
-# (a pool of up to cores + 4 threads); the mock monitor answers in-process, holding the GIL, so more
-# threads only contend for it. One worker answers them in order: the same plan, less switching (0 keeps
-# the SDK's pool).
-MOCK_RPC_WORKERS = 1
-_rpc_executor: concurrent.futures.ThreadPoolExecutor | None = None
+# (a pool of up to cores + 4 threads); the mock monitor answers in-process, holding the GIL, so another
+# thread only adds two thread switches per call. The loop's own thread answers each call as the SDK
+# submits it: the same plan (False keeps the SDK's pool). Its serializations never wait for the loop
+# (_sync_await_at_once); one that would is run by the SDK's _sync_await, which steps a running loop.
+MOCK_RPC_ON_THE_LOOP = True
 
 
-def _mock_rpc_executor() -> concurrent.futures.ThreadPoolExecutor:
-    global _rpc_executor
-    if _rpc_executor is None:
-        _rpc_executor = concurrent.futures.ThreadPoolExecutor(MOCK_RPC_WORKERS, thread_name_prefix="mock-rpc")
-    return _rpc_executor
+class _AnswerAtOnce(concurrent.futures.ThreadPoolExecutor):
+    """An executor (asyncio takes only a ThreadPoolExecutor) that runs each call when it is submitted,
+    on the submitting thread, and starts no thread."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # as a pool's worker hands any error to the future
+            future.set_exception(error)
+        return future
 
 
 # Provider SDK packages whose __init__ star-imports every module of the package (pulumi_confluentcloud:
@@ -273,8 +279,8 @@ def fast_mock_run() -> Iterator[None]:
         setattr(module, name, new)
     loop = sdk_sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]  # the mock runtime's loop
     executor = getattr(loop, "_default_executor", None)
-    if MOCK_RPC_WORKERS:
-        loop.set_default_executor(_mock_rpc_executor())
+    if MOCK_RPC_ON_THE_LOOP:
+        loop.set_default_executor(_AnswerAtOnce())
     lean = _LeanPackages()
     sys.meta_path.insert(0, lean)
     try:

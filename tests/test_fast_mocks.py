@@ -59,7 +59,7 @@ def test_plans_are_the_same_with_and_without_the_shortcuts(
     plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch, stack: str
 ) -> None:
     monkeypatch.setattr(fast_mocks, "SDK_SHORTCUTS", ())
-    monkeypatch.setattr(fast_mocks, "MOCK_RPC_WORKERS", 0)  # the SDK's own thread pool
+    monkeypatch.setattr(fast_mocks, "MOCK_RPC_ON_THE_LOOP", False)  # the SDK's own thread pool
     plain, fast = plan(stack, REPO), plans[stack]
     assert [(r.urn, r.inputs, r.parent, r.protect) for r in plain.resources] == [
         (r.urn, r.inputs, r.parent, r.protect) for r in fast.resources
