@@ -1,25 +1,41 @@
-"""What makes the offline plan of thousands of routes fast: under the mock runtime only, three pulumi
-SDK internals are replaced by exact equivalents that skip work mocks never use, and cyclic garbage
-collection pauses while the program runs. A real `pulumi up` never imports this module.
+"""What makes the offline plan fast: under the mock runtime only, pulumi SDK internals (SDK_SHORTCUTS)
+are replaced by exact equivalents that skip work mocks never use, the provider SDK packages are imported
+lean (LEAN_PACKAGES), and cyclic garbage collection pauses while the program runs. A real `pulumi up`
+never imports this module.
 
 Surviving an SDK upgrade: tests/test_fast_mocks.py fails if pulumi's version changes (re-diff the
-replaced functions, then bump it), if the SDK stops calling a replaced function, or if any plan's
-resources, dependencies or outputs differ with the shortcuts off. A function that disappears is simply
-not replaced: the plan gets slower, never wrong.
+replaced functions, then bump it), if the SDK stops calling a replaced function, if any plan's
+resources, dependencies or outputs differ with the shortcuts off, or with the provider SDKs imported in
+full. A function that disappears is simply not replaced: the plan gets slower, never wrong.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
+import functools
 import gc
-from collections.abc import Iterator
+import importlib
+import importlib.abc
+import importlib.machinery
+import re
+import sys
+from collections.abc import Awaitable, Coroutine, Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pulumi
+import pulumi.log as sdk_log
+from pulumi.output import _OutputData
 from pulumi.runtime import _depends_on as sdk_depends_on
+from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import resource_cycle_breaker as sdk_cycle_breaker
+from pulumi.runtime import rpc as sdk_rpc
+from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime import sync_await as sdk_sync_await
 from pulumi.runtime.proto import source_pb2
 
@@ -52,6 +68,104 @@ async def _resolve_depends_on_in_place(depends_on: Any) -> set[pulumi.Resource]:
     return all_deps
 
 
+_sdk_create_urn = sdk_resource.create_urn
+
+
+def _create_urn_at_once(
+    name: Any, type_: Any, parent: Any = None, project: str | None = None, stack: str | None = None
+) -> pulumi.Output[str]:
+    """resource.create_urn without its four Outputs when every part is a plain string, as in the
+    SDK's call for each registration: the same URN, known, not secret, from no resource."""
+    if not (isinstance(name, str) and isinstance(type_, str) and (parent is None or isinstance(parent, str))):
+        return _sdk_create_urn(name, type_, parent, project, stack)
+    if parent is not None:
+        prefix = parent[0 : parent.rfind("::")] + "$"
+    else:
+        stack = sdk_settings.get_stack() if stack is None else stack
+        project = sdk_settings.get_project() if project is None else project
+        prefix = "urn:pulumi:" + stack + "::" + project + "::"
+    return pulumi.Output.from_input(prefix + type_ + "::" + name)
+
+
+def _resolve_output_data(
+    res: pulumi.Resource,
+    data: asyncio.Future[_OutputData[Any]],
+    value: Any,
+    is_known: bool,
+    is_secret: bool,
+    deps: set[pulumi.Resource] | None,
+    failed: Exception | None,
+) -> None:
+    """One property's resolver, called as rpc.resolve_outputs calls the SDK's."""
+    if failed is not None:
+        data.set_exception(failed)
+        return
+    resources = set(deps) if deps else set()  # the property's dependencies and the resource, as the SDK's
+    resources.add(res)
+    data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
+
+
+def _transfer_properties_at_once(res: pulumi.Resource, props: Any, custom: bool) -> dict[str, Any]:
+    """rpc.transfer_properties with one future of the Output's data per property instead of four futures
+    and a task that gathers them: the same resolver arguments, the same values, known and secret flags and
+    dependencies (the resource and the property's own), the same error."""
+    resolvers: dict[str, Any] = {}
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # the SDK resolves these itself
+        data: asyncio.Future[_OutputData[Any]] = asyncio.Future()
+        resolvers[name] = functools.partial(_resolve_output_data, res, data)
+        res.__dict__[name] = pulumi.Output._from_data(data)
+    return resolvers
+
+
+_sdk_sync_await = sdk_sync_await._sync_await
+
+
+def _sync_await_at_once(awaitable: Awaitable[Any]) -> Any:
+    """sync_await._sync_await that steps a serialize_properties coroutine by hand, in a context copy as a
+    task would: serializing a mock's plain answer never waits, so it ends without a task and a loop run on
+    the monitor's thread. One that does wait is finished on the loop as before."""
+    if getattr(awaitable, "cr_code", None) is not sdk_rpc.serialize_properties.__code__:
+        return _sdk_sync_await(awaitable)
+    coroutine: Coroutine[Any, Any, Any] = awaitable  # type: ignore[assignment]  # checked just above
+    context = contextvars.copy_context()
+    try:
+        waiting = context.run(coroutine.send, None)
+    except StopIteration as done:
+        return done.value
+    return _sdk_sync_await(_step_on(coroutine, context, waiting))
+
+
+async def _step_on(coroutine: Coroutine[Any, Any, Any], context: contextvars.Context, waiting: Any) -> Any:
+    """Go on stepping a started coroutine as its task would: resume it when what it waits for is done."""
+    while True:
+        if waiting is None:
+            await asyncio.sleep(0)  # a bare yield: one loop turn
+        else:
+            waiting._asyncio_future_blocking = False
+            await asyncio.wait([waiting])
+        try:
+            waiting = context.run(coroutine.send, None)
+        except StopIteration as done:
+            return done.value
+
+
+_sdk_debug = sdk_log.debug
+
+
+def _debug_at_once(
+    msg: str, resource: pulumi.Resource | None = None, stream_id: int | None = None, ephemeral: bool | None = None
+) -> None:
+    """log.debug handed straight to the mock engine's logger, as MockEngine.Log hands it a DEBUG
+    LogRequest's message, without building the request."""
+    engine = sdk_settings.get_engine()
+    if resource is None and isinstance(engine, sdk_mocks.MockEngine):
+        engine.logger.debug(msg)
+    else:
+        _sdk_debug(msg, resource, stream_id, ephemeral)
+
+
 # (module, function, replacement) in pulumi 3.272.
 SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource.py register_resource/read_resource capture each registration's Python stack
@@ -62,22 +176,92 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource's dependency count (upstream fix offered: an in-place add/union, same result).
     (sdk_cycle_breaker, "_add_dep", _add_dep_in_place),
     (sdk_depends_on, "_resolve_depends_on", _resolve_depends_on_in_place),
+    # resource.py register_resource/read_resource compute a URN for a monitor-less run through
+    # Output.all(...).apply(...) (four Outputs, three tasks) and await it before the monitor call even
+    # when the monitor answers.
+    (sdk_resource, "create_urn", _create_urn_at_once),
+    # rpc.py transfer_properties gives every output property of every resource four futures and an
+    # Output whose task awaits them.
+    (sdk_rpc, "transfer_properties", _transfer_properties_at_once),
+    # mocks.py MockMonitor serializes every answer through _sync_await: a task and a run of an event loop
+    # on the monitor's thread per registration, for a coroutine that never waits.
+    (sdk_mocks, "_sync_await", _sync_await_at_once),
+    # The SDK logs a few debug lines per registration; log.py builds an engine LogRequest for each, which
+    # the mock engine unpacks for its logger.
+    (sdk_log, "debug", _debug_at_once),
 )
 
 
 # The SDK sends every registration and lookup to the monitor through the event loop's default executor
-# (a pool of up to cores + 4 threads); the mock monitor answers in-process, holding the GIL, so more
-# threads only contend for it. One worker answers them in order: the same plan, less switching (0 keeps
-# the SDK's pool).
-MOCK_RPC_WORKERS = 1
-_rpc_executor: concurrent.futures.ThreadPoolExecutor | None = None
+# (a pool of up to cores + 4 threads); the mock monitor answers in-process, holding the GIL, so another
+# thread only adds two thread switches per call. The loop's own thread answers each call as the SDK
+# submits it: the same plan (False keeps the SDK's pool). Its serializations never wait for the loop
+# (_sync_await_at_once); one that would is run by the SDK's _sync_await, which steps a running loop.
+MOCK_RPC_ON_THE_LOOP = True
 
 
-def _mock_rpc_executor() -> concurrent.futures.ThreadPoolExecutor:
-    global _rpc_executor
-    if _rpc_executor is None:
-        _rpc_executor = concurrent.futures.ThreadPoolExecutor(MOCK_RPC_WORKERS, thread_name_prefix="mock-rpc")
-    return _rpc_executor
+class _AnswerAtOnce(concurrent.futures.ThreadPoolExecutor):
+    """An executor (asyncio takes only a ThreadPoolExecutor) that runs each call when it is submitted,
+    on the submitting thread, and starts no thread."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # as a pool's worker hands any error to the future
+            future.set_exception(error)
+        return future
+
+
+# Provider SDK packages whose __init__ star-imports every module of the package (pulumi_confluentcloud:
+# ~150, pulumi_aws.ec2: ~180), though a plan uses a few of each: ~0.3 s of a prod-east process.
+LEAN_PACKAGES = re.compile(r"pulumi_confluentcloud(\..+)?|pulumi_vault(\..+)?|pulumi_aws\..+")
+_STAR_IMPORT = re.compile(r"from \.(\w+) import \*\n")
+
+
+class _LeanPackages(importlib.abc.MetaPathFinder):
+    """Imports a LEAN_PACKAGES package as its own __init__ minus the star imports (its registrations, lazy
+    subpackages and `outputs` stay); a name is then bound on first use by the star import of the module
+    that defines it (found by the generated SDK's file naming, its __all__ checked), and any name the
+    naming does not find runs every star import, as the __init__ would have. Same objects, later."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
+        if not LEAN_PACKAGES.fullmatch(fullname):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.submodule_search_locations is None or spec.origin is None:
+            return None
+        spec.loader = _LeanLoader(spec.origin)
+        return spec
+
+
+class _LeanLoader(importlib.abc.Loader):
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def exec_module(self, module: ModuleType) -> None:
+        source = Path(self.origin).read_text(encoding="utf-8")
+        deferred = tuple(_STAR_IMPORT.findall(source))
+        eager = _STAR_IMPORT.sub("\n", source)  # blank lines: tracebacks keep the file's line numbers
+        exec(compile(eager, self.origin, "exec"), module.__dict__)
+        module.__dict__["__getattr__"] = lambda name: _bind_on_use(module, deferred, name)
+
+
+def _bind_on_use(package: ModuleType, deferred: tuple[str, ...], name: str) -> Any:
+    base = re.sub(r"(_output|Result|Args|ArgsDict)$", "", name)
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", base).lower()
+    for candidate in (snake, "_inputs"):
+        if candidate in deferred and name in getattr(
+            importlib.import_module(f"{package.__name__}.{candidate}"), "__all__", ()
+        ):
+            exec(f"from .{candidate} import *", package.__dict__)
+            return package.__dict__[name]
+    for module in deferred:
+        exec(f"from .{module} import *", package.__dict__)
+    del package.__dict__["__getattr__"]
+    if name in package.__dict__:
+        return package.__dict__[name]
+    raise AttributeError(f"module {package.__name__!r} has no attribute {name!r}")
 
 
 @contextlib.contextmanager
@@ -95,11 +279,14 @@ def fast_mock_run() -> Iterator[None]:
         setattr(module, name, new)
     loop = sdk_sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]  # the mock runtime's loop
     executor = getattr(loop, "_default_executor", None)
-    if MOCK_RPC_WORKERS:
-        loop.set_default_executor(_mock_rpc_executor())
+    if MOCK_RPC_ON_THE_LOOP:
+        loop.set_default_executor(_AnswerAtOnce())
+    lean = _LeanPackages()
+    sys.meta_path.insert(0, lean)
     try:
         yield
     finally:
+        sys.meta_path.remove(lean)
         setattr(loop, "_default_executor", executor)  # noqa: B010 (asyncio's own slot: None is allowed there)
         for module, name, _, original in present:
             setattr(module, name, original)
