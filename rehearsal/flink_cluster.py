@@ -133,31 +133,36 @@ def flink_session_cluster(home: Path, work: Path) -> Iterator[FlinkSessionCluste
     each dying with the process that started it; stop them (Gateway first) whatever ends the block.
     Ready once the TaskManager's slots are registered and the Gateway answers."""
     gateway = gateway_jar()
-    for name in ("conf", "lib", "opt", "log", "tmp", "checkpoints"):
-        (work / name).mkdir(parents=True, mode=0o700)
-    for jar in [*sorted((home / "lib").glob("*.jar")), *sorted(FLINK_JARS.glob("*.jar"))]:
-        (work / "lib" / jar.name).symlink_to(jar)
-    (work / "opt" / gateway.name).symlink_to(gateway)
-    for log_config in ("log4j-console.properties", "logback-console.xml"):
-        shutil.copy(home / "conf" / log_config, work / "conf")
-    rest_port, rpc_port, gateway_port = free_port(), free_port(), free_port()
-    config = {**_java_options(home), **cluster_config(work, rest_port, rpc_port, gateway_port)}
-    (work / "conf/config.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in config.items()))
-    env = {"FLINK_CONF_DIR": str(work / "conf"), "FLINK_LIB_DIR": str(work / "lib"), "FLINK_OPT_DIR": str(work / "opt")}
     commands = {
         "flink-jobmanager": ["jobmanager.sh", "start-foreground"],
         "flink-taskmanager": ["taskmanager.sh", "start-foreground"],
         "flink-sql-gateway": ["sql-gateway.sh", "start-foreground"],
     }
-    rest, gateway_url = f"http://{LOOPBACK}:{rest_port}", f"http://{LOOPBACK}:{gateway_port}"
     with ExitStack() as stack:
-        stack.callback(shutil.rmtree, work, ignore_errors=True)
+        stack.callback(shutil.rmtree, work, ignore_errors=True)  # also when setting it up fails
+        for name in ("conf", "lib", "opt", "log", "tmp", "checkpoints"):
+            (work / name).mkdir(parents=True, mode=0o700)
+        for jar in [*sorted((home / "lib").glob("*.jar")), *sorted(FLINK_JARS.glob("*.jar"))]:
+            (work / "lib" / jar.name).symlink_to(jar)
+        (work / "opt" / gateway.name).symlink_to(gateway)
+        for log_config in ("log4j-console.properties", "logback-console.xml"):
+            shutil.copy(home / "conf" / log_config, work / "conf")
+        rest_port, rpc_port, gateway_port = free_port(), free_port(), free_port()
+        config = {**_java_options(home), **cluster_config(work, rest_port, rpc_port, gateway_port)}
+        (work / "conf/config.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in config.items()))
+        env = {
+            **_inherited_env(),
+            "FLINK_CONF_DIR": str(work / "conf"),
+            "FLINK_LIB_DIR": str(work / "lib"),
+            "FLINK_OPT_DIR": str(work / "opt"),
+        }
+        rest, gateway_url = f"http://{LOOPBACK}:{rest_port}", f"http://{LOOPBACK}:{gateway_port}"
         processes: dict[str, subprocess.Popen[bytes]] = {}
         for name, (script, *args) in commands.items():
             log = stack.enter_context((work / "log" / f"{name}.out").open("wb"))
             processes[name] = subprocess.Popen(
                 ["bash", str(home / "bin" / script), *args],
-                env={**_inherited_env(), **env},
+                env=env,
                 cwd=work,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

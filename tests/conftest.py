@@ -77,6 +77,9 @@ def _refuse(marker: str) -> Callable[..., NoReturn]:
     return refused
 
 
+_GUARD = pytest.StashKey[pytest.MonkeyPatch]()  # each test's tier guard, undone at its teardown
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Keeps the tiers honest: a test that starts an engine or plans a stack without its marker fails.
@@ -97,6 +100,3 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     item.stash[_GUARD].undo()
-
-
-_GUARD = pytest.StashKey[pytest.MonkeyPatch]()

@@ -69,11 +69,10 @@ def up(stack: str, state_dir: Path) -> int:
         )
         return 0
     region_settings(stack_settings(stack))  # a bad stack fails here (exit 2), before anything starts
-    (
-        engine_python(),
-        broker_classpath(),
-        gateway_jar(),
-    )  # so does a missing engine (the supervisor would fail in its log)
+    # So does a missing engine (the supervisor would fail in its log): the interpreter and the jars.
+    engine_python()
+    broker_classpath()
+    gateway_jar()
     shutil.rmtree(state_dir, ignore_errors=True)  # what a platform that is gone left behind
     STATE_ROOT.mkdir(mode=0o700, exist_ok=True)
     state_dir.mkdir(mode=0o700)
