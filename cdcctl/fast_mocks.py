@@ -12,7 +12,6 @@ full. A function that disappears is simply not replaced: the plan gets slower, n
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import contextvars
 import functools
@@ -68,6 +67,23 @@ async def _resolve_depends_on_in_place(depends_on: Any) -> set[pulumi.Resource]:
     return all_deps
 
 
+def _reachable_without_generators(from_resource: pulumi.Resource, to_resource: pulumi.Resource) -> bool:
+    """resource_cycle_breaker._reachable with a stack instead of a generator per visited resource (nested
+    `yield from`: each resource passes through every generator above it): whether `to_resource` is
+    `from_resource` or among its transitive dependencies, the same answer."""
+    visited: set[pulumi.Resource] = set()
+    pending = [from_resource]
+    while pending:
+        resource = pending.pop()
+        if resource in visited:
+            continue
+        if resource == to_resource:
+            return True
+        visited.add(resource)
+        pending.extend(getattr(resource, sdk_cycle_breaker._DEPENDENCIES_PROPERTY, ()))
+    return False
+
+
 _sdk_create_urn = sdk_resource.create_urn
 
 
@@ -108,14 +124,22 @@ def _resolve_output_data(
 def _transfer_properties_at_once(res: pulumi.Resource, props: Any, custom: bool) -> dict[str, Any]:
     """rpc.transfer_properties with one future of the Output's data per property instead of four futures
     and a task that gathers them: the same resolver arguments, the same values, known and secret flags and
-    dependencies (the resource and the property's own), the same error."""
+    dependencies (the resource and the property's own), the same error.
+
+    The Outputs are not tracked: the SDK tracks every Output (SETTINGS.outputs: a lock, a set, a done
+    callback and a loop turn each) so that the program's end (stack.wait_for_rpcs) waits for it and raises
+    its error. A property's future is settled within its registration's RPC, which the program's end
+    awaits first, and a registration that fails fails its RPC (do_register re-raises after resolving
+    every property with the error), so the program ends with that error either way."""
     resolvers: dict[str, Any] = {}
     for name in props:
         if name == "urn" or (name == "id" and custom):
             continue  # the SDK resolves these itself
         data: asyncio.Future[_OutputData[Any]] = asyncio.Future()
         resolvers[name] = functools.partial(_resolve_output_data, res, data)
-        res.__dict__[name] = pulumi.Output._from_data(data)
+        output: pulumi.Output[Any] = object.__new__(pulumi.Output)  # Output._from_data without its _track
+        output._data = data
+        res.__dict__[name] = output
     return resolvers
 
 
@@ -175,6 +199,8 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource_cycle_breaker.py and _depends_on.py build a new set per dependency: quadratic in a
     # resource's dependency count (upstream fix offered: an in-place add/union, same result).
     (sdk_cycle_breaker, "_add_dep", _add_dep_in_place),
+    # resource_cycle_breaker.py checks every declared dependency for a cycle with nested generators.
+    (sdk_cycle_breaker, "_reachable", _reachable_without_generators),
     (sdk_depends_on, "_resolve_depends_on", _resolve_depends_on_in_place),
     # resource.py register_resource/read_resource compute a URN for a monitor-less run through
     # Output.all(...).apply(...) (four Outputs, three tasks) and await it before the monitor call even
@@ -192,25 +218,44 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
 )
 
 
-# The SDK sends every registration and lookup to the monitor through the event loop's default executor
-# (a pool of up to cores + 4 threads); the mock monitor answers in-process, holding the GIL, so another
-# thread only adds two thread switches per call. The loop's own thread answers each call as the SDK
-# submits it: the same plan (False keeps the SDK's pool). Its serializations never wait for the loop
-# (_sync_await_at_once); one that would is run by the SDK's _sync_await, which steps a running loop.
+# The SDK sends every registration and lookup to the monitor with loop.run_in_executor(None, call): a
+# pool of up to cores + 4 threads, then a thread-safe wake-up of the loop (a byte through its self-pipe
+# and a selector wake per call) to hand the answer back. The mock monitor answers in-process, holding the
+# GIL, so the loop's own thread answers each call as the SDK submits it, and the answer is handed to the
+# awaiting coroutine by loop.call_soon: the same place in the loop's ready queue as the thread-safe hand-
+# over (asyncio.futures._chain_future: call_soon_threadsafe), so the same order and the same plan (False
+# keeps the SDK's pool). Its serializations never wait for the loop (_sync_await_at_once); one that
+# would is run by the SDK's _sync_await, which steps a running loop.
 MOCK_RPC_ON_THE_LOOP = True
 
 
-class _AnswerAtOnce(concurrent.futures.ThreadPoolExecutor):
-    """An executor (asyncio takes only a ThreadPoolExecutor) that runs each call when it is submitted,
-    on the submitting thread, and starts no thread."""
+def _answer_on_the_loop(loop: asyncio.AbstractEventLoop) -> Any:
+    """loop.run_in_executor for the default executor: the call runs at once, its result or error reaches
+    the returned future on the loop's next turn, unless that future was cancelled meanwhile."""
+    pooled = loop.run_in_executor
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    def run_in_executor(executor: Any, call: Any, *args: Any) -> asyncio.Future[Any]:
+        if executor is not None:
+            return pooled(executor, call, *args)
+        future = loop.create_future()
         try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # as a pool's worker hands any error to the future
-            future.set_exception(error)
+            answer = call(*args)
+        except BaseException as error:  # as a pool's worker hands any error to its future
+            loop.call_soon(_settle, future, None, error)
+        else:
+            loop.call_soon(_settle, future, answer, None)
         return future
+
+    return run_in_executor
+
+
+def _settle(future: asyncio.Future[Any], answer: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(answer)
 
 
 # Provider SDK packages whose __init__ star-imports every module of the package (pulumi_confluentcloud:
@@ -278,16 +323,15 @@ def fast_mock_run() -> Iterator[None]:
     for module, name, new, _ in present:
         setattr(module, name, new)
     loop = sdk_sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]  # the mock runtime's loop
-    executor = getattr(loop, "_default_executor", None)
     if MOCK_RPC_ON_THE_LOOP:
-        loop.set_default_executor(_AnswerAtOnce())
+        loop.run_in_executor = _answer_on_the_loop(loop)  # this loop only
     lean = _LeanPackages()
     sys.meta_path.insert(0, lean)
     try:
         yield
     finally:
         sys.meta_path.remove(lean)
-        setattr(loop, "_default_executor", executor)  # noqa: B010 (asyncio's own slot: None is allowed there)
+        loop.__dict__.pop("run_in_executor", None)  # the class's method again
         for module, name, _, original in present:
             setattr(module, name, original)
         gc.freeze()

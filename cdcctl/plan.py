@@ -12,6 +12,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import math
 import runpy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import get_root_resource
@@ -97,6 +98,30 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """json_format.MessageToDict of a Struct, without its lookups in the message's descriptor for every
+    value (twice per registration): the same dict, the same error for a number JSON cannot hold."""
+    return {key: _plain(value) for key, value in struct.fields.items()}
+
+
+def _plain(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return struct_to_dict(value.struct_value)
+    if kind == "list_value":
+        return [_plain(item) for item in value.list_value.values]
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):
+            raise ValueError(f"Fail to serialize {number} for Value.number_value, which would parse as string_value")
+        return number
+    return None  # null_value, or no kind set
+
+
 class RecordingMonitor(MockMonitor):
     """MockMonitor that also keeps parent, protect, dependencies and raw inputs (secrets wrapped)."""
 
@@ -110,7 +135,7 @@ class RecordingMonitor(MockMonitor):
                 type=request.type,
                 name=request.name,
                 parent=request.parent or None,
-                inputs=json_format.MessageToDict(properties),
+                inputs=struct_to_dict(properties),
                 protect=bool(getattr(request, "protect", False)),
                 urn=urn,
                 id=resource_id,
@@ -119,7 +144,7 @@ class RecordingMonitor(MockMonitor):
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                 replace_on_changes=list(getattr(request, "replaceOnChanges", [])),
                 ignore_changes=list(getattr(request, "ignoreChanges", [])),
-                outputs=json_format.MessageToDict(outputs),
+                outputs=struct_to_dict(outputs),
             )
         )
 
@@ -276,7 +301,7 @@ def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], moc
         # receive them (secret values in Pulumi's secret envelope).
         stack = get_root_resource()
         struct = await rpc.serialize_properties(getattr(stack, "outputs", {}), {})
-        exports.update(json_format.MessageToDict(struct))
+        exports.update(struct_to_dict(struct))
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[None]:

@@ -3,11 +3,13 @@ when a pulumi upgrade moves what they replace."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gc
 import importlib.util
 import json
 import logging
+import math
 import subprocess
 import sys
 from importlib.machinery import PathFinder
@@ -17,17 +19,21 @@ from typing import Any
 
 import pulumi
 import pytest
+from google.protobuf import json_format, struct_pb2
+from hypothesis import given
+from hypothesis import strategies as st
 from pulumi.runtime import _depends_on, mocks, resource, resource_cycle_breaker, rpc, sync_await
 
 from cdcctl import fast_mocks
 from cdcctl.mocks import PlanMocks
-from cdcctl.plan import Plan, plan
+from cdcctl.plan import Plan, plan, struct_to_dict
 from tests.helpers import REPO, STACKS
 
 # Who calls each replaced function in pulumi 3.272 (looked up as a module global at each call).
 CALLERS: dict[str, tuple[Any, ...]] = {
     "_get_stack_trace": (resource.register_resource, resource.read_resource),
     "_add_dep": (resource_cycle_breaker.declare_dependency,),
+    "_reachable": (resource_cycle_breaker.declare_dependency,),
     "_resolve_depends_on": (_depends_on._resolve_depends_on_urns,),
     "create_urn": (resource.register_resource, resource.read_resource),
     "transfer_properties": (resource.register_resource, resource.read_resource),
@@ -152,3 +158,90 @@ def test_the_sdks_debug_lines_still_reach_the_mock_engines_logger(caplog: pytest
     with caplog.at_level(logging.DEBUG):
         contextvars.Context().run(log_under_mocks)
     assert caplog.messages == ["resource registration prepared"]
+
+
+class _RefusingMocks(pulumi.runtime.Mocks):
+    """The provider refuses one resource; everything else is created as asked."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.name == "refused":
+            raise ValueError("the provider refused it")
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+def _program_error(fast: bool, read_property: bool) -> str:
+    """What a program whose registration fails raises at its end, with the shortcuts or without."""
+
+    def run() -> str:
+        pulumi.runtime.set_mocks(_RefusingMocks(), preview=False)
+
+        @pulumi.runtime.test  # type: ignore[misc]
+        def program() -> Any:
+            import pulumi_confluentcloud as confluent
+
+            confluent.ServiceAccount("fine", display_name="fine")
+            refused = confluent.ServiceAccount("refused", display_name="refused")
+            return refused.display_name.apply(str.upper) if read_property else None
+
+        with fast_mocks.fast_mock_run() if fast else contextlib.nullcontext():
+            try:
+                program()
+            except Exception as error:
+                return f"{type(error).__name__}: {error}"
+        return "no error"
+
+    return contextvars.Context().run(run)
+
+
+@pytest.mark.parametrize("read_property", [True, False], ids=["property-read", "property-unread"])
+def test_a_failed_registration_fails_the_program_as_without_the_shortcuts(read_property: bool) -> None:
+    """Property Outputs are not tracked (_transfer_properties_at_once): the program's end still raises the
+    refusal, whether an apply reads the refused resource's property or nothing does."""
+    fast, sdk = _program_error(True, read_property), _program_error(False, read_property)
+    assert "the provider refused it" in fast
+    assert fast == sdk
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=6), _JSON, max_size=6))
+def test_a_recorded_struct_reads_as_json_format_reads_it(value: dict[str, Any]) -> None:
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    assert struct_to_dict(struct) == json_format.MessageToDict(struct)
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+def test_a_number_json_cannot_hold_is_refused_as_json_format_refuses_it(number: float) -> None:
+    struct = struct_pb2.Struct()
+    struct.update({"nested": [{"n": number}]})
+    with pytest.raises(ValueError):
+        json_format.MessageToDict(struct)
+    with pytest.raises(ValueError):
+        struct_to_dict(struct)
+
+
+class _Node:
+    """A resource as the cycle breaker sees it: its declared dependencies."""
+
+    def __init__(self) -> None:
+        setattr(self, resource_cycle_breaker._DEPENDENCIES_PROPERTY, set())
+
+
+@given(st.integers(2, 8).flatmap(lambda n: st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)))))
+def test_reachability_is_the_sdks_on_any_dependency_graph(edges: list[tuple[int, int]]) -> None:
+    nodes = [_Node() for _ in range(max((max(e) for e in edges), default=1) + 1)]
+    for start, end in edges:
+        getattr(nodes[start], resource_cycle_breaker._DEPENDENCIES_PROPERTY).add(nodes[end])
+    for a in nodes:
+        for b in nodes:
+            sdk = resource_cycle_breaker._reachable(from_resource=a, to_resource=b)  # type: ignore[arg-type]
+            assert fast_mocks._reachable_without_generators(a, b) == sdk  # type: ignore[arg-type]
