@@ -23,11 +23,12 @@ import re
 import sys
 from collections.abc import Awaitable, Coroutine, Iterator, Sequence
 from pathlib import Path
-from types import ModuleType
+from types import CoroutineType, ModuleType
 from typing import Any
 
 import pulumi
 import pulumi.log as sdk_log
+from google.protobuf import struct_pb2
 from pulumi.output import _OutputData
 from pulumi.runtime import _depends_on as sdk_depends_on
 from pulumi.runtime import mocks as sdk_mocks
@@ -147,18 +148,52 @@ _sdk_sync_await = sdk_sync_await._sync_await
 
 
 def _sync_await_at_once(awaitable: Awaitable[Any]) -> Any:
-    """sync_await._sync_await that steps a serialize_properties coroutine by hand, in a context copy as a
-    task would: serializing a mock's plain answer never waits, so it ends without a task and a loop run on
-    the monitor's thread. One that does wait is finished on the loop as before."""
+    """sync_await._sync_await for a serialize_properties coroutine (the mock monitor serializes each answer
+    with it): a bag of plain JSON values is turned into its Struct directly, as serialize_properties would
+    (a top-level None left out, no dependencies); any other bag is stepped by hand, in a context copy as a
+    task would: serializing a mock's answer never waits, so it ends without a task and a loop run on the
+    monitor's thread. One that does wait is finished on the loop as before."""
     if getattr(awaitable, "cr_code", None) is not sdk_rpc.serialize_properties.__code__:
         return _sdk_sync_await(awaitable)
-    coroutine: Coroutine[Any, Any, Any] = awaitable  # type: ignore[assignment]  # checked just above
+    coroutine: CoroutineType[Any, Any, Any] = awaitable  # type: ignore[assignment]  # checked just above
+    frame = coroutine.cr_frame  # an unstarted coroutine's frame holds its arguments
+    arguments = frame.f_locals if frame is not None else {}
+    if _plain_bag(arguments):
+        coroutine.close()
+        struct = struct_pb2.Struct()
+        for name, value in arguments["inputs"].items():
+            if value is not None:
+                struct[name] = value
+                arguments["property_deps"][name] = []
+        return struct
     context = contextvars.copy_context()
     try:
         waiting = context.run(coroutine.send, None)
     except StopIteration as done:
         return done.value
     return _sdk_sync_await(_step_on(coroutine, context, waiting))
+
+
+def _plain_bag(arguments: dict[str, Any]) -> bool:
+    """serialize_properties(inputs, property_deps) with no other argument, `inputs` all plain JSON."""
+    others = ("resource_obj", "input_transformer", "typ", "keep_output_values", "exclude_resource_refs_from_deps")
+    return (
+        not any(arguments.get(name) for name in others)
+        and type(arguments.get("property_deps")) is dict
+        and _plain(arguments.get("inputs"))
+        and type(arguments["inputs"]) is dict
+    )
+
+
+def _plain(value: Any) -> bool:
+    """JSON as serialize_property returns it unchanged (dicts with text keys, lists, text, numbers, bools,
+    None): no Output, resource, asset, input type, tuple or subclass to convert."""
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int or kind is float:
+        return True
+    if kind is dict:
+        return all(type(key) is str and _plain(item) for key, item in value.items())
+    return kind is list and all(_plain(item) for item in value)
 
 
 async def _step_on(coroutine: Coroutine[Any, Any, Any], context: contextvars.Context, waiting: Any) -> Any:
