@@ -28,6 +28,7 @@ from typing import Any
 
 import pulumi
 import pulumi.log as sdk_log
+import pulumi.output as sdk_output
 from google.protobuf import struct_pb2
 from pulumi.output import _OutputData
 from pulumi.runtime import _depends_on as sdk_depends_on
@@ -83,6 +84,16 @@ def _reachable_without_generators(from_resource: pulumi.Resource, to_resource: p
         visited.add(resource)
         pending.extend(getattr(resource, sdk_cycle_breaker._DEPENDENCIES_PROPERTY, ()))
     return False
+
+
+_sdk_contains_unknowns = sdk_rpc.contains_unknowns
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _contains_unknowns_at_once(val: Any) -> bool:
+    """rpc.contains_unknowns without its walk (a closure, a set, a type check per level) for a plain
+    scalar, which is never an Unknown: the SDK asks for every Output's value, most of them text."""
+    return type(val) not in _SCALARS and bool(_sdk_contains_unknowns(val))
 
 
 _sdk_create_urn = sdk_resource.create_urn
@@ -237,6 +248,10 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource_cycle_breaker.py checks every declared dependency for a cycle with nested generators.
     (sdk_cycle_breaker, "_reachable", _reachable_without_generators),
     (sdk_depends_on, "_resolve_depends_on", _resolve_depends_on_in_place),
+    # output.py asks whether a value contains unknowns for every Output's data (_OutputData) and every
+    # read of its value, rpc.py for every serialized Output.
+    (sdk_rpc, "contains_unknowns", _contains_unknowns_at_once),
+    (sdk_output, "contains_unknowns", _contains_unknowns_at_once),
     # resource.py register_resource/read_resource compute a URN for a monitor-less run through
     # Output.all(...).apply(...) (four Outputs, three tasks) and await it before the monitor call even
     # when the monitor answers.

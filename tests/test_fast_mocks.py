@@ -36,6 +36,7 @@ CALLERS: dict[str, tuple[Any, ...]] = {
     "_reachable": (resource_cycle_breaker.declare_dependency,),
     "_resolve_depends_on": (_depends_on._resolve_depends_on_urns,),
     "create_urn": (resource.register_resource, resource.read_resource),
+    "contains_unknowns": (rpc.serialize_property, pulumi.output._OutputData.__post_init__, pulumi.Output.future),
     "transfer_properties": (resource.register_resource, resource.read_resource),
     "debug": (resource.register_resource, resource.read_resource),
     "_sync_await": (mocks.MockMonitor.RegisterResource, mocks.MockMonitor.ReadResource, mocks.MockMonitor.Invoke),
@@ -245,3 +246,22 @@ def test_reachability_is_the_sdks_on_any_dependency_graph(edges: list[tuple[int,
         for b in nodes:
             sdk = resource_cycle_breaker._reachable(from_resource=a, to_resource=b)  # type: ignore[arg-type]
             assert fast_mocks._reachable_without_generators(a, b) == sdk  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "text",
+        7,
+        1.5,
+        True,
+        None,
+        pulumi.output.Unknown(),
+        {"a": pulumi.output.Unknown()},
+        [1, {"b": [pulumi.output.Unknown()]}],
+        {"a": ["b"]},
+    ],
+    ids=["text", "int", "float", "bool", "none", "unknown", "nested-unknown", "deep-unknown", "known-dict"],
+)
+def test_unknowns_are_found_as_the_sdk_finds_them(value: Any) -> None:
+    assert fast_mocks._contains_unknowns_at_once(value) == rpc.contains_unknowns(value)
