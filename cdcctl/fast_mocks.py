@@ -55,12 +55,16 @@ def _add_dep_in_place(from_resource: pulumi.Resource, to_resource: pulumi.Resour
 
 
 async def _resolve_depends_on_in_place(depends_on: Any) -> set[pulumi.Resource]:
-    """_depends_on._resolve_depends_on with an in-place union instead of a new set per entry."""
+    """_depends_on._resolve_depends_on with an in-place union instead of a new set per entry, and a resource
+    entry taken as it is instead of through an Output of it (which resolves to it, from no resource)."""
     if not depends_on:
         return set()
     outer = pulumi.Output._from_input_shallow(depends_on)
     all_deps = set(await outer.resources())  # a copy: that set belongs to the Output
     for item in await outer.future() or []:
+        if isinstance(item, pulumi.Resource):
+            all_deps.add(item)
+            continue
         inner = pulumi.Output.from_input(item)
         all_deps |= await inner.resources()
         direct = await inner.future()
@@ -112,7 +116,17 @@ def _create_urn_at_once(
         stack = sdk_settings.get_stack() if stack is None else stack
         project = sdk_settings.get_project() if project is None else project
         prefix = "urn:pulumi:" + stack + "::" + project + "::"
-    return pulumi.Output.from_input(prefix + type_ + "::" + name)
+    return _settled(prefix + type_ + "::" + name)
+
+
+def _settled(value: str) -> pulumi.Output[str]:
+    """Output.from_input of a plain value (known, not secret, from no resource), its future done at once
+    and so not tracked: the SDK's tracking of a done future only schedules its removal."""
+    data: asyncio.Future[_OutputData[str]] = asyncio.Future()
+    data.set_result(_OutputData(resources=set(), value=value, is_known=True, is_secret=False))
+    output: pulumi.Output[str] = object.__new__(pulumi.Output)
+    output._data = data
+    return output
 
 
 def _resolve_output_data(
