@@ -28,16 +28,11 @@ REPLY_PREFIX = "@@engine "
 def table_environment(batch: bool) -> Any:
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
-    from rehearsal.kafka import FLINK_JARS
-
     settings = EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()
     env = TableEnvironment.create(settings)
-    # One slot: deterministic output files, and the machine has two cores.
+    # One slot: deterministic output files, and the machine has two cores. Flink's Kafka SQL connector is on
+    # the JVM's class path (rehearsal/routing.py engine_command): the rehearsal's tables are Kafka topics.
     env.get_config().set("parallelism.default", "1")
-    # Flink's Kafka SQL connector (rehearsal/maven/pom.xml): the rehearsal's tables are Kafka topics.
-    jars = sorted(FLINK_JARS.glob("*.jar"))
-    if jars:
-        env.get_config().set("pipeline.jars", ";".join(jar.as_uri() for jar in jars))
     return env
 
 

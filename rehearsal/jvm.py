@@ -24,9 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rehearsal.children import group_alive
+from rehearsal.errors import EngineError
 
 ARCHIVES = Path(__file__).resolve().parent.parent / ".engine-jars" / "class-data"
 FLINK_ENGINE = "flink-engine"
@@ -57,40 +60,64 @@ def debezium_options() -> list[str]:
     return ["-XX:-UseG1GC", *QUICK_START]
 
 
-def _train_flink_engine(work: Path) -> None:
-    """One small statement-set job on the engine (batch, as rehearsals run), waited for until its JVM has
-    exited: PyFlink's JVM is the engine's child and writes the archive after the engine is gone."""
-    from rehearsal.routing import engine_command
+def _train_flink_engine(dump: Path, work: Path) -> None:
+    """The shipped routes over the shipped sample records, Kafka to Kafka as a rehearsal runs them (the
+    connector's classes are on the engine's class path, so they are archived too), waited for until the
+    JVM has exited: PyFlink's JVM is the engine's child and writes the archive after the engine is gone."""
+    from core.naming import CDC_CONNECTOR, DEFAULT_ROUTES_FILE, FLINK_STATEMENTS, SAMPLE_RECORDS_FILE
+    from flink_sql.compiler import compile_routes
+    from flink_sql.routes import load_routes
+    from rehearsal.kafka import KafkaUser, TopicLayout, local_kafka
+    from rehearsal.routing import engine_command, kafka_table_options, read_records
 
-    spec = work / "spec.json"
-    insert = "INSERT INTO sink SELECT s FROM (VALUES ('a')) AS t(s) WHERE s LIKE 'a%'"
-    spec.write_text(
-        json.dumps(
-            {
-                "tables": ["CREATE TABLE sink (s STRING) WITH ('connector' = 'blackhole')"],
-                "statement": f"EXECUTE STATEMENT SET BEGIN {insert}; END",
-                "batch": True,
-            }
-        ),
-        encoding="utf-8",
+    root = Path(__file__).resolve().parent.parent
+    routes = [r for r in load_routes(root / DEFAULT_ROUTES_FILE) if r.enabled]
+    layout = TopicLayout()
+    routed = tuple(r.output_topic for r in routes)
+    users = (
+        KafkaUser(CDC_CONNECTOR, write_topics=(layout.raw_topic,)),
+        KafkaUser(FLINK_STATEMENTS, read_topics=(layout.raw_topic,), write_topics=routed),
     )
-    command, env = engine_command("run", str(spec), work=str(work))
-    engine = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL, start_new_session=True)
-    if engine.wait() != 0:
-        raise RuntimeError(f"the Flink engine's training job failed (exit {engine.returncode})")
-    deadline = time.monotonic() + DUMP_TIMEOUT_S
-    while group_alive(engine.pid):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the Flink engine's JVM had not exited after {DUMP_TIMEOUT_S:.0f} s")
-        time.sleep(0.2)
+    with local_kafka(users, layout) as kafka:
+        kafka.create_topics({layout.raw_topic: layout.raw_partitions} | dict.fromkeys(routed, layout.routed_partitions))
+        kafka.produce_records(read_records(root / SAMPLE_RECORDS_FILE))
+        compiled = compile_routes(
+            routes,
+            layout.raw_topic,
+            source_options=kafka_table_options(kafka, layout.raw_topic, source=True),
+            sink_options_for={topic: kafka_table_options(kafka, topic) for topic in routed},
+        )
+        spec = work / "spec.json"
+        tables = [compiled.source_ddl, *compiled.sink_ddl]
+        spec.write_text(json.dumps({"tables": tables, "statement": compiled.statement_set, "batch": True}))
+        with _training(dump):  # the engine's JVM only: the broker is up already
+            command, env = engine_command("run", str(spec), work=str(work))
+        engine = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL, start_new_session=True)
+        if engine.wait() != 0:
+            raise RuntimeError(f"the Flink engine's training job failed (exit {engine.returncode})")
+        deadline = time.monotonic() + DUMP_TIMEOUT_S
+        while group_alive(engine.pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Flink engine's JVM had not exited after {DUMP_TIMEOUT_S:.0f} s")
+            time.sleep(0.2)
 
 
-def _train_kafka(work: Path) -> None:
+def _train_kafka(dump: Path, work: Path) -> None:
     """A broker formatted, started and stopped (SIGTERM: its clean shutdown, where the archive is written)."""
     from rehearsal.kafka import TopicLayout, local_kafka
 
-    with local_kafka((), TopicLayout()):
+    with _training(dump), local_kafka((), TopicLayout()):
         pass
+
+
+@contextmanager
+def _training(dump: Path) -> Iterator[None]:
+    """JVMs whose options are taken within the block write their classes to `dump` when they exit."""
+    os.environ[TRAINING] = str(dump)
+    try:
+        yield
+    finally:
+        del os.environ[TRAINING]
 
 
 def train(name: str) -> Path:
@@ -99,11 +126,7 @@ def train(name: str) -> Path:
     ARCHIVES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"cdc-class-data-{name}-", dir=ARCHIVES) as work:
         dump = Path(work, f"{name}.jsa")
-        os.environ[TRAINING] = str(dump)
-        try:
-            trainers[name](Path(work))
-        finally:
-            del os.environ[TRAINING]
+        trainers[name](dump, Path(work))
         if not dump.is_file() or dump.stat().st_size == 0:
             raise RuntimeError(f"the {name} JVM wrote no class-data archive")
         os.replace(dump, archive(name))
@@ -111,13 +134,18 @@ def train(name: str) -> Path:
 
 
 def main() -> int:
-    """Train every archive; each replaces the one before."""
+    """Train every archive; each replaces the one before. An archive that cannot be trained (a JDK without
+    its base CDS archive refuses to write one) is one line, not a failure: its JVM starts without one."""
     if shutil.which("java") is None:
         print("rehearsal/jvm.py: no `java` on PATH: run `make java`", file=sys.stderr)
         return 2
     for name in (FLINK_ENGINE, KAFKA):
         start = time.perf_counter()
-        trained = train(name)
+        try:
+            trained = train(name)
+        except (RuntimeError, OSError, EngineError) as error:
+            print(f"class-data archive {name}.jsa not trained ({error}): that JVM starts without one", file=sys.stderr)
+            continue
         size = trained.stat().st_size / 2**20
         print(f"class-data archive {trained.name}: {size:.0f} MiB in {time.perf_counter() - start:.0f} s")
     return 0

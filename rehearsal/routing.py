@@ -29,7 +29,7 @@ from rehearsal.children import child
 from rehearsal.engine import REPLY_PREFIX
 from rehearsal.errors import EngineError
 from rehearsal.jvm import FLINK_ENGINE, debezium_options, quick_start_options
-from rehearsal.kafka import LocalKafka
+from rehearsal.kafka import FLINK_JARS, LocalKafka
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +52,11 @@ def engine_command(
     # line (pyflink_gateway_server.py), pydbzengine adds PYDBZ_JVM_OPTS to Debezium's.
     env["JVM_ARGS"] = " ".join([*env.get("JVM_ARGS", "").split(), *quick_start_options(FLINK_ENGINE)])
     env["PYDBZ_JVM_OPTS"] = " ".join([*env.get("PYDBZ_JVM_OPTS", "").split(), *debezium_options()])
+    # Flink's Kafka SQL connector (rehearsal/maven/pom.xml) on the engine JVM's class path, where its classes
+    # join the class-data archive: PyFlink's launcher appends HADOOP_CLASSPATH to it (pyflink_gateway_server.py,
+    # construct_hadoop_classpath; pipeline.jars would load them per job, from a class loader no archive holds).
+    connector = [str(jar) for jar in sorted(FLINK_JARS.glob("*.jar"))]
+    env["HADOOP_CLASSPATH"] = os.pathsep.join([*filter(None, [env.get("HADOOP_CLASSPATH")]), *connector])
     return [str(engine_python()), "-m", module, *args], env
 
 

@@ -2,7 +2,8 @@
 
 Prints numbers; asserts nothing. Targets: fast tier (`make test-fast`) <= 60 s, whole suite <= 5 min
 warm, <= 10 min on a fresh clone. CPU time (user + system of pytest and everything it starts) says what a
-tier costs on a shared machine, where wall time also measures the neighbours.
+tier costs on a shared machine, where wall time also measures the neighbours; the machine's busy CPU
+time over the tier also counts what the children's usage misses (an orphaned JVM, a daemonized server).
 
     scripts/bench_tests.py                 # every tier, then the whole suite
     scripts/bench_tests.py fast unit       # only these tiers
@@ -42,16 +43,26 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (/proc/stat: all but idle and iowait). The children's
+    rusage misses what they did not wait for: a JVM orphaned when its engine exits, a daemonized
+    PostgreSQL; this counts it (and any neighbour's work too)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
 def run_tier(name: str, root: Path, pytest_options: list[str]) -> None:
     expression = TIERS[name]
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_options]
     command += ["-m", expression] if expression else []
-    before_load, cpu, start = load(), children_cpu(), time.perf_counter()
+    before_load, cpu, busy, start = load(), children_cpu(), machine_busy(), time.perf_counter()
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
+    wall, cpu, busy = time.perf_counter() - start, children_cpu() - cpu, machine_busy() - busy
     summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
     print(
-        f"  {name:<7} wall {wall:7.1f} s  cpu {cpu:7.1f} s  load {before_load} -> {load()}  {summary}",
+        f"  {name:<7} wall {wall:7.1f} s  cpu {cpu:7.1f} s  machine busy {busy:7.1f} s  "
+        f"load {before_load} -> {load()}  {summary}",
         flush=True,
     )
 

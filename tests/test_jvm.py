@@ -115,3 +115,22 @@ def test_the_flink_engine_maps_the_archive_make_engine_trained(tmp_path: Path) -
     result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert '"ok": true' in result.stdout
+
+
+def test_an_archive_that_cannot_be_trained_is_one_line_and_the_others_are_trained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def train(name: str) -> Path:
+        if name == jvm.FLINK_ENGINE:
+            raise RuntimeError("the flink-engine JVM wrote no class-data archive")
+        (tmp_path / f"{name}.jsa").write_bytes(b"x" * 2**20)
+        return tmp_path / f"{name}.jsa"
+
+    monkeypatch.setattr(jvm, "train", train)
+    assert jvm.main() == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "class-data archive flink-engine.jsa not trained (the flink-engine JVM wrote no class-data archive): "
+        "that JVM starts without one"
+    ]
+    assert out.startswith("class-data archive kafka.jsa: 1 MiB in ")
