@@ -29,6 +29,7 @@ from typing import Any
 import pulumi
 import pulumi.log as sdk_log
 import pulumi.output as sdk_output
+import pulumi.resource_hooks as sdk_hooks
 from google.protobuf import struct_pb2
 from pulumi.output import _OutputData
 from pulumi.runtime import _depends_on as sdk_depends_on
@@ -98,6 +99,15 @@ def _contains_unknowns_at_once(val: Any) -> bool:
     """rpc.contains_unknowns without its walk (a closure, a set, a type check per level) for a plain
     scalar, which is never an Unknown: the SDK asks for every Output's value, most of them text."""
     return type(val) not in _SCALARS and bool(_sdk_contains_unknowns(val))
+
+
+def _shallow_copy(options: Any) -> Any:
+    """ResourceOptions._copy / ResourceHookBinding._copy (copy.copy of a plain object: no slots, no
+    __copy__ or __reduce__ of its own) without copy's protocol lookups and reduce tuple: a new object of
+    the same class with the same attributes. Every resource merges its options twice."""
+    copied = object.__new__(type(options))
+    copied.__dict__.update(options.__dict__)
+    return copied
 
 
 _sdk_create_urn = sdk_resource.create_urn
@@ -259,6 +269,9 @@ SDK_SHORTCUTS: tuple[tuple[Any, str, Any], ...] = (
     # resource_cycle_breaker.py and _depends_on.py build a new set per dependency: quadratic in a
     # resource's dependency count (upstream fix offered: an in-place add/union, same result).
     (sdk_cycle_breaker, "_add_dep", _add_dep_in_place),
+    # resource.py and resource_hooks.py copy options through copy.copy's generic protocol on every merge.
+    (pulumi.ResourceOptions, "_copy", _shallow_copy),
+    (sdk_hooks.ResourceHookBinding, "_copy", _shallow_copy),
     # resource_cycle_breaker.py checks every declared dependency for a cycle with nested generators.
     (sdk_cycle_breaker, "_reachable", _reachable_without_generators),
     (sdk_depends_on, "_resolve_depends_on", _resolve_depends_on_in_place),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import gc
 import importlib.util
 import json
@@ -22,6 +23,7 @@ import pytest
 from google.protobuf import json_format, struct_pb2
 from hypothesis import given
 from hypothesis import strategies as st
+from pulumi import resource_hooks
 from pulumi.runtime import _depends_on, mocks, resource, resource_cycle_breaker, rpc, sync_await
 
 from cdcctl import fast_mocks
@@ -36,6 +38,7 @@ CALLERS: dict[str, tuple[Any, ...]] = {
     "_reachable": (resource_cycle_breaker.declare_dependency,),
     "_resolve_depends_on": (_depends_on._resolve_depends_on_urns,),
     "create_urn": (resource.register_resource, resource.read_resource),
+    "_copy": (pulumi.ResourceOptions.merge, resource_hooks.ResourceHookBinding.merge),
     "contains_unknowns": (rpc.serialize_property, pulumi.output._OutputData.__post_init__, pulumi.Output.future),
     "transfer_properties": (resource.register_resource, resource.read_resource),
     "debug": (resource.register_resource, resource.read_resource),
@@ -265,3 +268,19 @@ def test_reachability_is_the_sdks_on_any_dependency_graph(edges: list[tuple[int,
 )
 def test_unknowns_are_found_as_the_sdk_finds_them(value: Any) -> None:
     assert fast_mocks._contains_unknowns_at_once(value) == rpc.contains_unknowns(value)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pulumi.ResourceOptions(),
+        pulumi.ResourceOptions(protect=True, depends_on=[], ignore_changes=["a"], custom_timeouts=None),
+        resource_hooks.ResourceHookBinding(),
+    ],
+    ids=["empty-options", "options", "hooks"],
+)
+def test_options_are_copied_as_copy_copies_them(options: Any) -> None:
+    fast, sdk = fast_mocks._shallow_copy(options), copy.copy(options)
+    assert type(fast) is type(sdk) and fast is not options
+    assert fast.__dict__ == sdk.__dict__
+    assert all(fast.__dict__[k] is v for k, v in options.__dict__.items())  # shallow, as copy.copy
