@@ -284,3 +284,14 @@ def test_options_are_copied_as_copy_copies_them(options: Any) -> None:
     assert type(fast) is type(sdk) and fast is not options
     assert fast.__dict__ == sdk.__dict__
     assert all(fast.__dict__[k] is v for k, v in options.__dict__.items())  # shallow, as copy.copy
+
+
+@given(st.dictionaries(st.text(max_size=6), _JSON, max_size=6))
+def test_a_plain_answer_becomes_the_struct_the_sdks_serializer_makes(bag: dict[str, Any]) -> None:
+    sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]
+    fast_deps: dict[str, Any] = {}
+    sdk_deps: dict[str, Any] = {}
+    fast = fast_mocks._sync_await_at_once(rpc.serialize_properties(bag, fast_deps))
+    sdk = sync_await._sync_await(rpc.serialize_properties(bag, sdk_deps))
+    assert fast == sdk
+    assert fast_deps == sdk_deps
