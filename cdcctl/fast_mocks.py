@@ -134,7 +134,12 @@ def _settled(value: str) -> pulumi.Output[str]:
     and so not tracked: the SDK's tracking of a done future only schedules its removal."""
     data: asyncio.Future[_OutputData[str]] = asyncio.Future()
     data.set_result(_OutputData(resources=set(), value=value, is_known=True, is_secret=False))
-    output: pulumi.Output[str] = object.__new__(pulumi.Output)
+    return _untracked(data)
+
+
+def _untracked(data: asyncio.Future[_OutputData[Any]]) -> pulumi.Output[Any]:
+    """Output._from_data of a future without its _track (SETTINGS.outputs): see the callers for why."""
+    output: pulumi.Output[Any] = object.__new__(pulumi.Output)
     output._data = data
     return output
 
@@ -173,9 +178,7 @@ def _transfer_properties_at_once(res: pulumi.Resource, props: Any, custom: bool)
             continue  # the SDK resolves these itself
         data: asyncio.Future[_OutputData[Any]] = asyncio.Future()
         resolvers[name] = functools.partial(_resolve_output_data, res, data)
-        output: pulumi.Output[Any] = object.__new__(pulumi.Output)  # Output._from_data without its _track
-        output._data = data
-        res.__dict__[name] = output
+        res.__dict__[name] = _untracked(data)
     return resolvers
 
 
@@ -215,8 +218,8 @@ def _plain_bag(arguments: dict[str, Any]) -> bool:
     return (
         not any(arguments.get(name) for name in others)
         and type(arguments.get("property_deps")) is dict
-        and _plain(arguments.get("inputs"))
-        and type(arguments["inputs"]) is dict
+        and type(arguments.get("inputs")) is dict
+        and _plain(arguments["inputs"])
     )
 
 

@@ -101,17 +101,17 @@ def unwrap(value: Any) -> Any:
 def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
     """json_format.MessageToDict of a Struct, without its lookups in the message's descriptor for every
     value (twice per registration): the same dict, the same error for a number JSON cannot hold."""
-    return {key: _plain(value) for key, value in struct.fields.items()}
+    return {key: _from_value(value) for key, value in struct.fields.items()}
 
 
-def _plain(value: struct_pb2.Value) -> Any:
+def _from_value(value: struct_pb2.Value) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return value.string_value
     if kind == "struct_value":
         return struct_to_dict(value.struct_value)
     if kind == "list_value":
-        return [_plain(item) for item in value.list_value.values]
+        return [_from_value(item) for item in value.list_value.values]
     if kind == "bool_value":
         return value.bool_value
     if kind == "number_value":

@@ -104,11 +104,20 @@ def stop_group(process: subprocess.Popen[Any]) -> None:
     deadline = time.monotonic() + STOP_TIMEOUT_S
     with suppress(subprocess.TimeoutExpired):
         process.wait(timeout=STOP_TIMEOUT_S)
-    while group_alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)  # the leader is reaped; a grandchild (the JVM) may still be exiting
+    wait_for_group(process.pid, deadline - time.monotonic())  # the leader is reaped; the JVM may still be exiting
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def wait_for_group(group: int, timeout: float) -> bool:
+    """Wait until no process of `group` runs (group_alive), at most `timeout` seconds; whether it is gone."""
+    deadline = time.monotonic() + timeout
+    while group_alive(group):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def group_alive(group: int) -> bool:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rehearsal.children import group_alive
+from rehearsal.children import wait_for_group
 from rehearsal.errors import EngineError
 
 ARCHIVES = Path(__file__).resolve().parent.parent / ".engine-jars" / "class-data"
@@ -65,10 +65,9 @@ def _train_flink_engine(dump: Path, work: Path) -> None:
     connector's classes are on the engine's class path, so they are archived too), waited for until the
     JVM has exited: PyFlink's JVM is the engine's child and writes the archive after the engine is gone."""
     from core.naming import CDC_CONNECTOR, DEFAULT_ROUTES_FILE, FLINK_STATEMENTS, SAMPLE_RECORDS_FILE
-    from flink_sql.compiler import compile_routes
     from flink_sql.routes import load_routes
     from rehearsal.kafka import KafkaUser, TopicLayout, local_kafka
-    from rehearsal.routing import engine_command, kafka_table_options, read_records
+    from rehearsal.routing import engine_command, read_records, routing_job
 
     root = Path(__file__).resolve().parent.parent
     routes = [r for r in load_routes(root / DEFAULT_ROUTES_FILE) if r.enabled]
@@ -81,25 +80,16 @@ def _train_flink_engine(dump: Path, work: Path) -> None:
     with local_kafka(users, layout) as kafka:
         kafka.create_topics({layout.raw_topic: layout.raw_partitions} | dict.fromkeys(routed, layout.routed_partitions))
         kafka.produce_records(read_records(root / SAMPLE_RECORDS_FILE))
-        compiled = compile_routes(
-            routes,
-            layout.raw_topic,
-            source_options=kafka_table_options(kafka, layout.raw_topic, source=True),
-            sink_options_for={topic: kafka_table_options(kafka, topic) for topic in routed},
-        )
+        tables, statement = routing_job(routes, kafka)
         spec = work / "spec.json"
-        tables = [compiled.source_ddl, *compiled.sink_ddl]
-        spec.write_text(json.dumps({"tables": tables, "statement": compiled.statement_set, "batch": True}))
+        spec.write_text(json.dumps({"tables": tables, "statement": statement, "batch": True}))
         with _training(dump):  # the engine's JVM only: the broker is up already
             command, env = engine_command("run", str(spec), work=str(work))
         engine = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL, start_new_session=True)
         if engine.wait() != 0:
             raise RuntimeError(f"the Flink engine's training job failed (exit {engine.returncode})")
-        deadline = time.monotonic() + DUMP_TIMEOUT_S
-        while group_alive(engine.pid):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the Flink engine's JVM had not exited after {DUMP_TIMEOUT_S:.0f} s")
-            time.sleep(0.2)
+        if not wait_for_group(engine.pid, DUMP_TIMEOUT_S):
+            raise RuntimeError(f"the Flink engine's JVM had not exited after {DUMP_TIMEOUT_S:.0f} s")
 
 
 def _train_kafka(dump: Path, work: Path) -> None:

@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -253,13 +253,7 @@ def rehearse(
     read: list[dict[str, Any]] = []
     if enabled:
         kafka.create_topics(routed)
-        compiled = compile_routes(
-            enabled,
-            RAW_TOPIC,
-            source_options=kafka_table_options(kafka, layout.raw_topic, source=True),
-            sink_options_for={topic: kafka_table_options(kafka, topic) for topic in routed},
-        )
-        run_on_flink([compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set, progress=progress)
+        run_on_flink(*routing_job(enabled, kafka), progress=progress)
         report(progress, "reading the routed topics back")
         read = kafka.read_back(routed)
     # The broker can serve another run (routes diff: the other side). After a failure it is stopped anyway.
@@ -267,6 +261,17 @@ def rehearse(
     report(progress, f"writing {out_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
     return {topic: _write_topic(out_dir, topic, [e for e in read if e["topic"] == topic]) for topic in routed}
+
+
+def routing_job(routes: Sequence[Route], kafka: LocalKafka) -> tuple[list[str], str]:
+    """The tables and the statement set of `routes` (the enabled ones) on the local broker's topics."""
+    compiled = compile_routes(
+        routes,
+        RAW_TOPIC,
+        source_options=kafka_table_options(kafka, kafka.layout.raw_topic, source=True),
+        sink_options_for={r.output_topic: kafka_table_options(kafka, r.output_topic) for r in routes},
+    )
+    return [compiled.source_ddl, *compiled.sink_ddl], compiled.statement_set
 
 
 def kafka_table_options(kafka: LocalKafka, topic: str, source: bool = False, bounded: bool = True) -> dict[str, str]:
