@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -31,10 +30,10 @@ from core import naming
 from core.raw_record import RAW_TOPIC
 from flink_sql.compiler import compile_routes
 from flink_sql.routes import consumers, load_routes
-from rehearsal.cdc import debezium_capture, local_debezium_properties
+from rehearsal.cdc import debezium_capture, source_database
 from rehearsal.flink_cluster import flink_home, flink_session_cluster
 from rehearsal.loopback import LOOPBACK
-from rehearsal.postgres import SUPERUSER, local_postgres
+from rehearsal.postgres import SUPERUSER
 from rehearsal.routing import engine_python, kafka_table_options
 from settings.model import region_settings
 
@@ -67,12 +66,11 @@ def serve(stack: str, state_dir: Path) -> None:
     enabled = [r for r in routes if r.enabled]
     layout = stack_layout(region)
     topics = [layout.raw_topic, *(r.output_topic for r in enabled)]
-    cdc_password = secrets.token_hex(16)
-    with rehearsal_kafka(routes, layout) as kafka, local_postgres(region.cdc.database) as pg:
+    with source_database(region.cdc) as source, rehearsal_kafka(routes, layout) as kafka:
+        pg = source.pg
         kafka.create_topics(layout.source_topics())
         kafka.create_topics({r.output_topic: layout.routed_partitions for r in enabled})
-        pg.apply_prerequisites(region.cdc, cdc_password)
-        properties = local_debezium_properties(region.cdc, pg, cdc_password, layout.raw_topic)
+        properties = source.debezium_properties(layout.raw_topic)
         compiled = compile_routes(
             enabled,
             RAW_TOPIC,

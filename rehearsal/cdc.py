@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,23 +95,52 @@ def debezium_capture(
             )
 
 
-def capture_changes(cdc: CdcSettings, before: Path | None, changes: Path, kafka: LocalKafka) -> list[dict[str, Any]]:
-    """Rows of `before` arrive through the initial snapshot (`__op` r), then `changes` stream in, into
-    the raw topic (created here with the stack's partition count) as the connector's principal."""
-    password = secrets.token_hex(16)
-    raw_topic = kafka.layout.raw_topic
-    with local_postgres(cdc.database) as pg, tempfile.TemporaryDirectory(prefix="cdc-capture-") as work:
-        pg.apply_prerequisites(cdc, password)
+@dataclass(frozen=True)
+class SourceDatabase:
+    """The local PostgreSQL as the stack's source database: its prerequisites applied (publication, slot
+    user, heartbeat table), the connector user's password generated for this run."""
+
+    cdc: CdcSettings
+    pg: LocalPostgres
+    password: str
+
+    def debezium_properties(self, raw_topic: str) -> dict[str, str]:
+        """The stack's connector config as open-source Debezium properties, pointed at this server."""
+        managed = connector_config(
+            self.cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
+        )
+        return open_source_properties(
+            managed, hostname=LOCALHOST, port=self.pg.port, password=self.password, root_cert=str(self.pg.certificate)
+        )
+
+
+@contextmanager
+def source_database(cdc: CdcSettings, before: Path | None = None) -> Iterator[SourceDatabase]:
+    """A local PostgreSQL with the stack's prerequisites, then `before` (rows the initial snapshot will
+    read), its table checked. Started before the broker: a script that removes or retypes a column is
+    refused (exit 2) before any other engine starts."""
+    with local_postgres(cdc.database) as pg:
+        source = SourceDatabase(cdc, pg, secrets.token_hex(16))
+        pg.apply_prerequisites(cdc, source.password)
         if before is not None:
             pg.run_script(before)
         _check_table(pg, cdc, str(before) if before else "db/migrations", "--before")
+        yield source
+
+
+def capture_changes(source: SourceDatabase, changes: Path, kafka: LocalKafka) -> list[dict[str, Any]]:
+    """The source's rows arrive through the initial snapshot (`__op` r), then `changes` stream in, into
+    the raw topic (created here with the stack's partition count) as the connector's principal."""
+    cdc, pg = source.cdc, source.pg
+    raw_topic = kafka.layout.raw_topic
+    with tempfile.TemporaryDirectory(prefix="cdc-capture-") as work:
         table = f'"{cdc.schema}"."{cdc.table}"'
         snapshot_rows = int(pg.scalar(f"SELECT count(*) FROM {table}"))
-        properties = local_debezium_properties(cdc, pg, password, raw_topic)
         out = Path(work, "captured.jsonl")
         # Heartbeat records (cdc.heartbeatIntervalMs) go to their own topic: no consumer reads them here.
         beats = heartbeat_topic(raw_topic)
         kafka.create_topics(kafka.layout.source_topics())
+        properties = source.debezium_properties(raw_topic)
         with debezium_capture(properties, out, kafka.client_config(CDC_CONNECTOR)) as capture:
             # Streaming has begun (slot active) and the snapshot is in: changes from now on stream.
             capture.wait_until(
@@ -125,16 +155,6 @@ def capture_changes(cdc: CdcSettings, before: Path | None, changes: Path, kafka:
             time.sleep(0.5)  # anything beyond (a key update is a delete and a create) arrives too
         entries = capture.entries(beats)
     return [_raw_record(number, entry, raw_topic) for number, entry in enumerate(entries, start=1)]
-
-
-def local_debezium_properties(cdc: CdcSettings, pg: LocalPostgres, password: str, raw_topic: str) -> dict[str, str]:
-    """The stack's connector config as open-source Debezium properties, pointed at the local server."""
-    managed = connector_config(
-        cdc, name="cdc-rehearsal", hostname=LOCALHOST, service_account_id="rehearsal", raw_topic=raw_topic
-    )
-    return open_source_properties(
-        managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
-    )
 
 
 def _check_table(pg: LocalPostgres, cdc: CdcSettings, file: str, argument: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from cdcctl.rehearsal_kafka import rehearsal_kafka, stack_layout
 from cdcctl.stack_config import stack_settings
 from flink_sql.routes import load_routes
-from rehearsal.cdc import capture_changes
+from rehearsal.cdc import capture_changes, source_database
 from rehearsal.routing import rehearse
 from settings.model import region_settings
 
@@ -45,9 +45,9 @@ def main() -> None:
         changes = Path(tmp, "changes.sql")
         changes.write_text(insert_script(args.events))
         start = time.perf_counter()
-        with rehearsal_kafka(routes, layout) as kafka:
+        with source_database(region.cdc) as source, rehearsal_kafka(routes, layout) as kafka:
             broker_up = time.perf_counter()
-            records = capture_changes(region.cdc, None, changes, kafka)
+            records = capture_changes(source, changes, kafka)
             captured = time.perf_counter()
             counts = rehearse(routes, None, Path(tmp, "out"), kafka)
             done = time.perf_counter()
@@ -56,8 +56,8 @@ def main() -> None:
         f"CDC rehearsal: {args.events:,} inserted events, real PostgreSQL 15 + Debezium + Apache Kafka + Apache Flink"
     )
     print(f"  captured records:     {len(records):,}")
-    print(f"  Kafka broker start (KRaft, SASL_SSL, ACLs): {broker_up - start:6.1f} s")
-    print(f"  capture (PG start, prerequisites, Debezium snapshot+stream into Kafka): {captured - broker_up:6.1f} s")
+    print(f"  PostgreSQL (prerequisites) and broker (KRaft, SASL_SSL, ACLs) start: {broker_up - start:6.1f} s")
+    print(f"  capture (Debezium snapshot+stream into Kafka): {captured - broker_up:6.1f} s")
     print(f"  routing on Flink through Kafka, read back: {done - captured:6.1f} s")
     print(f"  end to end:           {total:6.1f} s  ({len(records) / total:,.0f} records/s)")
     print(f"  routed: {', '.join(f'{topic} {count:,}' for topic, count in counts.items())}")

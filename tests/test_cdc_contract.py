@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from cdcctl.__main__ import main
+from cdcctl.commands import rehearse as rehearse_command
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.engine
@@ -133,8 +134,10 @@ def test_an_added_column_keeps_routing_and_is_warned_about(tmp_path: Path, capsy
     ],
 )
 def test_a_removed_or_retyped_column_is_refused_before_capture(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], alteration: str, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, alteration: str, message: str
 ) -> None:
+    """Refused once PostgreSQL has run --before, before the broker (or Debezium) starts."""
+    monkeypatch.setattr(rehearse_command, "rehearsal_kafka", lambda *_: pytest.fail("the broker started"))
     assert rehearse_changes(tmp_path, f"ALTER TABLE business_events {alteration};", "SELECT 1;") == 2
     (error,) = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("[")]  # no progress
     assert error.startswith(f"error: {tmp_path / 'before.sql'}: --before: {message}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +32,24 @@ def run(args: argparse.Namespace) -> int:
     changes = _sql_script(args.changes, "--changes") if records is None else None
     layout = stack_layout(region)
     progress = Progress("rehearse")
-    progress.phase("starting the local Kafka broker")
-    with rehearsal_kafka(routes, layout) as kafka:
-        if records is not None:
-            source = "raw records"
-            _warn(args.routes, routes, records)
-            counts = rehearse(routes, records, out, kafka, progress)
-        else:
-            from rehearsal.cdc import capture_changes
+    captured = records is None
+    with ExitStack() as engines:
+        if captured:
+            from rehearsal.cdc import capture_changes, source_database
 
+            progress.phase("starting the local PostgreSQL: the stack's prerequisites, then --before")
+            database = engines.enter_context(source_database(region.cdc, before))
+        progress.phase("starting the local Kafka broker")
+        kafka = engines.enter_context(rehearsal_kafka(routes, layout))
+        if captured:
             assert changes is not None
-            progress.phase("capture: local PostgreSQL and Debezium into the raw topic")
-            records = capture_changes(region.cdc, before, changes, kafka)
-            source = f"records captured by Debezium (connector settings of stack {args.stack})"
-            _warn(args.routes, routes, records)
-            counts = rehearse(routes, None, out, kafka, progress)
+            progress.phase("capture: Debezium into the raw topic")
+            records = capture_changes(database, changes, kafka)
+        assert records is not None
+        _warn(args.routes, routes, records)
+        counts = rehearse(routes, None if captured else records, out, kafka, progress)
     progress.phase("done")
+    source = f"records captured by Debezium (connector settings of stack {args.stack})" if captured else "raw records"
     print(f"{len(records)} {source} routed on Apache Flink through Kafka; output in {args.out}")
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
