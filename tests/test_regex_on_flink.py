@@ -38,45 +38,44 @@ PORTABLE = [
     "(?>Loan)+C",
     "^$",
 ]
-# Refused, with a subject where Python and Java disagree (or Java rejects the pattern outright).
+# Refused, with a subject where Python and Java disagree. Java cannot compile the named group: Flink's
+# REGEXP then matches nothing (it logs the error and the job goes on), so it differs too.
 PYTHON_ONLY = ["(?P<kind>Loan)Created", "^A\\d{,3}$"]
+
+
+@pytest.fixture(scope="module")
+def on_flink(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    """The ids each pattern routes on Flink: every pattern a route of one rehearsal over SUBJECTS."""
+    patterns = PORTABLE + PYTHON_ONLY
+    out = tmp_path_factory.mktemp("regex") / "out"
+    records = [raw_record(f"s{i}", event_type=subject) for i, subject in enumerate(SUBJECTS)]
+    routes = tuple(route(i, p) for i, p in enumerate(patterns))
+    with rehearsal_kafka(routes, TopicLayout()) as kafka:
+        rehearse(routes, records, out, kafka)
+    return {
+        p: {json.loads(line)["id"] for line in (out / f"t{i}.jsonl").read_text().split("\n") if line}
+        for i, p in enumerate(patterns)
+    }
 
 
 def route(index: int, pattern: str) -> Route:
     return Route(f"r{index}", f"t{index}", ("c",), "all", (Condition("event_type", "matches", (pattern,)),))
 
 
-def routed_ids(patterns: list[str], tmp_path: Path) -> dict[str, set[str]]:
-    records = [raw_record(f"s{i}", event_type=subject) for i, subject in enumerate(SUBJECTS)]
-    routes = tuple(route(i, p) for i, p in enumerate(patterns))
-    with rehearsal_kafka(routes, TopicLayout()) as kafka:
-        rehearse(routes, records, tmp_path / "out", kafka)
-    return {
-        p: {json.loads(line)["id"] for line in (tmp_path / f"out/t{i}.jsonl").read_text().split("\n") if line}
-        for i, p in enumerate(patterns)
-    }
-
-
 def python_ids(pattern: str) -> set[str]:
     return {f"s{i}" for i, subject in enumerate(SUBJECTS) if re.search(pattern, subject)}
 
 
-def test_accepted_patterns_match_the_same_records_on_flink_as_in_python(tmp_path: Path) -> None:
+def test_accepted_patterns_match_the_same_records_on_flink_as_in_python(on_flink: dict[str, set[str]]) -> None:
     assert [p for p in PORTABLE if java_portable_problem(p)] == []
-    flink = routed_ids(PORTABLE, tmp_path)
-    assert {p: flink[p] for p in PORTABLE} == {p: python_ids(p) for p in PORTABLE}
+    assert {p: on_flink[p] for p in PORTABLE} == {p: python_ids(p) for p in PORTABLE}
 
 
 @pytest.mark.parametrize("pattern", PYTHON_ONLY)
-def test_refused_patterns_really_differ_on_flink(tmp_path: Path, pattern: str) -> None:
+def test_refused_patterns_really_differ_on_flink(on_flink: dict[str, set[str]], pattern: str) -> None:
     assert java_portable_problem(pattern)
     assert python_ids(pattern)  # Python would happily route something
-    try:
-        flink = routed_ids([pattern], tmp_path)[pattern]
-    except Exception as error:  # Java rejects the syntax: the job fails
-        assert "Flink job failed" in str(error)
-    else:
-        assert flink != python_ids(pattern)
+    assert on_flink[pattern] != python_ids(pattern)
 
 
 @contextmanager
@@ -108,8 +107,8 @@ def regexp_job(pattern: str, subject: str, work: Path) -> Iterator[subprocess.Po
 def test_a_nested_repeat_can_backtrack_catastrophically_on_flink(tmp_path: Path) -> None:
     """Why nested repeats are refused. Java 17 memoizes plain `(a+)+$`, but a backreference turns that
     off: `(a+)+\\1b` on 40 characters does not finish (~2^40 steps); an accepted pattern on the same
-    subject finishes at once. Both jobs start together; the nested one gets 15 s more than the accepted
-    one needed, JVM start included."""
+    subject finishes at once. Both jobs start together; the nested one gets 5 s more than the accepted
+    one needed, JVM start included (the accepted pattern's match takes microseconds of that)."""
     subject = "a" * 40
     assert java_portable_problem("(a+)+\\1b") and not java_portable_problem("a+b")
     start = time.monotonic()
@@ -117,4 +116,4 @@ def test_a_nested_repeat_can_backtrack_catastrophically_on_flink(tmp_path: Path)
         assert accepted.wait(timeout=120) == 0
         finished_in = time.monotonic() - start
         with pytest.raises(subprocess.TimeoutExpired):
-            nested.wait(timeout=finished_in + 15)
+            nested.wait(timeout=finished_in + 5)
