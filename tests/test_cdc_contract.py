@@ -3,9 +3,11 @@ produce records that the stack's own Flink SQL routes correctly (snapshot, inser
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -18,7 +20,9 @@ pytestmark = pytest.mark.engine
 ROUTES = REPO / "tests/data/rehearsal-routes.yaml"
 LOAN = '\'{"eventBody": {"entities": [{"entityId": "%s", "updatedAttributes": {"loan": %s}}]}}\''
 
+# A column the table gained after the routes were deployed: the contract holds on the wider records.
 BEFORE = f"""
+ALTER TABLE business_events ADD COLUMN region text DEFAULT 'east';
 INSERT INTO business_events VALUES
   ('snap-1', 'LoanCreated', 'LoanCreated', '2024-01-15T10:30:00Z', '2024-01-15T10:30:05Z',
    {LOAN % ("loan-1", '{"loanAmount": 150000.5}')}),
@@ -50,8 +54,13 @@ EXPECTED = {
 }
 
 
+class Rehearsed(NamedTuple):
+    out: Path
+    stderr: str
+
+
 @pytest.fixture(scope="module")
-def captured(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
     tmp = tmp_path_factory.mktemp("cdc")
     (tmp / "before.sql").write_text(BEFORE)
     (tmp / "changes.sql").write_text(CHANGES)
@@ -64,8 +73,14 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--changes",
         str(tmp / "changes.sql"),
     ]
-    assert main([*args, "--out", str(tmp / "out")]) == 0
-    return tmp / "out"
+    with contextlib.redirect_stderr(io.StringIO()) as stderr:
+        assert main([*args, "--out", str(tmp / "out")]) == 0
+    return Rehearsed(tmp / "out", stderr.getvalue())
+
+
+@pytest.fixture(scope="module")
+def captured(rehearsed: Rehearsed) -> Path:
+    return rehearsed.out
 
 
 def rows(out: Path, topic: str) -> list[dict[str, Any]]:
@@ -109,16 +124,12 @@ def rehearse_changes(tmp_path: Path, before: str, changes: str) -> int:
     return main([*args, "--changes", str(tmp_path / "changes.sql"), "--out", str(tmp_path / "out")])
 
 
-def test_an_added_column_keeps_routing_and_is_warned_about(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """As in production: the connector sends the wider record, the running statement reads its columns."""
-    before = "ALTER TABLE business_events ADD COLUMN region text;"
-    row = f"('x', 'LoanCreated', 'LoanCreated', now(), now(), {LOAN % ('l', '{}')}, 'east')"
-    changes = f"INSERT INTO business_events VALUES {row};"
-    assert rehearse_changes(tmp_path, before, changes) == 0
-    err = capsys.readouterr().err
-    assert "warning: column(s) region beyond the raw record: routing ignores them" in err
-    (routed,) = rows(tmp_path / "out", "filtered-loan-created-events")
-    assert routed["id"] == "x" and "region" not in routed
+def test_an_added_column_keeps_routing_and_is_warned_about(rehearsed: Rehearsed) -> None:
+    """As in production: the connector sends the wider record (BEFORE adds `region`), the running statement
+    reads its own columns. Every route above routes as EXPECTED; no routed record carries the column."""
+    assert "warning: column(s) region beyond the raw record: routing ignores them" in rehearsed.stderr
+    routed = [row for topic in EXPECTED for row in rows(rehearsed.out, topic)]
+    assert routed and [row for row in routed if "region" in row] == []
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from tests.helpers import REPO
 pytestmark = pytest.mark.engine
 
 RAW = "raw-business-events"
-ROUNDS = 3
+ROUNDS = 2
 ROWS_PER_ROUND = 20_000  # ~24 MiB of WAL per round (1 KiB rows)
 SETTLE_S = 15.0
 
