@@ -39,7 +39,7 @@ PORTABLE = [
     "^$",
 ]
 # Refused, with a subject where Python and Java disagree. Java cannot compile the named group: Flink's
-# REGEXP then matches nothing (it logs the error and the job goes on), so it differs too.
+# REGEXP then matches nothing and the job goes on (Flink 2.2), so that pattern differs too.
 PYTHON_ONLY = ["(?P<kind>Loan)Created", "^A\\d{,3}$"]
 
 
