@@ -92,9 +92,14 @@ def alert_rules(targets: MonitoringTargets | None, thresholds: Thresholds) -> di
     return {"groups": [{"name": f"cdc-platform-{t.stack}", "interval": "1m", "rules": rules}]}
 
 
+# libyaml's emitter (PyYAML's wheels carry it) writes the same text as the pure-Python one, ~8x faster: a
+# prod-east plan spent 26 ms rendering its rules with the latter (tests/test_monitoring_plan.py compares them).
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def render(document: dict[str, Any], stack: str) -> str:
     header = f"# Generated for stack {stack} by cdc-platform (monitoring/prometheus.py): change settings, not this.\n"
-    return header + yaml.safe_dump(document, sort_keys=False, width=1000)
+    return header + yaml.dump(document, Dumper=DUMPER, sort_keys=False, width=1000)
 
 
 def _alert(

@@ -13,6 +13,7 @@ import yaml
 
 from cdcctl.mocks import ORG_CRN
 from cdcctl.plan import Plan
+from monitoring import prometheus
 from monitoring.prometheus import alert_rules, render, scrape_config
 from monitoring.targets import LinkWatch, MonitoringTargets, Thresholds
 from tests.helpers import REPO, bindings_of, of_type, one, principal_ids, routing
@@ -76,6 +77,21 @@ def test_monitoring_export_names_the_stacks_own_resources(plans: dict[str, Plan]
 
 @pytest.mark.parametrize("stack", REGION_STACKS)
 def test_exported_prometheus_files_are_the_generators_output_for_those_ids(plans: dict[str, Plan], stack: str) -> None:
+    p = plans[stack]
+    targets = MonitoringTargets.from_export(p.outputs["monitoring"], stack)
+    assert p.outputs["prometheusScrapeConfig"] == render(
+        scrape_config(targets, p.outputs["metricsApiKey"], Thresholds()), stack
+    )
+    assert p.outputs["prometheusRules"] == render(alert_rules(targets, Thresholds()), stack)
+
+
+@pytest.mark.parametrize("stack", REGION_STACKS)
+def test_the_fast_emitter_writes_what_the_pure_python_one_does(
+    plans: dict[str, Plan], stack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """render uses libyaml's emitter where PyYAML has it: the same text as its pure-Python SafeDumper."""
+    assert prometheus.DUMPER is yaml.CSafeDumper  # PyYAML's wheels on this platform carry libyaml
+    monkeypatch.setattr(prometheus, "DUMPER", yaml.SafeDumper)
     p = plans[stack]
     targets = MonitoringTargets.from_export(p.outputs["monitoring"], stack)
     assert p.outputs["prometheusScrapeConfig"] == render(
