@@ -16,7 +16,7 @@ import sys
 from importlib.machinery import PathFinder
 from importlib.metadata import version
 from types import CodeType, ModuleType
-from typing import Any
+from typing import Any, Union
 
 import pulumi
 import pytest
@@ -41,6 +41,7 @@ CALLERS: dict[str, tuple[Any, ...]] = {
     "_copy": (pulumi.ResourceOptions.merge, resource_hooks.ResourceHookBinding.merge),
     "contains_unknowns": (rpc.serialize_property, pulumi.output._OutputData.__post_init__, pulumi.Output.future),
     "transfer_properties": (resource.register_resource, resource.read_resource),
+    "unwrap_type": (rpc.serialize_property,),
     "debug": (resource.register_resource, resource.read_resource),
     "_sync_await": (mocks.MockMonitor.RegisterResource, mocks.MockMonitor.ReadResource, mocks.MockMonitor.Invoke),
 }
@@ -268,6 +269,27 @@ def test_reachability_is_the_sdks_on_any_dependency_graph(edges: list[tuple[int,
 )
 def test_unknowns_are_found_as_the_sdk_finds_them(value: Any) -> None:
     assert fast_mocks._contains_unknowns_at_once(value) == rpc.contains_unknowns(value)
+
+
+@pulumi.input_type
+class _SomeArgs:
+    """An input type, for unwrap_type's InputType[T] reading."""
+
+
+@pytest.mark.plans
+def test_annotations_are_unwrapped_as_the_sdk_unwraps_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every annotation a plan serializes, and two unions equal to typing but not to unwrap_type."""
+    seen: list[Any] = []
+    sdk_unwrap = fast_mocks._sdk_unwrap_type
+    monkeypatch.setattr(fast_mocks, "_UNWRAPPED", {})
+    monkeypatch.setattr(fast_mocks, "_sdk_unwrap_type", lambda val: seen.append(val) or sdk_unwrap(val))
+    plan("dev", REPO)
+    planned = list(seen)
+    assert len(planned) > 50 and len({id(val) for val in planned}) == len(planned)  # once per annotation
+    first, second = Union[_SomeArgs, dict], Union[dict, _SomeArgs]  # noqa: UP007  # the SDK's own spelling
+    assert first == second and sdk_unwrap(first) is _SomeArgs and sdk_unwrap(second) is second
+    for val in [*planned, first, second, first, second]:
+        assert fast_mocks._unwrap_type_once(val) is sdk_unwrap(val)
 
 
 @pytest.mark.parametrize(
