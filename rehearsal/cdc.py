@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,7 @@ class SourceDatabase:
 
     cdc: CdcSettings
     pg: LocalPostgres
-    password: str
+    password: str = field(repr=False)
 
     def debezium_properties(self, raw_topic: str) -> dict[str, str]:
         """The stack's connector config as open-source Debezium properties, pointed at this server."""

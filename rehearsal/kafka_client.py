@@ -82,10 +82,11 @@ def _wait(futures: dict[Any, Any]) -> None:
 
 
 def produce(config: dict[str, str], topic: str, records_file: str) -> None:
-    """acks=all with one request in flight: per-key order holds across retries, as with the connector's
-    idempotent producer. Not idempotent itself: librdkafka asks for a producer id only once its
-    connection is up, 500 ms after creation (its PID timer), for a file of records on a loopback broker
-    where a retry (the one case idempotence changes: a duplicate) would show in the read-back."""
+    """acks=all with one request in flight: no reordering across retries, as with the connector's
+    idempotent producer. Not idempotent itself (librdkafka asks for a producer id only once its
+    connection is up, 500 ms after creation: its PID timer): a retry after a lost acknowledgement
+    would write a batch twice, older versions again after newer ones, which the read-back shows. On a
+    loopback broker that practically never happens; the wait would happen every run."""
     failures: list[str] = []
 
     def delivered(error: Any, _message: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from cdcctl.rehearsal_kafka import rehearsal_kafka, stack_layout
@@ -45,9 +46,11 @@ def main() -> None:
         changes = Path(tmp, "changes.sql")
         changes.write_text(insert_script(args.events))
         start = time.perf_counter()
-        with source_database(region.cdc) as source, rehearsal_kafka(routes, layout) as kafka:
+        with ExitStack() as postgres, rehearsal_kafka(routes, layout) as kafka:
+            source = postgres.enter_context(source_database(region.cdc))
             broker_up = time.perf_counter()
             records = capture_changes(source, changes, kafka)
+            postgres.close()  # as `rehearse --changes`: PostgreSQL stopped before Flink runs
             captured = time.perf_counter()
             counts = rehearse(routes, None, Path(tmp, "out"), kafka)
             done = time.perf_counter()

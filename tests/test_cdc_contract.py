@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 
+import rehearsal.cdc
 from cdcctl.__main__ import main
 from cdcctl.commands import rehearse as rehearse_command
 from tests.helpers import REPO
@@ -57,6 +59,7 @@ EXPECTED = {
 class Rehearsed(NamedTuple):
     out: Path
     stderr: str
+    steps: list[str]  # when PostgreSQL stopped and routing began
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +76,29 @@ def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
         "--changes",
         str(tmp / "changes.sql"),
     ]
-    with contextlib.redirect_stderr(io.StringIO()) as stderr:
-        assert main([*args, "--out", str(tmp / "out")]) == 0
-    return Rehearsed(tmp / "out", stderr.getvalue())
+    steps: list[str] = []
+    source_database, route = rehearsal.cdc.source_database, rehearse_command.rehearse
+
+    @contextlib.contextmanager
+    def watched_source(*args: Any) -> Iterator[Any]:
+        with source_database(*args) as source:
+            yield source
+        steps.append("PostgreSQL stopped")
+
+    def watched_routing(*args: Any) -> dict[str, int]:
+        steps.append("routing")
+        return route(*args)
+
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(io.StringIO()) as stderr:
+        patch.setattr(rehearsal.cdc, "source_database", watched_source)
+        patch.setattr(rehearse_command, "rehearse", watched_routing)
+        code = main([*args, "--out", str(tmp / "out")])
+    assert code == 0, stderr.getvalue()
+    return Rehearsed(tmp / "out", stderr.getvalue(), steps)
+
+
+def test_postgresql_is_stopped_once_captured_before_flink_routes(rehearsed: Rehearsed) -> None:
+    assert rehearsed.steps == ["PostgreSQL stopped", "routing"]
 
 
 @pytest.fixture(scope="module")

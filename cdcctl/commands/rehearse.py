@@ -34,23 +34,25 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress("rehearse")
     captured = records is None
     with ExitStack() as engines:
+        source = engines.enter_context(ExitStack())  # PostgreSQL: stopped once captured, before Flink runs
         if captured:
             from rehearsal.cdc import capture_changes, source_database
 
             progress.phase("starting the local PostgreSQL: the stack's prerequisites, then --before")
-            database = engines.enter_context(source_database(region.cdc, before))
+            database = source.enter_context(source_database(region.cdc, before))
         progress.phase("starting the local Kafka broker")
         kafka = engines.enter_context(rehearsal_kafka(routes, layout))
         if captured:
             assert changes is not None
             progress.phase("capture: Debezium into the raw topic")
             records = capture_changes(database, changes, kafka)
+            source.close()
         assert records is not None
         _warn(args.routes, routes, records)
         counts = rehearse(routes, None if captured else records, out, kafka, progress)
     progress.phase("done")
-    source = f"records captured by Debezium (connector settings of stack {args.stack})" if captured else "raw records"
-    print(f"{len(records)} {source} routed on Apache Flink through Kafka; output in {args.out}")
+    origin = f"records captured by Debezium (connector settings of stack {args.stack})" if captured else "raw records"
+    print(f"{len(records)} {origin} routed on Apache Flink through Kafka; output in {args.out}")
     for topic, count in counts.items():
         print(f"  {topic}: {count}")
     return 0
