@@ -469,26 +469,17 @@ def test_a_streaming_debezium_connector_holds_the_connections_idle_stop_ignores(
     streaming and idle, on a real PostgreSQL: the connections DatabaseConnections would count for it,
     which `aurora.idleStop.connectorConnections` defaults to (the heartbeat's action query has its own)."""
     import dataclasses
-    import secrets
     import time
 
     from cdcctl.stack_config import stack_settings
-    from core.cdc_source import connector_config, held_connections
-    from rehearsal.cdc import LOCALHOST, _slot_active, debezium_capture
-    from rehearsal.debezium import open_source_properties
-    from rehearsal.postgres import local_postgres
+    from core.cdc_source import held_connections
+    from rehearsal.cdc import _slot_active, debezium_capture, source_database
     from settings.model import region_settings
 
     cdc = dataclasses.replace(region_settings(stack_settings("dev", REPO)).cdc, heartbeat_interval_ms=heartbeat_ms)
-    password = secrets.token_hex(16)
-    with local_postgres(cdc.database) as pg:
-        pg.apply_prerequisites(cdc, password)
-        managed = connector_config(
-            cdc, name="idle-stop", hostname=LOCALHOST, service_account_id="idle-stop", raw_topic="raw-business-events"
-        )
-        properties = open_source_properties(
-            managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
-        )
+    with source_database(cdc) as source:
+        pg = source.pg
+        properties = source.debezium_properties("raw-business-events")
         with debezium_capture(properties, tmp_path / "captured.jsonl") as capture:
             capture.wait_until(lambda: _slot_active(pg, cdc.slot_name), "streaming")
             time.sleep(3)  # settled: no snapshot or start-up connection left

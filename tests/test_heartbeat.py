@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from cdcctl.stack_config import stack_settings
-from core.cdc_source import HEARTBEAT_TABLE, CdcSettings, connector_config, heartbeat_topic
-from rehearsal.cdc import LOCALHOST, _slot_active, debezium_capture
-from rehearsal.debezium import open_source_properties
+from core.cdc_source import HEARTBEAT_TABLE, CdcSettings, heartbeat_topic
+from rehearsal.cdc import _slot_active, debezium_capture, source_database
 from rehearsal.postgres import LocalPostgres, local_postgres
 from settings.model import region_settings
 from tests.helpers import REPO
@@ -49,14 +48,10 @@ def write_elsewhere(pg: LocalPostgres) -> None:
 def run(cdc: CdcSettings, tmp_path: Path, settle_s: float) -> tuple[list[tuple[int, int]], int, float]:
     """Per round, the slot's (confirmed, retained) once settled (retained under 1 MiB) or after `settle_s`;
     the heartbeat records captured; and the longest a round took to settle."""
-    password = secrets.token_hex(16)
-    with local_postgres(cdc.database) as pg:
-        pg.apply_prerequisites(cdc, password)
+    with source_database(cdc) as source:
+        pg = source.pg
         pg.psql("-c", "CREATE TABLE app_log (id bigserial PRIMARY KEY, payload text)")
-        managed = connector_config(cdc, name="heartbeat", hostname=LOCALHOST, service_account_id="sa", raw_topic=RAW)
-        properties = open_source_properties(
-            managed, hostname=LOCALHOST, port=pg.port, password=password, root_cert=str(pg.certificate)
-        )
+        properties = source.debezium_properties(RAW)
         positions, longest = [], 0.0
         with debezium_capture(properties, tmp_path / f"captured-{cdc.heartbeat_interval_ms}.jsonl") as capture:
             capture.wait_until(lambda: _slot_active(pg, cdc.slot_name), "streaming")
